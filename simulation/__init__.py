@@ -1,0 +1,46 @@
+"""rtsim: discrete-event simulation of real-time web communication on SimPy.
+
+>>> from simulation import load_scenario, run
+>>> result = run(load_scenario("scenarios/default.toml"))   # doctest: +SKIP
+>>> result.summary()["latency_mean_s"]                       # doctest: +SKIP
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .distributions import (
+    Constant,
+    Distribution,
+    Empirical,
+    Exponential,
+    LogNormal,
+    Normal,
+    Pareto,
+    Uniform,
+)
+from .errors import ScenarioError
+from .result import Result
+from .runner import run
+from .scenario import Scenario, load_scenario, parse_scenario
+
+try:
+    __version__ = version("rtsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Constant",
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "LogNormal",
+    "Normal",
+    "Pareto",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Uniform",
+    "__version__",
+    "load_scenario",
+    "parse_scenario",
+    "run",
+]

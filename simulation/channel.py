@@ -1,0 +1,202 @@
+"""Links and channels: how long a message takes between one client and the server.
+
+A **link** is one direction of transmission. A message of ``size`` bytes offered at time
+``t`` starts at ``max(t, free_at)`` (FIFO), occupies the transmitter for
+``size * 8 / bandwidth_bps`` seconds, then travels a one-way latency drawn from its
+distribution plus a jitter drawn uniformly from ``[0, jitter_s]``. With probability ``loss``
+it never arrives (nothing here retransmits; it still used the transmitter). With a finite
+``queue_bytes``, a message that would make the bytes waiting to be transmitted (including
+the unsent rest of the message being transmitted) exceed it is dropped on arrival
+(drop-tail) and never transmitted. Messages of one direction arrive in the order sent (as
+over TCP): a message whose jitter would let it overtake an earlier one arrives just after it.
+
+A **channel** joins the links between one client and the server, in one of three modes:
+
+* ``simplex``: only the server -> client ("down") direction exists; sending up raises
+  :class:`ChannelError`.
+* ``half-duplex``: one shared medium. It is busy from a message's first bit sent to its last
+  bit received. Messages in the same direction as the previous one follow it as soon as the
+  transmitter is free; a message in the other direction waits until the medium is idle,
+  then pays ``turnaround_s`` (every direction change pays it). Arbitration is FIFO by the
+  time messages are offered.
+* ``full-duplex``: two independent links.
+
+Timing is pure arithmetic on "next free time" at the moment a message is offered, plus one
+SimPy timeout per delivered message; there is no SimPy process per message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+
+import simpy
+
+from .messages import DOWN, UP, Message
+from .rng import RandomStreams, Sampler
+
+__all__ = ["CHANNEL_MODES", "Channel", "ChannelError"]
+
+CHANNEL_MODES = ("simplex", "half-duplex", "full-duplex")
+MODE_DESCRIPTIONS = {
+    "simplex": "one direction only (server -> client); nothing can be sent up",
+    "half-duplex": "one direction at a time over a shared medium, turnaround_s per switch",
+    "full-duplex": "both directions at once over two independent links",
+}
+
+
+class ChannelError(RuntimeError):
+    """A message was sent in a direction the channel does not have."""
+
+
+class _Backlog:
+    """Bytes offered in one direction and not yet fully transmitted (for drop-tail)."""
+
+    __slots__ = ("_entries", "_queued", "bytes_per_s")
+
+    def __init__(self, bandwidth_bps: float):
+        self.bytes_per_s = bandwidth_bps / 8
+        self._entries: deque[tuple[float, float, int]] = deque()  # (start, end, size)
+        self._queued = 0
+
+    def at(self, now: float) -> float:
+        entries = self._entries
+        while entries and entries[0][1] <= now:
+            self._queued -= entries.popleft()[2]
+        if not entries:
+            return 0.0
+        start, _end, _size = entries[0]
+        already_sent = (now - start) * self.bytes_per_s if start < now else 0.0
+        return self._queued - already_sent
+
+    def add(self, start: float, end: float, size: int) -> None:
+        self._entries.append((start, end, size))
+        self._queued += size
+
+
+class _Direction:
+    """The state of one direction of one channel: its transmitter and random draws."""
+
+    __slots__ = (
+        "backlog",
+        "free_at",
+        "jitter_rng",
+        "jitter_s",
+        "last_arrival",
+        "latency",
+        "loss",
+        "loss_rng",
+        "name",
+    )
+
+    def __init__(self, name, network, streams: RandomStreams, prefix: str):
+        self.name = name
+        latency = network.latency_s
+        self.latency = Sampler(
+            latency,
+            None
+            if latency.constant_value() is not None
+            else streams.generator(f"{prefix}.latency"),
+        )
+        self.jitter_s = network.jitter_s
+        self.jitter_rng = streams.generator(f"{prefix}.jitter") if self.jitter_s > 0 else None
+        self.loss = network.loss
+        self.loss_rng = streams.generator(f"{prefix}.loss") if self.loss > 0 else None
+        self.free_at = 0.0
+        self.last_arrival = -math.inf
+        finite_queue = math.isfinite(network.queue_bytes)
+        self.backlog = _Backlog(network.bandwidth_bps) if finite_queue else None
+
+
+class Channel:
+    """The channel between client ``client`` and the server.
+
+    ``deliver_up(message)`` is called at the server when an up message arrives and
+    ``deliver_down(message)`` at the client when a down message arrives, each at the
+    message's arrival time; ``message.received_at`` holds that time. Every message offered is
+    reported to ``recorder.transfer(...)``, lost or not.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        client: int,
+        network,
+        streams: RandomStreams,
+        recorder,
+        deliver_up: Callable[[Message], None] | None,
+        deliver_down: Callable[[Message], None],
+    ):
+        self.env = env
+        self.client = client
+        self.mode = network.mode
+        self.recorder = recorder
+        self.bandwidth_bps = network.bandwidth_bps
+        self.queue_bytes = network.queue_bytes
+        self.turnaround_s = network.turnaround_s if self.mode == "half-duplex" else 0.0
+        prefix = f"link.{client}"
+        self._directions = {DOWN: _Direction(DOWN, network, streams, f"{prefix}.down")}
+        if self.mode != "simplex":
+            self._directions[UP] = _Direction(UP, network, streams, f"{prefix}.up")
+        self._handlers = {UP: deliver_up, DOWN: deliver_down}
+        # Half-duplex medium state: end of the last transmission, last bit received, and
+        # the direction of the last message.
+        self._medium_tx_free_at = 0.0
+        self._medium_busy_until = 0.0
+        self._medium_direction: str | None = None
+
+    def has_direction(self, direction: str) -> bool:
+        return direction in self._directions
+
+    def send(self, message: Message) -> float | None:
+        """Offer ``message`` now; return its arrival time, or ``None`` if lost or dropped."""
+        env = self.env
+        now = env.now
+        try:
+            state = self._directions[message.direction]
+        except KeyError:
+            raise ChannelError(
+                f"client {self.client}: cannot send {message.kind!r} {message.direction} "
+                f"on a {self.mode} channel (it only carries server -> client)"
+            ) from None
+        size = message.payload_bytes + message.overhead_bytes
+        serialization = size * 8 / self.bandwidth_bps
+        if self.mode == "half-duplex":
+            if self._medium_direction in (None, message.direction):
+                start = max(now, self._medium_tx_free_at)
+            else:
+                start = max(now, self._medium_busy_until) + self.turnaround_s
+        else:
+            start = max(now, state.free_at)
+        message.sent_at = now
+        if state.backlog is not None and state.backlog.at(now) + size > self.queue_bytes:
+            self.recorder.transfer(message, math.nan, None, lost=True, dropped=True)
+            return None
+        end = start + serialization
+        arrival = end + state.latency()
+        if state.jitter_rng is not None:
+            arrival += state.jitter_rng.uniform(0.0, state.jitter_s)
+        lost = state.loss_rng is not None and state.loss_rng.random() < state.loss
+        if not lost and arrival < state.last_arrival:  # in-order delivery: never overtake
+            arrival = state.last_arrival
+        state.free_at = end
+        if state.backlog is not None:
+            state.backlog.add(start, end, size)
+        if self.mode == "half-duplex":  # a lost message still occupied the medium
+            self._medium_tx_free_at = end
+            self._medium_busy_until = max(self._medium_busy_until, arrival)
+            self._medium_direction = message.direction
+        if lost:
+            self.recorder.transfer(message, start, None, lost=True, dropped=False)
+            return None
+        state.last_arrival = arrival
+        message.received_at = arrival
+        self.recorder.transfer(message, start, arrival, lost=False, dropped=False)
+        event = env.timeout(arrival - now, message)
+        event.callbacks.append(self._deliver)
+        return arrival
+
+    def _deliver(self, event: simpy.Event) -> None:
+        message = event.value
+        self._handlers[message.direction](message)

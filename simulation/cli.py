@@ -1,0 +1,187 @@
+"""The ``rtsim`` command line: ``run``, ``validate`` and ``list``.
+
+Bad input (a missing or malformed scenario file, an unknown key or value, an impossible
+combination) prints one line naming the file and key to stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from pathlib import Path
+
+from . import __version__
+from .channel import MODE_DESCRIPTIONS
+from .distributions import DISTRIBUTIONS
+from .errors import ScenarioError
+from .runner import run
+from .scenario import load_scenario, scenario_keys
+from .strategies import STRATEGIES
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+def _format_value(value) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _comparison_table(results) -> str:
+    import pandas as pd
+
+    columns = {}
+    for result in results:
+        name = result.scenario.name
+        while name in columns:
+            name += "'"
+        columns[name] = result.summary()
+    table = pd.DataFrame(columns)
+    header = pd.DataFrame(
+        {name: [r.scenario.strategy.kind, r.scenario.network.mode, r.seed]
+         for name, r in zip(columns, results, strict=True)},
+        index=["strategy", "channel", "seed"],
+    )
+    table = pd.concat([header, table]).map(_format_value)
+    return table.to_string()
+
+
+def _cmd_run(args) -> int:
+    scenarios = [load_scenario(path) for path in args.files]  # validate all before running
+    results = [run(scenario, seed=args.seed) for scenario in scenarios]
+    if args.json:
+        payload = [
+            {
+                "name": r.scenario.name,
+                "source": r.scenario.source,
+                "strategy": r.scenario.strategy.kind,
+                "seed": r.seed,
+                "wall_s": r.wall_s,
+                "summary": {k: _json_number(v) for k, v in r.summary().items()},
+            }
+            for r in results
+        ]
+        print(json.dumps(payload, indent=2))
+    else:
+        print(_comparison_table(results))
+    if args.save:
+        _save_tables(results, Path(args.save))
+    if args.plot:
+        _save_plot(results, Path(args.plot))
+    return 0
+
+
+def _json_number(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _save_tables(results, directory: Path) -> None:
+    sys.stdout.flush()
+    directory.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        for table in ("deliveries", "transfers", "connections", "updates"):
+            path = directory / f"{result.scenario.name}.{table}.csv"
+            getattr(result, table).to_csv(path, index=False)
+    print(f"tables written to {directory}/", file=sys.stderr)
+
+
+def _save_plot(results, path: Path) -> None:
+    sys.stdout.flush()
+    from .plots import latency_cdf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ax = latency_cdf(results)
+    ax.figure.savefig(path, dpi=120)
+    print(f"latency plot written to {path}", file=sys.stderr)
+
+
+def _cmd_validate(args) -> int:
+    for path in args.files:
+        scenario = load_scenario(path)
+        print(
+            f"ok: {path} ({scenario.name}: {scenario.strategy.kind} on "
+            f"{scenario.network.mode}, {scenario.clients} clients, {scenario.duration_s:g} s)"
+        )
+    return 0
+
+
+def _cmd_list(args) -> int:
+    print("strategies (strategy.kind):")
+    for name, cls in STRATEGIES.items():
+        one_way = "" if cls.needs_uplink else "  [runs on simplex]"
+        print(f"  {name:16} {cls.summary}{one_way}")
+    print("\ndistributions (dist = ...):")
+    for name, cls in DISTRIBUTIONS.items():
+        print(f"  {name:16} {cls.summary}")
+    print("\nchannel modes (network.mode):")
+    for name, text in MODE_DESCRIPTIONS.items():
+        print(f"  {name:16} {text}")
+    if args.keys:
+        for table, specs in scenario_keys().items():
+            print(f"\n[{table}]" if table else "\ntop-level keys:")
+            for spec in specs:
+                print(f"  {spec.name:24} {spec.type_text():22} default {spec.default_text()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtsim",
+        description="Simulate real-time web communication: polling, push, duplex modes.",
+    )
+    parser.add_argument("--version", action="version", version=f"rtsim {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run_parser = commands.add_parser("run", help="run scenarios and compare their summaries")
+    run_parser.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
+    run_parser.add_argument("--seed", type=_seed, help="override every scenario's seed")
+    run_parser.add_argument("--json", action="store_true", help="print summaries as JSON")
+    run_parser.add_argument("--plot", metavar="PATH", help="write a latency CDF plot (PNG)")
+    run_parser.add_argument("--save", metavar="DIR", help="write every table as CSV to DIR")
+    run_parser.set_defaults(handler=_cmd_run)
+
+    validate_parser = commands.add_parser("validate", help="check scenario files")
+    validate_parser.add_argument("files", nargs="+", metavar="FILE")
+    validate_parser.set_defaults(handler=_cmd_validate)
+
+    list_parser = commands.add_parser("list", help="strategies, distributions, channel modes")
+    list_parser.add_argument("--keys", action="store_true", help="also every scenario key")
+    list_parser.set_defaults(handler=_cmd_list)
+    return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.handler(args)
+    except ScenarioError as error:
+        print(f"rtsim: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,91 @@
+"""The two things that move through a model: updates (application data) and messages (wire).
+
+An :class:`Update` is created by the workload at the server; a :class:`Message` is one
+protocol unit on the wire (an HTTP request or response, a WebSocket frame, ...) that may carry
+zero, one or several updates. Sizes are bytes, times are seconds of simulated time.
+"""
+
+from __future__ import annotations
+
+__all__ = ["DOWN", "UP", "Message", "Update"]
+
+UP = "up"  # client -> server
+DOWN = "down"  # server -> client
+
+
+class Update:
+    """One application update created at the server at ``created_at``.
+
+    ``target`` is the client it is meant for, or ``None`` for every client.
+    """
+
+    __slots__ = ("created_at", "id", "payload_bytes", "target")
+
+    def __init__(self, id: int, created_at: float, payload_bytes: int, target: int | None):
+        self.id = id
+        self.created_at = created_at
+        self.payload_bytes = payload_bytes
+        self.target = target
+
+    def __repr__(self) -> str:
+        return f"Update(id={self.id}, created_at={self.created_at:.6f}, target={self.target})"
+
+
+class Message:
+    """One message on the wire between one client and the server.
+
+    ``payload_bytes`` is application data, ``overhead_bytes`` everything else the protocol
+    adds (headers, framing). ``request`` marks a message that expects a response, ``response``
+    a message that answers one, and ``empty`` a response that carried no update. ``id``, ``sent_at`` and ``received_at`` are
+    filled in by the channel (``received_at`` stays ``None`` if the message is lost).
+    """
+
+    __slots__ = (
+        "client",
+        "direction",
+        "empty",
+        "id",
+        "kind",
+        "overhead_bytes",
+        "payload_bytes",
+        "received_at",
+        "request",
+        "response",
+        "sent_at",
+        "updates",
+    )
+
+    def __init__(
+        self,
+        client: int,
+        direction: str,
+        kind: str,
+        payload_bytes: int = 0,
+        overhead_bytes: int = 0,
+        updates: tuple[Update, ...] | list[Update] = (),
+        request: bool = False,
+        response: bool = False,
+        empty: bool = False,
+    ):
+        self.client = client
+        self.direction = direction
+        self.kind = kind
+        self.payload_bytes = payload_bytes
+        self.overhead_bytes = overhead_bytes
+        self.updates = updates
+        self.request = request
+        self.response = response
+        self.empty = empty
+        self.id = -1
+        self.sent_at = float("nan")
+        self.received_at: float | None = None
+
+    @property
+    def size(self) -> int:
+        return self.payload_bytes + self.overhead_bytes
+
+    def __repr__(self) -> str:
+        return (
+            f"Message(id={self.id}, client={self.client}, {self.direction}, {self.kind!r}, "
+            f"{self.payload_bytes}+{self.overhead_bytes} B, updates={len(self.updates)})"
+        )

@@ -1,0 +1,107 @@
+"""Summaries of one run, computed from its DataFrames.
+
+Only rows created at or after ``warmup_s`` count: updates and deliveries by the update's
+creation time, transfers by the time they were sent. Latency is ``delivered_at -
+created_at`` per delivery. Updates created shortly before the end may not be delivered yet
+(right censoring); choose ``duration_s`` long compared to the polling interval, or read the
+deliveries table, when that matters.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SUMMARY_METRICS", "peak_concurrent", "summarize"]
+
+SUMMARY_METRICS = {
+    "updates": "updates created by the workload",
+    "expected_deliveries": "updates x the clients each one is meant for",
+    "deliveries": "updates delivered to a client",
+    "delivery_ratio": "deliveries / expected_deliveries",
+    "latency_mean_s": "mean time from an update's creation to its delivery",
+    "latency_p50_s": "median delivery latency",
+    "latency_p95_s": "95th percentile of delivery latency",
+    "latency_p99_s": "99th percentile of delivery latency",
+    "latency_max_s": "largest delivery latency",
+    "messages": "messages sent on the wire, both directions",
+    "requests": "client requests that expect a response",
+    "responses": "responses to requests",
+    "empty_responses": "responses that carried no update",
+    "empty_fraction": "empty_responses / responses (NaN without responses)",
+    "payload_bytes": "application bytes sent",
+    "overhead_bytes": "header, framing and handshake bytes sent",
+    "wire_bytes": "payload_bytes + overhead_bytes",
+    "bytes_per_delivery": "wire_bytes / deliveries",
+    "wire_bps": "wire_bytes * 8 / measured time",
+    "lost_messages": "messages lost on the network",
+    "dropped_messages": "messages dropped by a full queue",
+    "peak_connections": "most connections open at once (whole run)",
+}
+
+
+def peak_concurrent(opened_at: np.ndarray, closed_at: np.ndarray) -> int:
+    """Most intervals ``[opened_at, closed_at)`` open at once; NaN opened = never opened."""
+    opened = ~np.isnan(opened_at)
+    starts = opened_at[opened]
+    ends = closed_at[opened]
+    ends = ends[~np.isnan(ends)]
+    if starts.size == 0:
+        return 0
+    times = np.concatenate([starts, ends])
+    steps = np.concatenate([np.ones(starts.size), -np.ones(ends.size)])
+    order = np.lexsort((steps, times))  # at equal times, closes (-1) before opens (+1)
+    return int(np.cumsum(steps[order]).max())
+
+
+def summarize(result) -> pd.Series:
+    """The summary metrics of ``result`` (see :data:`SUMMARY_METRICS`), as a Series."""
+    scenario = result.scenario
+    warmup = scenario.warmup_s
+    measured_s = result.end_s - warmup
+    updates = result.updates[result.updates["created_at"] >= warmup]
+    deliveries = result.deliveries[result.deliveries["created_at"] >= warmup]
+    transfers = result.transfers[result.transfers["sent_at"] >= warmup]
+    latency = deliveries["latency_s"].to_numpy()
+
+    expected = int(np.where(updates["target"] < 0, scenario.clients, 1).sum())
+    responses = int(transfers["response"].sum())
+    empty = int(transfers["empty"].sum())
+    payload = int(transfers["payload_bytes"].sum())
+    overhead = int(transfers["overhead_bytes"].sum())
+    wire = payload + overhead
+    count = len(deliveries)
+
+    def quantile(q: float) -> float:
+        return float(np.quantile(latency, q)) if count else math.nan
+
+    values = {
+        "updates": len(updates),
+        "expected_deliveries": expected,
+        "deliveries": count,
+        "delivery_ratio": count / expected if expected else math.nan,
+        "latency_mean_s": float(latency.mean()) if count else math.nan,
+        "latency_p50_s": quantile(0.50),
+        "latency_p95_s": quantile(0.95),
+        "latency_p99_s": quantile(0.99),
+        "latency_max_s": float(latency.max()) if count else math.nan,
+        "messages": len(transfers),
+        "requests": int(transfers["request"].sum()),
+        "responses": responses,
+        "empty_responses": empty,
+        "empty_fraction": empty / responses if responses else math.nan,
+        "payload_bytes": payload,
+        "overhead_bytes": overhead,
+        "wire_bytes": wire,
+        "bytes_per_delivery": wire / count if count else math.nan,
+        "wire_bps": wire * 8 / measured_s if measured_s > 0 else math.nan,
+        "lost_messages": int((transfers["lost"] & ~transfers["dropped"]).sum()),
+        "dropped_messages": int(transfers["dropped"].sum()),
+        "peak_connections": peak_concurrent(
+            result.connections["opened_at"].to_numpy(),
+            result.connections["closed_at"].to_numpy(),
+        ),
+    }
+    return pd.Series(values, name=scenario.name, dtype=object)

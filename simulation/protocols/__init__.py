@@ -1,0 +1,1 @@
+"""Wire sizes of protocol messages, in bytes. No timing lives here."""

@@ -1,0 +1,191 @@
+"""Append-only columnar records of one run, turned into pandas DataFrames once at the end.
+
+Columns are :mod:`array` arrays (8 bytes or less per value, no Python object per row);
+text columns such as a message's kind are stored as small integer codes and become pandas
+categoricals. Four tables are kept:
+
+* ``updates``: one row per update created by the workload;
+* ``transfers``: one row per message offered to a channel (lost or not);
+* ``deliveries``: one row per update delivered to one client;
+* ``connections``: one row per connection a client asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+import numpy as np
+import pandas as pd
+
+from .messages import Message, Update
+
+__all__ = ["Recorder"]
+
+NO_TARGET = -1
+
+
+class _Codes:
+    """Maps text values to small integers, in order of first use."""
+
+    def __init__(self):
+        self.codes: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        code = self.codes.get(text)
+        if code is None:
+            code = self.codes[text] = len(self.codes)
+        return code
+
+    def categorical(self, codes: array) -> pd.Categorical:
+        return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), list(self.codes))
+
+
+class Recorder:
+    """Collects the rows of one run; see the module docstring for the tables."""
+
+    def __init__(self):
+        self._kinds = _Codes()
+        self._directions = _Codes()
+        self._reasons = _Codes()
+        self._reasons("")  # code 0: not closed
+        self.updates = {
+            "update_id": array("q"),
+            "created_at": array("d"),
+            "payload_bytes": array("q"),
+            "target": array("q"),
+        }
+        self.transfers = {
+            "message_id": array("q"),
+            "client": array("q"),
+            "direction": array("b"),
+            "kind": array("h"),
+            "request": array("b"),
+            "response": array("b"),
+            "empty": array("b"),
+            "updates": array("l"),
+            "sent_at": array("d"),
+            "started_at": array("d"),
+            "received_at": array("d"),
+            "payload_bytes": array("q"),
+            "overhead_bytes": array("q"),
+            "lost": array("b"),
+            "dropped": array("b"),
+        }
+        self.deliveries = {
+            "update_id": array("q"),
+            "client": array("q"),
+            "message_id": array("q"),
+            "created_at": array("d"),
+            "sent_at": array("d"),
+            "delivered_at": array("d"),
+        }
+        self.connections = {
+            "connection_id": array("q"),
+            "client": array("q"),
+            "kind": array("h"),
+            "requested_at": array("d"),
+            "opened_at": array("d"),
+            "closed_at": array("d"),
+            "close_reason": array("h"),
+        }
+
+    # -- recording -------------------------------------------------------------------------
+
+    def update(self, update: Update) -> None:
+        columns = self.updates
+        columns["update_id"].append(update.id)
+        columns["created_at"].append(update.created_at)
+        columns["payload_bytes"].append(update.payload_bytes)
+        columns["target"].append(NO_TARGET if update.target is None else update.target)
+
+    def transfer(
+        self,
+        message: Message,
+        started_at: float,
+        received_at: float | None,
+        lost: bool,
+        dropped: bool,
+    ) -> None:
+        """Record ``message`` as offered to a channel; this assigns ``message.id``."""
+        columns = self.transfers
+        message.id = len(columns["message_id"])
+        columns["message_id"].append(message.id)
+        columns["client"].append(message.client)
+        columns["direction"].append(self._directions(message.direction))
+        columns["kind"].append(self._kinds(message.kind))
+        columns["request"].append(message.request)
+        columns["response"].append(message.response)
+        columns["empty"].append(message.empty)
+        columns["updates"].append(len(message.updates))
+        columns["sent_at"].append(message.sent_at)
+        columns["started_at"].append(started_at)
+        columns["received_at"].append(math.nan if received_at is None else received_at)
+        columns["payload_bytes"].append(message.payload_bytes)
+        columns["overhead_bytes"].append(message.overhead_bytes)
+        columns["lost"].append(lost)
+        columns["dropped"].append(dropped)
+
+    def delivery(self, update: Update, message: Message) -> None:
+        """Record that ``message`` brought ``update`` to its client at its arrival time."""
+        columns = self.deliveries
+        columns["update_id"].append(update.id)
+        columns["client"].append(message.client)
+        columns["message_id"].append(message.id)
+        columns["created_at"].append(update.created_at)
+        columns["sent_at"].append(message.sent_at)
+        columns["delivered_at"].append(message.received_at)
+
+    def open_connection(self, client: int, kind: str, requested_at: float) -> int:
+        """Start a connection row; returns its id for the calls below."""
+        columns = self.connections
+        connection_id = len(columns["connection_id"])
+        columns["connection_id"].append(connection_id)
+        columns["client"].append(client)
+        columns["kind"].append(self._kinds(kind))
+        columns["requested_at"].append(requested_at)
+        columns["opened_at"].append(math.nan)
+        columns["closed_at"].append(math.nan)
+        columns["close_reason"].append(0)
+        return connection_id
+
+    def connection_opened(self, connection_id: int, at: float) -> None:
+        self.connections["opened_at"][connection_id] = at
+
+    def connection_closed(self, connection_id: int, at: float, reason: str) -> None:
+        self.connections["closed_at"][connection_id] = at
+        self.connections["close_reason"][connection_id] = self._reasons(reason)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def dataframes(self, end_s: float) -> dict[str, pd.DataFrame]:
+        """The four tables as DataFrames, as seen at simulated time ``end_s``.
+
+        A message still travelling at ``end_s`` has ``received_at`` NaN and ``in_flight``
+        True; a connection still open has ``closed_at`` NaN.
+        """
+        updates = pd.DataFrame({name: np.asarray(col) for name, col in self.updates.items()})
+
+        t = {name: np.asarray(col) for name, col in self.transfers.items()}
+        for flag in ("request", "response", "empty", "lost", "dropped"):
+            t[flag] = t[flag].astype(bool)
+        arrived = t["received_at"] <= end_s
+        t["received_at"] = np.where(arrived, t["received_at"], np.nan)
+        t["in_flight"] = ~t["lost"] & ~arrived
+        t["direction"] = self._directions.categorical(self.transfers["direction"])
+        t["kind"] = self._kinds.categorical(self.transfers["kind"])
+        transfers = pd.DataFrame(t)
+
+        deliveries = pd.DataFrame({name: np.asarray(col) for name, col in self.deliveries.items()})
+        deliveries["latency_s"] = deliveries["delivered_at"] - deliveries["created_at"]
+
+        c = {name: np.asarray(col) for name, col in self.connections.items()}
+        c["kind"] = self._kinds.categorical(self.connections["kind"])
+        c["close_reason"] = self._reasons.categorical(self.connections["close_reason"])
+        connections = pd.DataFrame(c)
+        return {
+            "updates": updates,
+            "transfers": transfers,
+            "deliveries": deliveries,
+            "connections": connections,
+        }

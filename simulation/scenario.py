@@ -1,0 +1,338 @@
+"""Scenario parameters: TOML loading, validation and copies with changes.
+
+A :class:`Scenario` is frozen and fully validated: every key is known, typed, in range and
+consistent with the others (for example, a strategy that needs requests cannot run on a
+simplex channel). Keys carry their unit: ``_s`` seconds, ``_bps`` bits per second,
+``_bytes`` bytes, ``_per_s`` per second.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .channel import CHANNEL_MODES
+from .distributions import Constant, Distribution
+from .errors import ScenarioError, did_you_mean, unknown_key_message
+from .protocols import http
+from .schema import describe_section, param, parse_section
+from .strategies import STRATEGIES
+from .workload import WorkloadParams
+
+__all__ = [
+    "HttpParams",
+    "NetworkParams",
+    "Scenario",
+    "StrategyConfig",
+    "load_scenario",
+    "parse_scenario",
+]
+
+
+@dataclass(frozen=True)
+class NetworkParams:
+    """The ``[network]`` table: the channel between each client and the server."""
+
+    mode: str = param(
+        "full-duplex",
+        "channel mode: simplex (server -> client only), half-duplex or full-duplex",
+        choices=CHANNEL_MODES,
+        source="what TCP over today's networks provides",
+    )
+    latency_s: Distribution = param(
+        Constant(0.05),
+        "one-way propagation delay of each message (number or distribution)",
+        unit="s",
+        ge=0,
+        source=(
+            "about a transatlantic path: New York-London is 56 ms round trip in fibre "
+            "(Grigorik, High Performance Browser Networking, table 1-1)"
+        ),
+    )
+    bandwidth_bps: float = param(
+        math.inf,
+        "transmission rate of each direction; a message takes size * 8 / bandwidth_bps",
+        unit="bit/s",
+        gt=0,
+        source="no serialization delay unless asked for",
+    )
+    loss: float = param(
+        0.0,
+        "probability that a message is lost (nothing is retransmitted)",
+        ge=0,
+        lt=1,
+        source="a lossless network unless asked for",
+    )
+    jitter_s: float = param(
+        0.0,
+        "extra delay per message, uniform on [0, jitter_s]; order is kept",
+        unit="s",
+        ge=0,
+        source="no jitter unless asked for",
+    )
+    turnaround_s: float = param(
+        0.0,
+        "half-duplex only: time to switch the medium's direction",
+        unit="s",
+        ge=0,
+        source="an ideal switch unless asked for",
+    )
+    queue_bytes: float = param(
+        math.inf,
+        "bytes that may wait to be transmitted per direction; more are dropped (drop-tail)",
+        unit="bytes",
+        gt=0,
+        source="an unbounded buffer unless asked for",
+    )
+
+
+@dataclass(frozen=True)
+class HttpParams:
+    """The ``[http]`` table: HTTP/1.1 header sizes."""
+
+    request_header_bytes: int = param(
+        http.DEFAULT_REQUEST_HEADER_BYTES,
+        "bytes of request line and headers of each HTTP request",
+        unit="bytes",
+        ge=0,
+        source="SPDY whitepaper: 'typical header sizes of 700-800 bytes'",
+    )
+    response_header_bytes: int = param(
+        http.DEFAULT_RESPONSE_HEADER_BYTES,
+        "bytes of status line and headers of each HTTP response",
+        unit="bytes",
+        ge=0,
+        source="a lean API response; hereket.com measured 300 B at the small end",
+    )
+
+
+@dataclass(frozen=True)
+class StrategyConfig:
+    """The ``[strategy]`` table: ``kind`` plus that strategy's own keys.
+
+    Attribute access falls through to the strategy's parameters:
+    ``scenario.strategy.interval_s``.
+    """
+
+    kind: str
+    params: Any
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.params, name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, **_section_to_dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One validated scenario. Build it with :func:`load_scenario` or :func:`parse_scenario`."""
+
+    name: str = param("", "short name shown in tables and plots; default: the file name")
+    description: str = param("", "what the scenario shows, in a sentence or two")
+    seed: int = param(0, "seed of the run's random streams", ge=0, source="any fixed seed")
+    duration_s: float = param(
+        60.0, "simulated time of a run", unit="s", gt=0, source="round number"
+    )
+    warmup_s: float = param(
+        0.0,
+        "rows created before this time are left out of summaries",
+        unit="s",
+        ge=0,
+        source="no warm-up unless asked for",
+    )
+    clients: int = param(1, "number of clients, each with its own channel", ge=1)
+    network: NetworkParams = field(default_factory=NetworkParams)
+    strategy: StrategyConfig = field(
+        default_factory=lambda: StrategyConfig("short-polling", STRATEGIES["short-polling"].Params())
+    )
+    workload: WorkloadParams = field(default_factory=WorkloadParams)
+    http: HttpParams = field(default_factory=HttpParams)
+    source: str = field(default="<dict>", compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as a plain nested mapping that :func:`parse_scenario` accepts."""
+        data = _section_to_dict(self)
+        data["network"] = _section_to_dict(self.network)
+        data["strategy"] = self.strategy.to_dict()
+        data["workload"] = _section_to_dict(self.workload)
+        data["http"] = _section_to_dict(self.http)
+        return data
+
+    def replace(self, changes: Mapping[str, Any]) -> Scenario:
+        """A validated copy with ``changes`` applied, keyed by dotted path.
+
+        ``scenario.replace({"network.latency_s": 0.1, "strategy.kind": "websocket"})``.
+        When ``strategy.kind`` changes, the old strategy's keys that the new one does not
+        accept are dropped.
+        """
+        data = self.to_dict()
+        changes = dict(changes)
+        new_kind = changes.pop("strategy.kind", None)
+        if new_kind is not None:
+            accepted = _strategy_keys(new_kind, f"{self.source}: strategy.kind")
+            data["strategy"] = {k: v for k, v in data["strategy"].items() if k in accepted}
+            data["strategy"]["kind"] = new_kind
+        for path, value in changes.items():
+            _set_path(data, path, value, self.source)
+        base_dir = Path(self.source).parent if self.source != "<dict>" else None
+        return parse_scenario(data, source=self.source, base_dir=base_dir)
+
+
+SECTIONS = {
+    "network": NetworkParams,
+    "workload": WorkloadParams,
+    "http": HttpParams,
+}
+
+
+def _section_to_dict(section: Any) -> dict[str, Any]:
+    data = {}
+    for spec in describe_section(type(section)):
+        value = getattr(section, spec.name)
+        if value is None:
+            continue
+        data[spec.name] = value.to_dict() if isinstance(value, Distribution) else value
+    return data
+
+
+def _strategy_keys(kind: Any, where: str) -> set[str]:
+    if kind not in STRATEGIES:
+        hint = did_you_mean(kind, STRATEGIES) if isinstance(kind, str) else ""
+        raise ScenarioError(
+            f"{where}: unknown strategy {kind!r}{hint} (allowed: {', '.join(STRATEGIES)})"
+        )
+    return {"kind"} | {spec.name for spec in describe_section(STRATEGIES[kind].Params)}
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any, source: str) -> None:
+    parts = path.split(".")
+    top_keys = [spec.name for spec in describe_section(Scenario)] + ["strategy", *SECTIONS]
+    if len(parts) == 1 and parts[0] in top_keys and parts[0] not in SECTIONS:
+        data[parts[0]] = value
+        return
+    if len(parts) == 2 and parts[0] in ("strategy", *SECTIONS):
+        data.setdefault(parts[0], {})[parts[1]] = copy.deepcopy(value)
+        return
+    dotted = [spec.name for spec in describe_section(Scenario)]
+    for section, cls in SECTIONS.items():
+        dotted += [f"{section}.{spec.name}" for spec in describe_section(cls)]
+    dotted.append("strategy.kind")
+    raise ScenarioError(
+        f"{source}: {path!r} names no scenario parameter{did_you_mean(path, dotted)} "
+        "(use a top-level key or 'section.key', e.g. 'network.latency_s')"
+    )
+
+
+def parse_scenario(
+    data: Mapping[str, Any], source: str = "<dict>", base_dir: Path | None = None
+) -> Scenario:
+    """Validate a nested mapping (as read from TOML) and build a :class:`Scenario`.
+
+    ``source`` names the input in error messages; ``base_dir`` resolves relative CSV paths.
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"{source}: expected a table of scenario keys, got {data!r}")
+    top_specs = {spec.name: spec for spec in describe_section(Scenario)}
+    allowed = set(top_specs) | set(SECTIONS) | {"strategy"}
+    top = {}
+    for key, value in data.items():
+        if key not in allowed:
+            raise ScenarioError(unknown_key_message(source, key, allowed))
+        if key in top_specs:
+            top[key] = value
+    if "name" not in top and source != "<dict>":
+        top["name"] = Path(source).stem
+    sections = {
+        name: parse_section(cls, data.get(name, {}), f"{source}: {name}", base_dir)
+        for name, cls in SECTIONS.items()
+    }
+    strategy = _parse_strategy(data.get("strategy"), source, base_dir)
+    scenario = parse_section(
+        Scenario,
+        top,
+        source,
+        base_dir,
+        extra={**sections, "strategy": strategy, "source": source},
+    )
+    _check_consistency(scenario, data)
+    return scenario
+
+
+def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyConfig:
+    where = f"{source}: strategy"
+    if table is None:
+        raise ScenarioError(
+            f"{source}: missing [strategy] table with a 'kind' (allowed kinds: "
+            f"{', '.join(STRATEGIES)})"
+        )
+    if not isinstance(table, Mapping):
+        raise ScenarioError(f"{where}: expected a table, got {table!r}")
+    if "kind" not in table:
+        raise ScenarioError(f"{where}: missing key 'kind' (allowed: {', '.join(STRATEGIES)})")
+    kind = table["kind"]
+    _strategy_keys(kind, f"{where}.kind")
+    own = {key: value for key, value in table.items() if key != "kind"}
+    params = parse_section(STRATEGIES[kind].Params, own, f"{where} ({kind})", base_dir)
+    return StrategyConfig(kind, params)
+
+
+def _check_consistency(scenario: Scenario, data: Mapping[str, Any]) -> None:
+    source = scenario.source
+    network = scenario.network
+    if scenario.warmup_s >= scenario.duration_s:
+        raise ScenarioError(
+            f"{source}: warmup_s ({scenario.warmup_s:g} s) must be shorter than "
+            f"duration_s ({scenario.duration_s:g} s)"
+        )
+    given = data.get("network", {})
+    if "turnaround_s" in given and network.mode != "half-duplex":
+        raise ScenarioError(
+            f"{source}: network.turnaround_s only applies to mode = 'half-duplex' "
+            f"(mode is {network.mode!r}); remove it or change the mode"
+        )
+    strategy = STRATEGIES[scenario.strategy.kind]
+    if network.mode == "simplex" and strategy.needs_uplink:
+        simplex_ok = [name for name, cls in STRATEGIES.items() if not cls.needs_uplink]
+        raise ScenarioError(
+            f"{source}: strategy.kind = {strategy.name!r} cannot run on network.mode = "
+            f"'simplex': it needs client -> server messages ({strategy.summary}), and a "
+            f"simplex channel only carries server -> client. Use mode 'half-duplex' or "
+            f"'full-duplex', or a one-way strategy ({', '.join(simplex_ok)})"
+        )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, validate and return the scenario in TOML file ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(f"{path}: cannot read: {error}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: invalid TOML: {error}") from None
+    return parse_scenario(data, source=str(path), base_dir=path.parent)
+
+
+def scenario_keys() -> dict[str, list]:
+    """Every scenario key by table, for documentation: ``{"": [...], "network": [...]}``."""
+    keys = {"": describe_section(Scenario)}
+    for name, cls in SECTIONS.items():
+        keys[name] = describe_section(cls)
+    for kind, cls in STRATEGIES.items():
+        keys[f"strategy ({kind})"] = describe_section(cls.Params)
+    return keys
+

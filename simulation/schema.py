@@ -1,0 +1,217 @@
+"""Declarative parameter sections: one dataclass per TOML table, one validator for all.
+
+A section is a frozen dataclass whose fields are declared with :func:`param`, which records
+the documentation, unit and allowed range next to the default. :func:`parse_section` turns a
+TOML table into such a dataclass, refusing unknown keys (with a "did you mean"), wrong types
+and out-of-range values with messages that name the file and the dotted key. The README's
+scenario reference and the ``rtsim list`` output are generated from the same metadata, so
+they cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .distributions import Distribution, parse_distribution
+from .errors import ScenarioError, did_you_mean, unknown_key_message
+
+__all__ = ["REQUIRED", "KeySpec", "describe_section", "param", "parse_section"]
+
+REQUIRED: Any = MISSING
+
+
+def param(
+    default: Any,
+    doc: str,
+    *,
+    unit: str = "",
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    source: str = "",
+) -> Any:
+    """Declare a scenario key: its default, meaning, unit, range and the default's source."""
+    metadata = {
+        "doc": doc,
+        "unit": unit,
+        "ge": ge,
+        "gt": gt,
+        "le": le,
+        "lt": lt,
+        "choices": choices,
+        "source": source,
+    }
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """What one key accepts, for error messages and generated documentation."""
+
+    name: str
+    type: Any
+    default: Any
+    doc: str
+    unit: str
+    ge: float | None
+    gt: float | None
+    le: float | None
+    lt: float | None
+    choices: tuple[str, ...] | None
+    source: str
+
+    @property
+    def required(self) -> bool:
+        return self.default is MISSING
+
+    def range_text(self) -> str:
+        parts = []
+        if self.choices:
+            parts.append("one of " + ", ".join(repr(c) for c in self.choices))
+        for symbol, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
+            if bound is not None:
+                parts.append(f"{symbol} {bound:g}")
+        return " and ".join(parts)
+
+    def type_text(self) -> str:
+        return {
+            float: "number",
+            int: "integer",
+            bool: "boolean",
+            str: "string",
+            Distribution: "number or distribution",
+        }.get(self.type, str(self.type))
+
+    def default_text(self) -> str:
+        if self.required:
+            return "required"
+        if self.default is None:
+            return "see description"
+        if isinstance(self.default, Distribution):
+            value = self.default.constant_value()
+            return repr(self.default) if value is None else f"{value:g}"
+        if isinstance(self.default, float) and math.isinf(self.default):
+            return "inf"
+        return repr(self.default) if isinstance(self.default, str) else str(self.default)
+
+
+def describe_section(cls: type) -> list[KeySpec]:
+    """The keys of a section dataclass, in declaration order."""
+    hints = typing.get_type_hints(cls)
+    specs = []
+    for f in fields(cls):
+        if not f.metadata or "doc" not in f.metadata:
+            continue
+        kind = hints[f.name]
+        if typing.get_origin(kind) in (typing.Union, types.UnionType):
+            kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        specs.append(
+            KeySpec(
+                name=f.name,
+                type=kind,
+                default=f.default,
+                **{k: f.metadata[k] for k in ("doc", "unit", "ge", "gt", "le", "lt", "choices")},
+                source=f.metadata["source"],
+            )
+        )
+    return specs
+
+
+def _check_range(spec: KeySpec, value: float, where: str) -> None:
+    def fail(condition: str) -> None:
+        unit = f" {spec.unit}" if spec.unit else ""
+        raise ScenarioError(f"{where}: must be {condition}{unit}, got {value!r}")
+
+    if spec.ge is not None and not value >= spec.ge:
+        fail(f">= {spec.ge:g}")
+    if spec.gt is not None and not value > spec.gt:
+        fail(f"> {spec.gt:g}")
+    if spec.le is not None and not value <= spec.le:
+        fail(f"<= {spec.le:g}")
+    if spec.lt is not None and not value < spec.lt:
+        fail(f"< {spec.lt:g}")
+
+
+def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> Any:
+    if spec.type is Distribution:
+        distribution = parse_distribution(value, where, base_dir)
+        low, high = distribution.support()
+        if spec.ge is not None and low < spec.ge:
+            raise ScenarioError(
+                f"{where}: {distribution!r} can produce {low:g}, but values must be "
+                f">= {spec.ge:g} {spec.unit}".rstrip()
+            )
+        if spec.gt is not None and low <= spec.gt:
+            raise ScenarioError(
+                f"{where}: {distribution!r} can produce {low:g}, but values must be "
+                f"> {spec.gt:g} {spec.unit}".rstrip()
+            )
+        return distribution
+    if spec.type is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if spec.type is str:
+        if not isinstance(value, str):
+            raise ScenarioError(f"{where}: expected a string, got {value!r}")
+        if spec.choices and value not in spec.choices:
+            raise ScenarioError(
+                f"{where}: {value!r} is not allowed{did_you_mean(value, spec.choices)} "
+                f"(allowed: {', '.join(spec.choices)})"
+            )
+        return value
+    if spec.type is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise ScenarioError(f"{where}: expected an integer, got {value!r}")
+        _check_range(spec, value, where)
+        return value
+    if spec.type is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ScenarioError(f"{where}: expected a number, got {value!r}")
+        value = float(value)
+        if math.isnan(value):
+            raise ScenarioError(f"{where}: expected a number, got nan")
+        _check_range(spec, value, where)
+        return value
+    raise TypeError(f"unsupported key type {spec.type!r}")  # a programming error
+
+
+def parse_section(
+    cls: type,
+    table: Any,
+    where: str,
+    base_dir: Path | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
+    """Validate ``table`` against the keys of ``cls`` and build an instance.
+
+    ``where`` is the prefix for error messages, e.g. ``"x.toml: network"``; ``extra`` holds
+    constructor arguments that are not scenario keys.
+    """
+    if not isinstance(table, Mapping):
+        raise ScenarioError(f"{where}: expected a table, got {table!r}")
+    specs = {spec.name: spec for spec in describe_section(cls)}
+    for key in table:
+        if key not in specs:
+            raise ScenarioError(unknown_key_message(where, key, specs))
+    arguments = dict(extra or {})
+    for name, spec in specs.items():
+        if name in table:
+            arguments[name] = _convert(spec, table[name], f"{where}.{name}", base_dir)
+        elif spec.required:
+            raise ScenarioError(f"{where}: missing required key {name!r} ({spec.doc})")
+    try:
+        return cls(**arguments)
+    except ValueError as error:
+        raise ScenarioError(f"{where}: {error}") from None

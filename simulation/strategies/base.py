@@ -1,0 +1,55 @@
+"""What every strategy shares: one channel per client and the delivery bookkeeping.
+
+A strategy is a pair of behaviours, the client's and the server's, written as SimPy
+processes and message handlers. ``on_up`` runs at the server when a message from a client
+arrives, ``on_down`` at the client when a message from the server arrives, each at the
+message's arrival time. ``publish`` runs at the server when the workload creates an update.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..messages import Message, Update
+
+__all__ = ["Strategy"]
+
+
+class Strategy:
+    """Base class. Subclasses set the class attributes below and the three hooks."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type]
+    needs_uplink: ClassVar[bool]
+    summary: ClassVar[str]
+
+    def __init__(self, model: Any, params: Any):
+        self.model = model
+        self.env = model.env
+        self.params = params
+        self.recorder = model.recorder
+        self.http = model.scenario.http
+        self.clients = model.scenario.clients
+        self.channels = [model.channel(c, self.on_up, self.on_down) for c in range(self.clients)]
+
+    def start(self) -> None:
+        """Start the client processes (called once, at time 0)."""
+
+    def publish(self, update: Update) -> None:
+        """The workload created ``update`` at the server, now."""
+        raise NotImplementedError
+
+    def on_up(self, message: Message) -> None:
+        raise NotImplementedError(f"{self.name}: unexpected message at the server: {message}")
+
+    def on_down(self, message: Message) -> None:
+        raise NotImplementedError(f"{self.name}: unexpected message at a client: {message}")
+
+    def targets(self, update: Update) -> range | tuple[int]:
+        return range(self.clients) if update.target is None else (update.target,)
+
+    def deliver(self, message: Message) -> None:
+        """Record every update ``message`` carried as delivered to its client, now."""
+        record = self.recorder.delivery
+        for update in message.updates:
+            record(update, message)
