@@ -178,8 +178,15 @@ class Channel:
         if state.jitter_rng is not None:
             arrival += state.jitter_rng.uniform(0.0, state.jitter_s)
         lost = state.loss_rng is not None and state.loss_rng.random() < state.loss
-        if not lost and arrival < state.last_arrival:  # in-order delivery: never overtake
-            arrival = state.last_arrival
+        # SimPy fires the delivery at now + delay, which float rounding may put one ulp away
+        # from `arrival`; work with the time it really fires at, and never before an earlier
+        # message of this direction (in-order delivery; equal times keep FIFO order).
+        delay = max(arrival, state.last_arrival) - now
+        arrival = now + delay
+        if not lost:
+            while arrival < state.last_arrival:
+                delay = math.nextafter(delay, math.inf)
+                arrival = now + delay
         state.free_at = end
         if state.backlog is not None:
             state.backlog.add(start, end, size)
@@ -193,7 +200,7 @@ class Channel:
         state.last_arrival = arrival
         message.received_at = arrival
         self.recorder.transfer(message, start, arrival, lost=False, dropped=False)
-        event = env.timeout(arrival - now, message)
+        event = env.timeout(delay, message)
         event.callbacks.append(self._deliver)
         return arrival
 

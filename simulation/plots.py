@@ -40,7 +40,8 @@ def latency_cdf(results: Iterable, ax: Axes | None = None, unit: str = "ms") -> 
             raise ValueError(f"deliveries lack columns {sorted(missing)}")
         kept = deliveries["created_at"] >= result.scenario.warmup_s
         latency = np.sort(deliveries.loc[kept, "latency_s"].to_numpy()) * scale
-        label = f"{result.scenario.name} ({result.scenario.strategy.kind})"
+        name, kind = result.scenario.name, result.scenario.strategy.kind
+        label = name if name == kind else f"{name} ({kind})"
         if latency.size == 0:
             ax.plot([], [], label=f"{label}: no deliveries")
             continue

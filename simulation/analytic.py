@@ -1,0 +1,79 @@
+"""Closed forms the simulator is checked against (in tests) and compared with (in notebooks).
+
+Units: seconds, bytes, bits per second, events per second.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = [
+    "md1_mean_wait_s",
+    "mm1_mean_wait_s",
+    "serialization_s",
+    "short_poll_empty_fraction",
+    "short_poll_mean_latency_s",
+    "websocket_open_s",
+]
+
+
+def serialization_s(size_bytes: float, bandwidth_bps: float) -> float:
+    """Time to put ``size_bytes`` on a link of ``bandwidth_bps`` (0 for infinite bandwidth)."""
+    return size_bytes * 8 / bandwidth_bps
+
+
+def short_poll_mean_latency_s(
+    latency_s: float, interval_s: float, response_serialization_s: float = 0.0
+) -> float:
+    """Mean delivery latency of short polling: ``L + T/2`` (+ the response's serialization).
+
+    Requests reach the server every ``T = interval_s`` seconds at a phase independent of
+    the update times, so an update waits ``U(0, T)`` for the next request (mean ``T/2``),
+    then travels back in the response: one one-way latency ``L``.
+    """
+    return latency_s + interval_s / 2 + response_serialization_s
+
+
+def short_poll_empty_fraction(rate_per_s: float, interval_s: float) -> float:
+    """Fraction of empty short-poll responses for Poisson updates: ``exp(-rate * T)``.
+
+    ``rate_per_s`` is the rate of updates meant for *one* client (the workload's rate for
+    audience "all", rate / clients for audience "one").
+    """
+    return math.exp(-rate_per_s * interval_s)
+
+
+def md1_mean_wait_s(arrival_rate_per_s: float, service_s: float) -> float:
+    """M/D/1 mean time in queue before service: ``rho * D / (2 * (1 - rho))``, rho = lambda D.
+
+    Poisson arrivals, constant service time ``D`` (a link serializing equal-sized messages).
+    """
+    rho = arrival_rate_per_s * service_s
+    if not 0 <= rho < 1:
+        raise ValueError(f"utilisation must be in [0, 1), got {rho:g}")
+    return rho * service_s / (2 * (1 - rho))
+
+
+def mm1_mean_wait_s(arrival_rate_per_s: float, mean_service_s: float) -> float:
+    """M/M/1 mean time in queue before service: ``rho / (mu - lambda)``."""
+    rho = arrival_rate_per_s * mean_service_s
+    if not 0 <= rho < 1:
+        raise ValueError(f"utilisation must be in [0, 1), got {rho:g}")
+    return rho * mean_service_s / (1 - rho)
+
+
+def websocket_open_s(
+    latency_s: float,
+    request_bytes: float = 0.0,
+    response_bytes: float = 0.0,
+    bandwidth_bps: float = math.inf,
+) -> float:
+    """Time from starting the WebSocket handshake to the client seeing 101: one round trip.
+
+    ``2 L`` plus the serialization of the upgrade request and of the 101 response.
+    """
+    return (
+        2 * latency_s
+        + serialization_s(request_bytes, bandwidth_bps)
+        + serialization_s(response_bytes, bandwidth_bps)
+    )
