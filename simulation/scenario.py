@@ -171,10 +171,13 @@ class Scenario:
 
         ``scenario.replace({"network.latency_s": 0.1, "strategy.kind": "websocket"})``.
         When ``strategy.kind`` changes, the old strategy's keys that the new one does not
-        accept are dropped.
+        accept are dropped; when ``network.mode`` changes away from half-duplex, the
+        turnaround (a half-duplex key) is reset to 0. So a sweep can vary either freely.
         """
         data = self.to_dict()
         changes = dict(changes)
+        if changes.get("network.mode", "half-duplex") != "half-duplex":
+            changes.setdefault("network.turnaround_s", 0.0)
         new_kind = changes.pop("strategy.kind", None)
         if new_kind is not None:
             accepted = _strategy_keys(new_kind, f"{self.source}: strategy.kind")
@@ -212,23 +215,29 @@ def _strategy_keys(kind: Any, where: str) -> set[str]:
     return {"kind"} | {spec.name for spec in describe_section(STRATEGIES[kind].Params)}
 
 
-def _set_path(data: dict[str, Any], path: str, value: Any, source: str) -> None:
-    parts = path.split(".")
-    top_keys = [spec.name for spec in describe_section(Scenario)] + ["strategy", *SECTIONS]
-    if len(parts) == 1 and parts[0] in top_keys and parts[0] not in SECTIONS:
-        data[parts[0]] = value
-        return
-    if len(parts) == 2 and parts[0] in ("strategy", *SECTIONS):
-        data.setdefault(parts[0], {})[parts[1]] = copy.deepcopy(value)
-        return
-    dotted = [spec.name for spec in describe_section(Scenario)]
+def _parameter_paths(strategy_kind: str) -> list[str]:
+    """Every dotted path ``replace`` accepts, given the strategy kind in force."""
+    paths = [spec.name for spec in describe_section(Scenario)]
     for section, cls in SECTIONS.items():
-        dotted += [f"{section}.{spec.name}" for spec in describe_section(cls)]
-    dotted.append("strategy.kind")
-    raise ScenarioError(
-        f"{source}: {path!r} names no scenario parameter{did_you_mean(path, dotted)} "
-        "(use a top-level key or 'section.key', e.g. 'network.latency_s')"
-    )
+        paths += [f"{section}.{spec.name}" for spec in describe_section(cls)]
+    paths.append("strategy.kind")
+    if strategy_kind in STRATEGIES:
+        paths += [f"strategy.{spec.name}" for spec in describe_section(STRATEGIES[strategy_kind].Params)]
+    return paths
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any, source: str) -> None:
+    paths = _parameter_paths(data["strategy"]["kind"])
+    if path not in paths:
+        raise ScenarioError(
+            f"{source}: {path!r} names no scenario parameter{did_you_mean(path, paths)} "
+            "(use a top-level key or 'table.key', e.g. 'network.latency_s')"
+        )
+    if "." in path:
+        section, key = path.split(".")
+        data.setdefault(section, {})[key] = copy.deepcopy(value)
+    else:
+        data[path] = value
 
 
 def parse_scenario(
@@ -262,7 +271,7 @@ def parse_scenario(
         base_dir,
         extra={**sections, "strategy": strategy, "source": source},
     )
-    _check_consistency(scenario, data)
+    _check_consistency(scenario)
     return scenario
 
 
@@ -284,7 +293,7 @@ def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyC
     return StrategyConfig(kind, params)
 
 
-def _check_consistency(scenario: Scenario, data: Mapping[str, Any]) -> None:
+def _check_consistency(scenario: Scenario) -> None:
     source = scenario.source
     network = scenario.network
     if scenario.warmup_s >= scenario.duration_s:
@@ -292,11 +301,10 @@ def _check_consistency(scenario: Scenario, data: Mapping[str, Any]) -> None:
             f"{source}: warmup_s ({scenario.warmup_s:g} s) must be shorter than "
             f"duration_s ({scenario.duration_s:g} s)"
         )
-    given = data.get("network", {})
-    if "turnaround_s" in given and network.mode != "half-duplex":
+    if network.turnaround_s > 0 and network.mode != "half-duplex":
         raise ScenarioError(
-            f"{source}: network.turnaround_s only applies to mode = 'half-duplex' "
-            f"(mode is {network.mode!r}); remove it or change the mode"
+            f"{source}: network.turnaround_s = {network.turnaround_s:g} only applies to "
+            f"mode = 'half-duplex' (mode is {network.mode!r}); remove it or change the mode"
         )
     strategy = STRATEGIES[scenario.strategy.kind]
     if network.mode == "simplex" and strategy.needs_uplink:

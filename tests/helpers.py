@@ -22,3 +22,22 @@ def make_scenario(**sections):
         else:
             data[key] = value
     return parse_scenario(data)
+
+
+def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
+    """Sample mean and Student-t half-width of its confidence interval."""
+    import numpy as np
+    from scipy import stats
+
+    values = np.asarray(values, dtype=float)
+    half = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1)
+    return float(values.mean()), float(half / np.sqrt(values.size))
+
+
+def assert_within_ci(values, expected: float, max_half_width: float) -> None:
+    """``expected`` lies in the 95% CI of the mean of ``values``, and the CI is tight."""
+    mean, half = mean_ci(values)
+    assert half < max_half_width, f"CI too wide to test anything: +/-{half:.4g}"
+    assert abs(mean - expected) <= half, (
+        f"simulated {mean:.5g} +/- {half:.3g} does not contain the closed form {expected:.5g}"
+    )

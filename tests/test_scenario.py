@@ -1,0 +1,145 @@
+import math
+
+import pytest
+
+from simulation import Constant, LogNormal, ScenarioError, load_scenario, parse_scenario
+
+from helpers import SCENARIOS, make_scenario
+
+
+def write(tmp_path, text, name="s.toml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+MINIMAL = '[strategy]\nkind = "short-polling"\n'
+
+
+def test_defaults_fill_every_key(tmp_path):
+    scenario = load_scenario(write(tmp_path, MINIMAL, "minimal.toml"))
+    assert scenario.name == "minimal"  # from the file name
+    assert scenario.network.mode == "full-duplex"
+    assert scenario.network.latency_s == Constant(0.05)
+    assert math.isinf(scenario.network.bandwidth_bps)
+    assert scenario.strategy.kind == "short-polling"
+    assert scenario.strategy.interval_s == 1.0  # falls through to the strategy's keys
+    assert scenario.http.request_header_bytes == 700
+    assert scenario.workload.audience == "all"
+
+
+def test_distribution_tables_are_parsed():
+    scenario = make_scenario(network={"latency_s": {"dist": "lognormal", "mean": 0.05, "sigma": 0.5}})
+    assert scenario.network.latency_s == LogNormal(0.05, 0.5)
+
+
+def test_scenario_is_frozen():
+    scenario = make_scenario()
+    with pytest.raises(AttributeError):
+        scenario.clients = 3
+
+
+def test_replace_makes_a_validated_copy():
+    base = make_scenario(clients=2)
+    changed = base.replace({"network.latency_s": 0.1, "clients": 5})
+    assert changed.network.latency_s == Constant(0.1)
+    assert changed.clients == 5
+    assert base.clients == 2 and base.network.latency_s == Constant(0.05)
+    with pytest.raises(ScenarioError, match="network.loss: must be < 1"):
+        base.replace({"network.loss": 1.0})
+
+
+def test_replace_strategy_kind_drops_keys_the_new_kind_lacks():
+    base = make_scenario(strategy={"kind": "short-polling", "interval_s": 2.0})
+    changed = base.replace({"strategy.kind": "websocket"})
+    assert changed.strategy.kind == "websocket"
+    back = changed.replace({"strategy.kind": "short-polling", "strategy.interval_s": 3.0})
+    assert back.strategy.interval_s == 3.0
+
+
+def test_replace_names_unknown_paths():
+    with pytest.raises(ScenarioError, match="did you mean 'network.latency_s'"):
+        make_scenario().replace({"network.latncy_s": 0.1})
+    with pytest.raises(ScenarioError, match="names no scenario parameter"):
+        make_scenario().replace({"a.b.c": 1})
+
+
+def test_to_dict_round_trips():
+    scenario = make_scenario(
+        clients=3,
+        network={"latency_s": {"dist": "uniform", "low": 0.01, "high": 0.02}, "loss": 0.1},
+        strategy={"kind": "short-polling", "phase_s": 0.3},
+    )
+    assert parse_scenario(scenario.to_dict()) == scenario
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("clints = 3\n" + MINIMAL, r"unknown key 'clints'; did you mean 'clients'\?"),
+        (MINIMAL + "[network]\nlatncy_s = 0.1\n", r"network: unknown key 'latncy_s'.*latency_s"),
+        (
+            '[strategy]\nkind = "short-polling"\nhold_timeout_s = 30\n',
+            r"strategy \(short-polling\): unknown key 'hold_timeout_s'.*allowed: interval_s",
+        ),
+        ('clients = "many"\n' + MINIMAL, "clients: expected an integer, got 'many'"),
+        ("clients = 0\n" + MINIMAL, "clients: must be >= 1"),
+        (MINIMAL + "[network]\nlatency_s = -0.01\n", r"network.latency_s: .*must be >= 0 s"),
+        (
+            MINIMAL + '[network]\nlatency_s = { dist = "uniform", low = -1, high = 1 }\n',
+            "can produce -1, but values must be >= 0",
+        ),
+        (MINIMAL + "[network]\nloss = 1.5\n", "network.loss: must be < 1, got 1.5"),
+        (MINIMAL + "[network]\nloss = -0.1\n", "network.loss: must be >= 0"),
+        (MINIMAL + '[network]\nmode = "duplex"\n', "'duplex' is not allowed.*allowed: simplex"),
+        ('[strategy]\nkind = "websockets"\n', "unknown strategy 'websockets'; did you mean"),
+        ("duration_s = 5.0\n", r"missing \[strategy\] table"),
+        ("[strategy]\ninterval_s = 1.0\n", "missing key 'kind'"),
+        (
+            MINIMAL + '[network]\nlatency_s = { dist = "gamma", mean = 1 }\n',
+            "unknown distribution 'gamma'.*allowed: constant",
+        ),
+        (
+            MINIMAL + '[network]\nmode = "simplex"\n',
+            "'short-polling' cannot run on network.mode = 'simplex'.*stream",
+        ),
+        (
+            '[strategy]\nkind = "stream"\n[network]\nmode = "simplex"\nturnaround_s = 0.01\n',
+            "turnaround_s = 0.01 only applies to mode = 'half-duplex'",
+        ),
+        ("duration_s = 10.0\nwarmup_s = 10.0\n" + MINIMAL, "warmup_s .* must be shorter"),
+        (MINIMAL + "[workload]\npayload_bytes = -5\n", "payload_bytes.*must be >= 0"),
+        ("network = 3\n" + MINIMAL, "network: expected a table"),
+        (MINIMAL + "[http]\nrequest_header_bytes = 1.5\n", "expected an integer, got 1.5"),
+        ("duration_s = nan\n" + MINIMAL, "expected a number, got nan"),
+    ],
+)
+def test_bad_input_is_explained(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError, match=message) as caught:
+        load_scenario(path)
+    assert str(path) in str(caught.value)  # every message names the file
+
+
+def test_invalid_toml_names_the_line(tmp_path):
+    path = write(tmp_path, "clients = \n" + MINIMAL)
+    with pytest.raises(ScenarioError, match=r"invalid TOML: .*line 1"):
+        load_scenario(path)
+
+
+def test_missing_file_is_explained(tmp_path):
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_scenario_is_valid(path):
+    scenario = load_scenario(path)
+    assert scenario.description, "every shipped scenario says what it shows"
+
+
+def test_replace_network_mode_resets_the_half_duplex_turnaround():
+    base = make_scenario(network={"mode": "half-duplex", "turnaround_s": 0.01})
+    assert base.replace({"network.mode": "full-duplex"}).network.turnaround_s == 0
+    with pytest.raises(ScenarioError, match="turnaround_s = 0.02 only applies"):
+        base.replace({"network.mode": "full-duplex", "network.turnaround_s": 0.02})
