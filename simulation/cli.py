@@ -49,8 +49,10 @@ def _comparison_table(results) -> str:
         columns[name] = result.summary()
     table = pd.DataFrame(columns)
     header = pd.DataFrame(
-        {name: [r.scenario.strategy.kind, r.scenario.network.mode, r.seed]
-         for name, r in zip(columns, results, strict=True)},
+        {
+            name: [r.scenario.strategy.kind, r.scenario.network.mode, r.seed]
+            for name, r in zip(columns, results, strict=True)
+        },
         index=["strategy", "channel", "seed"],
     )
     table = pd.concat([header, table]).map(_format_value)
@@ -119,6 +121,13 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_list(args) -> int:
+    if args.markdown and not args.keys:
+        raise ScenarioError("--markdown goes with --keys")
+    if args.keys and args.markdown:
+        from .reference import scenario_reference_markdown
+
+        print(scenario_reference_markdown(), end="")
+        return 0
     print("strategies (strategy.kind):")
     for name, cls in STRATEGIES.items():
         one_way = "" if cls.needs_uplink else "  [runs on simplex]"
@@ -160,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     list_parser = commands.add_parser("list", help="strategies, distributions, channel modes")
     list_parser.add_argument("--keys", action="store_true", help="also every scenario key")
+    list_parser.add_argument(
+        "--markdown", action="store_true", help="with --keys: only the key reference, as Markdown"
+    )
     list_parser.set_defaults(handler=_cmd_list)
     return parser
 

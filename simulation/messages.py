@@ -36,8 +36,9 @@ class Message:
 
     ``payload_bytes`` is application data, ``overhead_bytes`` everything else the protocol
     adds (headers, framing). ``request`` marks a message that expects a response, ``response``
-    a message that answers one, and ``empty`` a response that carried no update. ``id``, ``sent_at`` and ``received_at`` are
-    filled in by the channel (``received_at`` stays ``None`` if the message is lost).
+    a message that answers one, and ``empty`` a response that carried no update.
+    ``id``, ``sent_at`` and ``received_at`` are filled in by the channel (``received_at``
+    stays ``None`` if the message is lost).
     """
 
     __slots__ = (

@@ -151,7 +151,9 @@ class Scenario:
     clients: int = param(1, "number of clients, each with its own channel", ge=1)
     network: NetworkParams = field(default_factory=NetworkParams)
     strategy: StrategyConfig = field(
-        default_factory=lambda: StrategyConfig("short-polling", STRATEGIES["short-polling"].Params())
+        default_factory=lambda: StrategyConfig(
+            "short-polling", STRATEGIES["short-polling"].Params()
+        )
     )
     workload: WorkloadParams = field(default_factory=WorkloadParams)
     http: HttpParams = field(default_factory=HttpParams)
@@ -222,7 +224,9 @@ def _parameter_paths(strategy_kind: str) -> list[str]:
         paths += [f"{section}.{spec.name}" for spec in describe_section(cls)]
     paths.append("strategy.kind")
     if strategy_kind in STRATEGIES:
-        paths += [f"strategy.{spec.name}" for spec in describe_section(STRATEGIES[strategy_kind].Params)]
+        paths += [
+            f"strategy.{spec.name}" for spec in describe_section(STRATEGIES[strategy_kind].Params)
+        ]
     return paths
 
 
@@ -343,4 +347,3 @@ def scenario_keys() -> dict[str, list]:
     for kind, cls in STRATEGIES.items():
         keys[f"strategy ({kind})"] = describe_section(cls.Params)
     return keys
-

@@ -143,7 +143,7 @@ def _check_range(spec: KeySpec, value: float, where: str) -> None:
 def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> Any:
     if spec.type is Distribution:
         distribution = parse_distribution(value, where, base_dir)
-        low, high = distribution.support()
+        low, _high = distribution.support()
         if spec.ge is not None and low < spec.ge:
             raise ScenarioError(
                 f"{where}: {distribution!r} can produce {low:g}, but values must be "

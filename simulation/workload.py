@@ -81,7 +81,9 @@ class Workload:
             payload,
             None if payload.constant_value() is not None else streams.generator("workload.payload"),
         )
-        self._audience = streams.generator("workload.audience") if params.audience == "one" else None
+        self._audience = (
+            streams.generator("workload.audience") if params.audience == "one" else None
+        )
         self.created = 0
 
     def start(self) -> simpy.Process:
@@ -94,8 +96,7 @@ class Workload:
             while True:
                 yield period
         while True:
-            for gap in self._arrivals.exponential(period, 256).tolist():
-                yield gap
+            yield from self._arrivals.exponential(period, 256).tolist()
 
     def _run(self):
         env = self.env

@@ -31,8 +31,22 @@ def test_run_prints_a_comparison_table(two_files, capsys):
 
 def test_run_json_and_plot_and_save(two_files, tmp_path, capsys):
     plot = tmp_path / "out" / "latency.png"
-    assert main(["run", *two_files, "--json", "--seed", "3", "--plot", str(plot),
-                 "--save", str(tmp_path / "tables")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                *two_files,
+                "--json",
+                "--seed",
+                "3",
+                "--plot",
+                str(plot),
+                "--save",
+                str(tmp_path / "tables"),
+            ]
+        )
+        == 0
+    )
     payload = json.loads(capsys.readouterr().out)
     assert [entry["strategy"] for entry in payload] == ["short-polling", "websocket"]
     assert all(entry["seed"] == 3 for entry in payload)

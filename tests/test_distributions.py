@@ -124,9 +124,9 @@ def test_empirical_reads_a_csv_column_relative_to_the_scenario(tmp_path):
 def test_empirical_csv_errors_name_the_problem(tmp_path):
     (tmp_path / "ping.csv").write_text("when,rtt_ms\n1,20\n2,fast\n")
     table = {"dist": "empirical", "csv": "ping.csv", "column": "rtt"}
-    with pytest.raises(ScenarioError, match="no column 'rtt'.*did you mean 'rtt_ms'"):
+    with pytest.raises(ScenarioError, match=r"no column 'rtt'.*did you mean 'rtt_ms'"):
         parse_distribution(table, "x", base_dir=tmp_path)
-    with pytest.raises(ScenarioError, match="line 3.*'fast' is not a number"):
+    with pytest.raises(ScenarioError, match=r"line 3.*'fast' is not a number"):
         parse_distribution({**table, "column": "rtt_ms"}, "x", base_dir=tmp_path)
     with pytest.raises(ScenarioError, match="cannot read CSV"):
         parse_distribution({**table, "csv": "missing.csv"}, "x", base_dir=tmp_path)

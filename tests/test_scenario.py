@@ -29,7 +29,9 @@ def test_defaults_fill_every_key(tmp_path):
 
 
 def test_distribution_tables_are_parsed():
-    scenario = make_scenario(network={"latency_s": {"dist": "lognormal", "mean": 0.05, "sigma": 0.5}})
+    scenario = make_scenario(
+        network={"latency_s": {"dist": "lognormal", "mean": 0.05, "sigma": 0.5}}
+    )
     assert scenario.network.latency_s == LogNormal(0.05, 0.5)
 
 
@@ -45,7 +47,7 @@ def test_replace_makes_a_validated_copy():
     assert changed.network.latency_s == Constant(0.1)
     assert changed.clients == 5
     assert base.clients == 2 and base.network.latency_s == Constant(0.05)
-    with pytest.raises(ScenarioError, match="network.loss: must be < 1"):
+    with pytest.raises(ScenarioError, match=r"network\.loss: must be < 1"):
         base.replace({"network.loss": 1.0})
 
 
@@ -58,7 +60,7 @@ def test_replace_strategy_kind_drops_keys_the_new_kind_lacks():
 
 
 def test_replace_names_unknown_paths():
-    with pytest.raises(ScenarioError, match="did you mean 'network.latency_s'"):
+    with pytest.raises(ScenarioError, match=r"did you mean 'network\.latency_s'"):
         make_scenario().replace({"network.latncy_s": 0.1})
     with pytest.raises(ScenarioError, match="names no scenario parameter"):
         make_scenario().replace({"a.b.c": 1})
@@ -141,5 +143,5 @@ def test_every_shipped_scenario_is_valid(path):
 def test_replace_network_mode_resets_the_half_duplex_turnaround():
     base = make_scenario(network={"mode": "half-duplex", "turnaround_s": 0.01})
     assert base.replace({"network.mode": "full-duplex"}).network.turnaround_s == 0
-    with pytest.raises(ScenarioError, match="turnaround_s = 0.02 only applies"):
+    with pytest.raises(ScenarioError, match=r"turnaround_s = 0\.02 only applies"):
         base.replace({"network.mode": "full-duplex", "network.turnaround_s": 0.02})

@@ -7,6 +7,4 @@ from .websocket import WebSocket
 
 __all__ = ["STRATEGIES", "Strategy"]
 
-STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (ShortPolling, WebSocket, Stream)
-}
+STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (ShortPolling, WebSocket, Stream)}

@@ -1,0 +1,42 @@
+"""The scenario reference (every key, type, default, unit and source) as Markdown.
+
+Generated from the same metadata the validator uses; the README embeds its output and a
+test checks that the two agree (``rtsim list --keys --markdown`` prints it).
+"""
+
+from __future__ import annotations
+
+from .scenario import scenario_keys
+
+__all__ = ["scenario_reference_markdown"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def scenario_reference_markdown() -> str:
+    blocks = []
+    for table, specs in scenario_keys().items():
+        title = "Top level" if not table else f"`[{table.split(' ')[0]}]`"
+        if table.startswith("strategy ("):
+            kind = table[len("strategy (") : -1]
+            title = f'`[strategy]` with `kind = "{kind}"`'
+        lines = [f"#### {title}", ""]
+        if not specs:
+            lines.append("No keys of its own.")
+            blocks.append("\n".join(lines))
+            continue
+        lines += [
+            "| key | type | default | allowed | meaning | default's source |",
+            "|---|---|---|---|---|---|",
+        ]
+        for spec in specs:
+            unit = f" ({spec.unit})" if spec.unit else ""
+            lines.append(
+                f"| `{spec.name}` | {spec.type_text()} | {_cell(spec.default_text())} | "
+                f"{_cell(spec.range_text()) or 'any'} | {_cell(spec.doc)}{unit} | "
+                f"{_cell(spec.source) or '-'} |"
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

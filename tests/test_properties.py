@@ -1,0 +1,125 @@
+"""Properties that hold for every scenario, checked on random small ones (hypothesis)."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation import parse_scenario, run
+
+EPS = 1e-9
+
+
+@st.composite
+def scenarios(draw):
+    mode = draw(st.sampled_from(["simplex", "half-duplex", "full-duplex"]))
+    kinds = ["stream"] if mode == "simplex" else ["short-polling", "websocket", "stream"]
+    kind = draw(st.sampled_from(kinds))
+    latency = draw(
+        st.one_of(
+            st.floats(0.0, 0.2),
+            st.builds(lambda m: {"dist": "exponential", "mean": m}, st.floats(0.001, 0.2)),
+        )
+    )
+    network = {
+        "mode": mode,
+        "latency_s": latency,
+        "bandwidth_bps": draw(st.sampled_from([float("inf"), 2e4, 1e5, 1e7])),
+        "loss": draw(st.sampled_from([0.0, 0.0, 0.05, 0.3])),
+        "jitter_s": draw(st.sampled_from([0.0, 0.02])),
+        "queue_bytes": draw(st.sampled_from([float("inf"), 3000.0])),
+    }
+    if mode == "half-duplex":
+        network["turnaround_s"] = draw(st.sampled_from([0.0, 0.01]))
+    strategy = {"kind": kind}
+    if kind == "short-polling":
+        strategy["interval_s"] = draw(st.floats(0.05, 2.0))
+    return parse_scenario(
+        {
+            "seed": draw(st.integers(0, 2**32)),
+            "duration_s": draw(st.floats(1.0, 8.0)),
+            "clients": draw(st.integers(1, 3)),
+            "network": network,
+            "strategy": strategy,
+            "workload": {
+                "kind": draw(st.sampled_from(["poisson", "periodic"])),
+                "rate_per_s": draw(st.floats(0.5, 20.0)),
+                "audience": draw(st.sampled_from(["all", "one"])),
+                "payload_bytes": draw(st.sampled_from([0, 100, 2000])),
+            },
+        }
+    )
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_nothing_is_delivered_before_it_exists(scenario):
+    result = run(scenario)
+    d = result.deliveries
+    assert (d["delivered_at"] >= d["sent_at"] - EPS).all()
+    assert (d["sent_at"] >= d["created_at"] - EPS).all()
+    assert (d["latency_s"] >= -EPS).all()
+    assert (d["delivered_at"] <= scenario.duration_s).all()
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_every_transfer_is_received_lost_or_in_flight(scenario):
+    result = run(scenario)
+    t = result.transfers
+    received = t["received_at"].notna()
+    assert (received.astype(int) + t["lost"].astype(int) + t["in_flight"].astype(int) == 1).all()
+    assert (t.loc[t["dropped"], "lost"]).all()
+    sent = t[~t["dropped"]]
+    assert (sent["started_at"] >= sent["sent_at"] - EPS).all()
+    arrived = t[received]
+    assert (arrived["received_at"] >= arrived["started_at"] - EPS).all()
+    # every delivery came with a message that was received at that time
+    d = result.deliveries.merge(t, on="message_id", suffixes=("", "_message"))
+    assert len(d) == len(result.deliveries)
+    np.testing.assert_allclose(d["delivered_at"], d["received_at"])
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_no_update_reaches_a_client_twice(scenario):
+    d = run(scenario).deliveries
+    assert not d.duplicated(["update_id", "client"]).any()
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_channel_modes_hold(scenario):
+    t = run(scenario).transfers
+    mode = scenario.network.mode
+    if mode == "simplex":
+        assert set(t["direction"].astype(str)) <= {"down"}
+    if mode != "half-duplex":
+        return
+    # Each client's shared medium is busy from first bit sent to last bit received; two
+    # messages in opposite directions never hold it at the same time.
+    turnaround = scenario.network.turnaround_s
+    for _client, busy in t[t["received_at"].notna()].groupby("client"):
+        for direction in ("up", "down"):
+            mine = busy[busy["direction"] == direction]
+            other = busy[busy["direction"] != direction]
+            for start, end in zip(mine["started_at"], mine["received_at"], strict=True):
+                overlaps = (other["started_at"] < end - EPS) & (other["received_at"] > start + EPS)
+                assert not overlaps.any()
+                # and a direction change waits for the turnaround
+                later = other[other["started_at"] >= end - EPS]["started_at"]
+                assert (later >= end + turnaround - EPS).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(scenarios())
+def test_same_seed_gives_identical_dataframes(scenario):
+    first, second = run(scenario), run(scenario)
+    for table in ("deliveries", "transfers", "connections", "updates"):
+        pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
+    pd.testing.assert_series_equal(first.summary(), second.summary())
