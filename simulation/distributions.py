@@ -44,6 +44,14 @@ def _require(condition: bool, message: str) -> None:
         raise ValueError(message)
 
 
+def _positive(name: str, value: float) -> None:
+    _require(math.isfinite(value) and value > 0, f"{name} must be > 0, got {value}")
+
+
+def _non_negative(name: str, value: float) -> None:
+    _require(math.isfinite(value) and value >= 0, f"{name} must be >= 0, got {value}")
+
+
 class Distribution:
     """Base class: subclasses are frozen dataclasses whose fields are their parameters."""
 
@@ -66,12 +74,20 @@ class Distribution:
         low, high = self.support()
         return low if low == high else None
 
+    def parameters(self) -> dict[str, Any]:
+        """The parameters under their TOML key names (a field's ``key`` metadata)."""
+        return {key: getattr(self, name) for key, name in _keys_of(type(self)).items()}
+
     def to_dict(self) -> dict[str, Any]:
         """The table that :func:`parse_distribution` turns back into this distribution."""
-        return {"dist": self.name, **{f.name: getattr(self, f.name) for f in fields(self)}}
+        return {"dist": self.name, **self.parameters()}
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self.parameters().items())
+        return f"{type(self).__name__}({arguments})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Constant(Distribution):
     value: float
     name: ClassVar[str] = "constant"
@@ -90,7 +106,7 @@ class Constant(Distribution):
         return (self.value, self.value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Uniform(Distribution):
     low: float
     high: float
@@ -114,17 +130,14 @@ class Uniform(Distribution):
         return (self.low, self.high)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Exponential(Distribution):
     mean_value: float = field(metadata={"key": "mean"})
     name: ClassVar[str] = "exponential"
     summary: ClassVar[str] = "exponential with the given `mean` (rate = 1 / mean)"
 
     def __post_init__(self):
-        _require(
-            math.isfinite(self.mean_value) and self.mean_value > 0,
-            f"mean must be > 0, got {self.mean_value}",
-        )
+        _positive("mean", self.mean_value)
 
     def sample(self, rng, size=None):
         return rng.exponential(self.mean_value, size)
@@ -135,12 +148,6 @@ class Exponential(Distribution):
     def support(self):
         return (0.0, math.inf)
 
-    def to_dict(self):
-        return {"dist": self.name, "mean": self.mean_value}
-
-    def __repr__(self):
-        return f"Exponential(mean={self.mean_value!r})"
-
 
 def _std_normal_pdf(x: float) -> float:
     return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
@@ -150,7 +157,7 @@ def _std_normal_cdf(x: float) -> float:
     return 0.5 * (1 + math.erf(x / math.sqrt(2)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Normal(Distribution):
     """Normal(mean, sd) truncated at 0: negative draws are redrawn, so values are >= 0.
 
@@ -164,8 +171,8 @@ class Normal(Distribution):
     summary: ClassVar[str] = "normal with `mean` and `sd`, truncated at 0 (negatives redrawn)"
 
     def __post_init__(self):
-        _require(math.isfinite(self.mu) and self.mu >= 0, f"mean must be >= 0, got {self.mu}")
-        _require(math.isfinite(self.sd) and self.sd >= 0, f"sd must be >= 0, got {self.sd}")
+        _non_negative("mean", self.mu)
+        _non_negative("sd", self.sd)
 
     def sample(self, rng, size=None):
         if self.sd == 0:
@@ -187,14 +194,11 @@ class Normal(Distribution):
     def support(self):
         return (self.mu, self.mu) if self.sd == 0 else (0.0, math.inf)
 
-    def to_dict(self):
-        return {"dist": self.name, "mean": self.mu, "sd": self.sd}
-
     def __repr__(self):
-        return f"Normal(mean={self.mu!r}, sd={self.sd!r}, truncated_at=0)"
+        return super().__repr__()[:-1] + ", truncated_at=0)"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class LogNormal(Distribution):
     """Log-normal with arithmetic ``mean`` and ``sigma``, the sd of the underlying normal.
 
@@ -208,14 +212,8 @@ class LogNormal(Distribution):
     summary: ClassVar[str] = "log-normal with arithmetic `mean` and log-space `sigma`"
 
     def __post_init__(self):
-        _require(
-            math.isfinite(self.mean_value) and self.mean_value > 0,
-            f"mean must be > 0, got {self.mean_value}",
-        )
-        _require(
-            math.isfinite(self.sigma) and self.sigma >= 0,
-            f"sigma must be >= 0, got {self.sigma}",
-        )
+        _positive("mean", self.mean_value)
+        _non_negative("sigma", self.sigma)
 
     @property
     def mu(self) -> float:
@@ -230,14 +228,8 @@ class LogNormal(Distribution):
     def support(self):
         return (self.mean_value, self.mean_value) if self.sigma == 0 else (0.0, math.inf)
 
-    def to_dict(self):
-        return {"dist": self.name, "mean": self.mean_value, "sigma": self.sigma}
 
-    def __repr__(self):
-        return f"LogNormal(mean={self.mean_value!r}, sigma={self.sigma!r})"
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Pareto(Distribution):
     """Classic (type I) Pareto: values >= ``scale``, tail index ``shape``.
 
@@ -250,14 +242,8 @@ class Pareto(Distribution):
     summary: ClassVar[str] = "Pareto with minimum `scale` and tail index `shape`"
 
     def __post_init__(self):
-        _require(
-            math.isfinite(self.shape) and self.shape > 0,
-            f"shape must be > 0, got {self.shape}",
-        )
-        _require(
-            math.isfinite(self.scale) and self.scale > 0,
-            f"scale must be > 0, got {self.scale}",
-        )
+        _positive("shape", self.shape)
+        _positive("scale", self.scale)
 
     def sample(self, rng, size=None):
         return self.scale * (1.0 + rng.pareto(self.shape, size))
