@@ -1,5 +1,6 @@
 import pytest
 
+from simulation.protocols import http, sse, tcp, tls
 from simulation.protocols import websocket as ws
 
 
@@ -33,3 +34,55 @@ def test_handshake_sizes_are_those_of_the_rfc_example():
     assert ws.UPGRADE_RESPONSE_BYTES == 34 + 20 + 21 + 52 + 2
     # Upgrade (20) + Connection (21) + Sec-WebSocket-Key: 24 chars (45) + Version (27)
     assert ws.UPGRADE_REQUEST_EXTRA_BYTES == 20 + 21 + 45 + 27
+
+
+def test_control_frames():
+    assert ws.control_frame_bytes(0, masked=False) == 2  # server ping or pong
+    assert ws.control_frame_bytes(0, masked=True) == 6  # client pong
+    assert ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=True) == 8  # client close
+    with pytest.raises(ValueError):
+        ws.control_frame_bytes(126, masked=False)
+
+
+def test_chunked_encoding_overhead():
+    # "64\r\n" + data + "\r\n" for 100 bytes; "1000\r\n" + data + "\r\n" for 4096
+    assert http.chunk_overhead_bytes(100) == 4 + 2
+    assert http.chunk_overhead_bytes(4096) == 6 + 2
+    assert http.chunk_overhead_bytes(15) == 3 + 2
+    assert http.LAST_CHUNK_BYTES == 5
+    with pytest.raises(ValueError):
+        http.chunk_overhead_bytes(0)
+
+
+def test_sse_event_bytes_are_counted_from_the_text():
+    assert sse.event_text("hello", "7", "tick") == "id: 7\nevent: tick\ndata: hello\n\n"
+    assert sse.event_text("a\nb") == "data: a\ndata: b\n\n"
+    # "data: " + payload + "\n" + "\n"
+    assert sse.event_overhead_bytes() == 8
+    # "id: 42\n" (7) + the above
+    assert sse.event_overhead_bytes(event_id="42") == 15
+    payload = "x" * 100
+    assert len(sse.event_text(payload, "42").encode()) == 100 + sse.event_overhead_bytes("42")
+    assert sse.retry_field_bytes(3000) == len("retry: 3000\n")
+
+
+def test_tcp_segments_and_headers():
+    assert tcp.segments(0, 1460) == 1
+    assert tcp.segments(1460, 1460) == 1
+    assert tcp.segments(1461, 1460) == 2
+    assert tcp.packet_overhead_bytes(3000, 1460, 40) == 3 * 40
+
+
+def test_tls_handshakes_have_the_documented_shape():
+    tls12 = tls.handshake_flights("1.2")
+    assert [d for d, _, _ in tls12] == ["up", "down", "up", "down"]
+    assert tls.round_trips("1.2") == 2
+    # ServerHello + Certificate + ServerKeyExchange + ServerHelloDone, 5-byte record each
+    assert tls12[1][2] == 66 + 2540 + 338 + 4 + 4 * 5
+    tls13 = tls.handshake_flights("1.3")
+    assert [d for d, _, _ in tls13] == ["up", "down", "up"]
+    assert tls.round_trips("1.3") == 1
+    assert tls.handshake_flights("1.3", certificate_bytes=1000)[1][2] == tls13[1][2] - 1540
+    assert tls.RECORD_OVERHEAD_BYTES == {"1.3": 22, "1.2": 29}
+    with pytest.raises(ValueError):
+        tls.handshake_flights("1.1")

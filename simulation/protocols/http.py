@@ -14,3 +14,16 @@ DEFAULT_REQUEST_HEADER_BYTES = 700
 # 1,000 popular sites ("small headers with 300 byte", hereket.com/posts/http-header-body-size;
 # page responses there average 1-2 KB because of cookies and security headers).
 DEFAULT_RESPONSE_HEADER_BYTES = 300
+
+
+def chunk_overhead_bytes(chunk_bytes: int) -> int:
+    """Bytes chunked transfer coding adds to one chunk (RFC 9112 section 7.1).
+
+    The chunk size in hexadecimal, CRLF, the data, CRLF.
+    """
+    if chunk_bytes <= 0:
+        raise ValueError(f"a data chunk has at least one byte, got {chunk_bytes}")
+    return len(f"{chunk_bytes:x}\r\n") + 2
+
+
+LAST_CHUNK_BYTES = len("0\r\n\r\n")  # the zero-size chunk that ends a chunked body

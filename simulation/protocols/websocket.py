@@ -43,3 +43,16 @@ def frame_header_bytes(payload_bytes: int, masked: bool) -> int:
     else:
         header = 10
     return header + (MASKING_KEY_BYTES if masked else 0)
+
+
+# Control frames (RFC 6455 section 5.5) carry at most 125 bytes, so a 2-byte header (+4
+# masking key from the client). Ping and pong carry no application data here; a close
+# frame carries a 2-byte status code (section 5.5.1).
+CLOSE_STATUS_BYTES = 2
+
+
+def control_frame_bytes(payload_bytes: int, masked: bool) -> int:
+    """Total bytes of a ping, pong or close frame with ``payload_bytes`` of body."""
+    if not 0 <= payload_bytes <= 125:
+        raise ValueError(f"control frames carry 0 to 125 bytes, got {payload_bytes}")
+    return frame_header_bytes(payload_bytes, masked) + payload_bytes
