@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench format clean
+.PHONY: demo test bench format reference clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rtsim needs Python >= 3.11; set PYTHON=python3.11")'
@@ -29,6 +29,10 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --json results/bench.json
+
+# Regenerate the scenario reference in README.md from the code.
+reference: $(VENV)/.installed
+	$(BIN)/python -c 'from simulation.reference import update_readme; update_readme()'
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

@@ -11,10 +11,13 @@ __all__ = [
     "md1_mean_wait_s",
     "mm1_mean_wait_s",
     "serialization_s",
+    "setup_round_trips",
+    "setup_time_s",
     "short_poll_empty_fraction",
     "short_poll_mean_latency_s",
-    "websocket_open_s",
 ]
+
+TLS_ROUND_TRIPS = {"none": 0, "1.3": 1, "1.2": 2}  # RFC 8446 and RFC 5246 full handshakes
 
 
 def serialization_s(size_bytes: float, bandwidth_bps: float) -> float:
@@ -62,18 +65,24 @@ def mm1_mean_wait_s(arrival_rate_per_s: float, mean_service_s: float) -> float:
     return rho * mean_service_s / (1 - rho)
 
 
-def websocket_open_s(
+def setup_round_trips(tls: str = "none", websocket: bool = False) -> int:
+    """Round trips before a client can use a new connection.
+
+    TCP's handshake (1), TLS's (0, 1 for 1.3, 2 for 1.2) and, for a WebSocket, the HTTP
+    Upgrade request and its 101 response (1).
+    """
+    return 1 + TLS_ROUND_TRIPS[tls] + (1 if websocket else 0)
+
+
+def setup_time_s(
     latency_s: float,
-    request_bytes: float = 0.0,
-    response_bytes: float = 0.0,
+    round_trips: int,
+    handshake_bytes: float = 0.0,
     bandwidth_bps: float = math.inf,
 ) -> float:
-    """Time from starting the WebSocket handshake to the client seeing 101: one round trip.
+    """Time to set a connection up: ``2 L`` per round trip plus serialization.
 
-    ``2 L`` plus the serialization of the upgrade request and of the 101 response.
+    The handshake's messages alternate direction, each waiting for the previous one, so
+    every one of their ``handshake_bytes`` is serialized on the critical path.
     """
-    return (
-        2 * latency_s
-        + serialization_s(request_bytes, bandwidth_bps)
-        + serialization_s(response_bytes, bandwidth_bps)
-    )
+    return 2 * latency_s * round_trips + serialization_s(handshake_bytes, bandwidth_bps)

@@ -160,7 +160,7 @@ class Channel:
                 f"client {self.client}: cannot send {message.kind!r} {message.direction} "
                 f"on a {self.mode} channel (it only carries server -> client)"
             ) from None
-        size = message.payload_bytes + message.overhead_bytes
+        size = message.payload_bytes + message.overhead_bytes + message.transport_bytes
         serialization = size * 8 / self.bandwidth_bps
         if self.mode == "half-duplex":
             if self._medium_direction in (None, message.direction):

@@ -34,15 +34,18 @@ class Update:
 class Message:
     """One message on the wire between one client and the server.
 
-    ``payload_bytes`` is application data, ``overhead_bytes`` everything else the protocol
-    adds (headers, framing). ``request`` marks a message that expects a response, ``response``
+    ``payload_bytes`` is application data, ``overhead_bytes`` what the application protocol
+    adds (HTTP headers, WebSocket framing, SSE fields, handshakes), ``transport_bytes`` what
+    TCP/IP and TLS add below it. ``request`` marks a message that expects a response, ``response``
     a message that answers one, and ``empty`` a response that carried no update.
     ``id``, ``sent_at`` and ``received_at`` are filled in by the channel (``received_at``
     stays ``None`` if the message is lost).
     """
 
     __slots__ = (
+        "attempt",
         "client",
+        "connection",
         "direction",
         "empty",
         "id",
@@ -53,6 +56,8 @@ class Message:
         "request",
         "response",
         "sent_at",
+        "seq",
+        "transport_bytes",
         "updates",
     )
 
@@ -80,10 +85,34 @@ class Message:
         self.id = -1
         self.sent_at = float("nan")
         self.received_at: float | None = None
+        self.connection = None  # the transport connection carrying it, if any
+        self.seq = -1  # its sequence number on that connection, per direction
+        self.attempt = 0  # 0 for the first transmission, 1 for the first retransmission, ...
+        self.transport_bytes = 0  # TCP/IP headers and TLS record overhead
+
+    def retransmission(self) -> Message:
+        """A copy to send again after this one was lost (same connection and sequence)."""
+        again = Message(
+            self.client,
+            self.direction,
+            self.kind,
+            self.payload_bytes,
+            self.overhead_bytes,
+            self.updates,
+            self.request,
+            self.response,
+            self.empty,
+        )
+        again.connection = self.connection
+        again.seq = self.seq
+        again.attempt = self.attempt + 1
+        again.transport_bytes = self.transport_bytes
+        return again
 
     @property
     def size(self) -> int:
-        return self.payload_bytes + self.overhead_bytes
+        """Bytes on the wire: payload, protocol overhead and transport overhead."""
+        return self.payload_bytes + self.overhead_bytes + self.transport_bytes
 
     def __repr__(self) -> str:
         return (

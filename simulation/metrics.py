@@ -32,14 +32,24 @@ SUMMARY_METRICS = {
     "empty_responses": "responses that carried no update",
     "empty_fraction": "empty_responses / responses (NaN without responses)",
     "payload_bytes": "application bytes sent",
-    "overhead_bytes": "header, framing and handshake bytes sent",
-    "wire_bytes": "payload_bytes + overhead_bytes",
+    "overhead_bytes": "application protocol bytes sent: headers, framing, handshakes",
+    "transport_bytes": "IP/TCP header and TLS record bytes sent",
+    "handshake_bytes": "bytes of TCP, TLS and WebSocket handshakes (all layers)",
+    "wire_bytes": "payload_bytes + overhead_bytes + transport_bytes",
     "bytes_per_delivery": "wire_bytes / deliveries",
     "wire_bps": "wire_bytes * 8 / measured time",
     "lost_messages": "messages lost on the network",
     "dropped_messages": "messages dropped by a full queue",
-    "peak_connections": "most connections open at once (whole run)",
+    "retransmissions": "messages sent again after a loss",
+    "connections_opened": "connections clients asked for",
+    "peak_connections": "most connections open at once, client view (whole run)",
+    "server_requests": "requests the server served (whole run)",
+    "server_busy_fraction": "worker time used / worker time available (NaN: unlimited)",
+    "peak_open_connections": "most connections open at the server at once (whole run)",
+    "peak_memory_bytes": "peak server memory for connections and held requests (whole run)",
 }
+
+HANDSHAKE_KIND_PREFIXES = ("tcp-", "tls-", "ws-upgrade-")
 
 
 def peak_concurrent(opened_at: np.ndarray, closed_at: np.ndarray) -> int:
@@ -71,7 +81,22 @@ def summarize(result) -> pd.Series:
     empty = int(transfers["empty"].sum())
     payload = int(transfers["payload_bytes"].sum())
     overhead = int(transfers["overhead_bytes"].sum())
-    wire = payload + overhead
+    transport = int(transfers["transport_bytes"].sum())
+    wire = payload + overhead + transport
+    kinds = transfers["kind"].astype(str)
+    handshake = transfers[kinds.str.startswith(HANDSHAKE_KIND_PREFIXES)]
+    handshake_bytes = int(
+        (
+            handshake["payload_bytes"] + handshake["overhead_bytes"] + handshake["transport_bytes"]
+        ).sum()
+    )
+    stats = result.stats
+    workers = stats.get("server_workers", math.inf)
+    busy_fraction = (
+        stats["server_busy_s"] / (workers * result.end_s)
+        if math.isfinite(workers) and result.end_s > 0
+        else math.nan
+    )
     count = len(deliveries)
 
     def quantile(q: float) -> float:
@@ -94,14 +119,22 @@ def summarize(result) -> pd.Series:
         "empty_fraction": empty / responses if responses else math.nan,
         "payload_bytes": payload,
         "overhead_bytes": overhead,
+        "transport_bytes": transport,
+        "handshake_bytes": handshake_bytes,
         "wire_bytes": wire,
         "bytes_per_delivery": wire / count if count else math.nan,
         "wire_bps": wire * 8 / measured_s if measured_s > 0 else math.nan,
         "lost_messages": int((transfers["lost"] & ~transfers["dropped"]).sum()),
         "dropped_messages": int(transfers["dropped"].sum()),
+        "retransmissions": int((transfers["attempt"] > 0).sum()),
+        "connections_opened": len(result.connections),
         "peak_connections": peak_concurrent(
             result.connections["opened_at"].to_numpy(),
             result.connections["closed_at"].to_numpy(),
         ),
+        "server_requests": int(stats.get("server_requests", 0)),
+        "server_busy_fraction": busy_fraction,
+        "peak_open_connections": int(stats.get("peak_open_connections", 0)),
+        "peak_memory_bytes": int(stats.get("peak_memory_bytes", 0)),
     }
     return pd.Series(values, name=scenario.name, dtype=object)

@@ -16,7 +16,9 @@ from .messages import Message
 from .recorder import Recorder
 from .rng import RandomStreams
 from .scenario import Scenario
+from .server import Server
 from .strategies import STRATEGIES
+from .transport import Transport
 from .workload import Workload
 
 __all__ = ["Model"]
@@ -31,6 +33,8 @@ class Model:
         self.env = simpy.Environment()
         self.streams = RandomStreams(seed)
         self.recorder = Recorder()
+        self.server = Server(self.env, scenario.server, self.streams)
+        self.transport = Transport(self.env, scenario.transport, self.recorder, self.server)
         strategy_cls = STRATEGIES[scenario.strategy.kind]
         self.strategy = strategy_cls(self, scenario.strategy.params)
         self.workload = Workload(
@@ -65,3 +69,15 @@ class Model:
         self.workload.start()
         self.env.run(until=self.scenario.duration_s)
         return self.env.now
+
+    def stats(self) -> dict[str, float]:
+        """Whole-run counters kept outside the tables (server work and memory)."""
+        server = self.server
+        return {
+            "server_requests": server.requests,
+            "server_busy_s": server.busy_s,
+            "server_workers": server.params.workers,
+            "server_peak_queue": server.peak_queue,
+            "peak_open_connections": server.peak_connections,
+            "peak_memory_bytes": server.peak_memory_bytes,
+        }

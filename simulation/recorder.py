@@ -69,6 +69,9 @@ class Recorder:
             "received_at": array("d"),
             "payload_bytes": array("q"),
             "overhead_bytes": array("q"),
+            "transport_bytes": array("q"),
+            "connection_id": array("q"),
+            "attempt": array("l"),
             "lost": array("b"),
             "dropped": array("b"),
         }
@@ -86,6 +89,7 @@ class Recorder:
             "kind": array("h"),
             "requested_at": array("d"),
             "opened_at": array("d"),
+            "ready_at": array("d"),
             "closed_at": array("d"),
             "close_reason": array("h"),
         }
@@ -123,18 +127,26 @@ class Recorder:
         columns["received_at"].append(math.nan if received_at is None else received_at)
         columns["payload_bytes"].append(message.payload_bytes)
         columns["overhead_bytes"].append(message.overhead_bytes)
+        columns["transport_bytes"].append(message.transport_bytes)
+        connection = message.connection
+        columns["connection_id"].append(-1 if connection is None else connection.id)
+        columns["attempt"].append(message.attempt)
         columns["lost"].append(lost)
         columns["dropped"].append(dropped)
 
-    def delivery(self, update: Update, message: Message) -> None:
-        """Record that ``message`` brought ``update`` to its client at its arrival time."""
+    def delivery(self, update: Update, message: Message, at: float) -> None:
+        """Record that ``message`` brought ``update`` to its client at time ``at``.
+
+        ``at`` is the message's arrival, or later when the transport held it back for an
+        earlier message that had to be retransmitted (head-of-line blocking).
+        """
         columns = self.deliveries
         columns["update_id"].append(update.id)
         columns["client"].append(message.client)
         columns["message_id"].append(message.id)
         columns["created_at"].append(update.created_at)
         columns["sent_at"].append(message.sent_at)
-        columns["delivered_at"].append(message.received_at)
+        columns["delivered_at"].append(at)
 
     def open_connection(self, client: int, kind: str, requested_at: float) -> int:
         """Start a connection row; returns its id for the calls below."""
@@ -145,12 +157,18 @@ class Recorder:
         columns["kind"].append(self._kinds(kind))
         columns["requested_at"].append(requested_at)
         columns["opened_at"].append(math.nan)
+        columns["ready_at"].append(math.nan)
         columns["closed_at"].append(math.nan)
         columns["close_reason"].append(0)
         return connection_id
 
     def connection_opened(self, connection_id: int, at: float) -> None:
+        """The client may send on it (after TCP and TLS set-up)."""
         self.connections["opened_at"][connection_id] = at
+
+    def connection_ready(self, connection_id: int, at: float) -> None:
+        """The application protocol is ready (a WebSocket's 101, an SSE stream's headers)."""
+        self.connections["ready_at"][connection_id] = at
 
     def connection_closed(self, connection_id: int, at: float, reason: str) -> None:
         self.connections["closed_at"][connection_id] = at

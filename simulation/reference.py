@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from .scenario import scenario_keys
 
-__all__ = ["scenario_reference_markdown"]
+__all__ = ["scenario_reference_markdown", "update_readme"]
+
+START, END = "<!-- reference:start -->\n", "<!-- reference:end -->"
 
 
 def _cell(text: str) -> str:
@@ -40,3 +42,16 @@ def scenario_reference_markdown() -> str:
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def update_readme(path: str = "README.md") -> bool:
+    """Rewrite the reference between the markers in ``path``; True if it changed."""
+    from pathlib import Path
+
+    readme = Path(path)
+    text = readme.read_text(encoding="utf-8")
+    head, rest = text.split(START, 1)
+    _old, tail = rest.split(END, 1)
+    new = head + START + scenario_reference_markdown() + END + tail
+    readme.write_text(new, encoding="utf-8")
+    return new != text

@@ -25,10 +25,13 @@ class Result:
     * ``transfers``: message_id, client, direction ("up" client -> server, "down" server ->
       client), kind, request, response, empty, updates (how many it carried), sent_at
       (offered to the channel), started_at (first bit on the medium; NaN if dropped),
-      received_at (NaN if lost or still in flight), payload_bytes, overhead_bytes, lost,
-      dropped (by a full queue; dropped messages are also lost), in_flight.
-    * ``connections``: connection_id, client, kind, requested_at, opened_at, closed_at
-      (NaN while open), close_reason.
+      received_at (NaN if lost or still in flight), payload_bytes, overhead_bytes
+      (application protocol), transport_bytes (IP/TCP headers, TLS records),
+      connection_id (-1 without a connection), attempt (0, or n for the n-th
+      retransmission), lost, dropped (by a full queue; dropped messages are also lost),
+      in_flight.
+    * ``connections``: connection_id, client, kind, requested_at, opened_at (set-up done),
+      ready_at (application protocol ready), closed_at (NaN while open), close_reason.
     * ``updates``: update_id, created_at, payload_bytes, target (-1 for every client).
 
     Times are seconds of simulated time, sizes bytes.
@@ -39,6 +42,7 @@ class Result:
     end_s: float
     wall_s: float
     recorder: Recorder = field(repr=False)
+    stats: dict = field(default_factory=dict)
 
     @cached_property
     def _frames(self) -> dict[str, pd.DataFrame]:

@@ -39,4 +39,4 @@ def run(scenario: Scenario | str | Path, seed: int | None = None) -> Result:
         seed,
         wall_s,
     )
-    return Result(scenario, seed, end_s, wall_s, model.recorder)
+    return Result(scenario, seed, end_s, wall_s, model.recorder, model.stats())

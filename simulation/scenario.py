@@ -21,7 +21,9 @@ from .distributions import Constant, Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .protocols import http
 from .schema import describe_section, param, parse_section
+from .server import ServerParams
 from .strategies import STRATEGIES
+from .transport import TransportParams
 from .workload import WorkloadParams
 
 __all__ = [
@@ -157,15 +159,16 @@ class Scenario:
     )
     workload: WorkloadParams = field(default_factory=WorkloadParams)
     http: HttpParams = field(default_factory=HttpParams)
+    transport: TransportParams = field(default_factory=TransportParams)
+    server: ServerParams = field(default_factory=ServerParams)
     source: str = field(default="<dict>", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a plain nested mapping that :func:`parse_scenario` accepts."""
         data = _section_to_dict(self)
-        data["network"] = _section_to_dict(self.network)
         data["strategy"] = self.strategy.to_dict()
-        data["workload"] = _section_to_dict(self.workload)
-        data["http"] = _section_to_dict(self.http)
+        for section in SECTIONS:
+            data[section] = _section_to_dict(getattr(self, section))
         return data
 
     def replace(self, changes: Mapping[str, Any]) -> Scenario:
@@ -195,6 +198,8 @@ SECTIONS = {
     "network": NetworkParams,
     "workload": WorkloadParams,
     "http": HttpParams,
+    "transport": TransportParams,
+    "server": ServerParams,
 }
 
 
@@ -311,6 +316,16 @@ def _check_consistency(scenario: Scenario) -> None:
             f"mode = 'half-duplex' (mode is {network.mode!r}); remove it or change the mode"
         )
     strategy = STRATEGIES[scenario.strategy.kind]
+    if not strategy.uses_transport and scenario.transport != TransportParams():
+        changed = [
+            f"transport.{spec.name}"
+            for spec in describe_section(TransportParams)
+            if getattr(scenario.transport, spec.name) != getattr(TransportParams(), spec.name)
+        ]
+        raise ScenarioError(
+            f"{source}: {', '.join(changed)} cannot apply: strategy {strategy.name!r} "
+            f"sends without connections (no TCP or TLS set-up); remove [transport]"
+        )
     if network.mode == "simplex" and strategy.needs_uplink:
         simplex_ok = [name for name, cls in STRATEGIES.items() if not cls.needs_uplink]
         raise ScenarioError(

@@ -16,7 +16,7 @@ def test_readme_reference_is_the_generated_one():
     match = re.search(r"<!-- reference:start -->\n(.*)<!-- reference:end -->", README, re.S)
     assert match, "README lacks the reference markers"
     assert match.group(1) == scenario_reference_markdown(), (
-        "README reference is stale: regenerate it with `rtsim list --keys --markdown`"
+        "README reference is stale: regenerate it with `make reference`"
     )
 
 

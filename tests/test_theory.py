@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from simulation import analytic, run
+from simulation.protocols import tcp, tls
 from simulation.protocols import websocket as ws
 
 from helpers import assert_within_ci, make_scenario
@@ -84,21 +85,36 @@ def test_exponential_message_sizes_queue_like_mm1():
     assert_within_ci(replicate(scenario, _mean_latency_after_warmup), expected, 0.02)
 
 
-def test_websocket_opens_after_one_round_trip():
+@pytest.mark.parametrize("tls_version", ["none", "1.3", "1.2"])
+def test_websocket_is_ready_after_its_setup_round_trips(tls_version):
+    latency, bandwidth = 0.05, 1e6
     scenario = make_scenario(
         clients=3,
-        duration_s=1.0,
-        network={"latency_s": 0.05, "bandwidth_bps": 1e6},
+        duration_s=2.0,
+        network={"latency_s": latency, "bandwidth_bps": bandwidth},
         strategy={"kind": "websocket"},
+        transport={"tls": tls_version},
     )
-    opened = run(scenario).connections["opened_at"].to_numpy()
-    expected = analytic.websocket_open_s(
-        0.05, 700 + ws.UPGRADE_REQUEST_EXTRA_BYTES, ws.UPGRADE_RESPONSE_BYTES, 1e6
-    )
-    np.testing.assert_allclose(opened, expected)
+    connections = run(scenario).connections
+    # Every handshake byte, from the protocol modules: SYN and SYN-ACK, the TLS flights
+    # with their segment headers, then the upgrade and its 101 (TLS records when on).
+    record = tls.RECORD_OVERHEAD_BYTES.get(tls_version, 0)
+    handshake = 2 * tcp.SYN_BYTES
+    if tls_version != "none":
+        for _direction, _kind, size in tls.handshake_flights(tls_version):
+            handshake += size + tcp.packet_overhead_bytes(size, 1460, 40)
+    for size in (700 + ws.UPGRADE_REQUEST_EXTRA_BYTES, ws.UPGRADE_RESPONSE_BYTES):
+        handshake += size + record + tcp.packet_overhead_bytes(size + record, 1460, 40)
+    round_trips = analytic.setup_round_trips(tls_version, websocket=True)
+    assert round_trips == {"none": 2, "1.3": 3, "1.2": 4}[tls_version]
+    expected = analytic.setup_time_s(latency, round_trips, handshake, bandwidth)
+    np.testing.assert_allclose(connections["ready_at"], expected)
+    tcp_tls = analytic.setup_round_trips(tls_version) * 2 * latency
+    assert (connections["opened_at"] >= tcp_tls).all()
+    assert (connections["opened_at"] < tcp_tls + 0.05).all()
 
 
-def test_websocket_open_time_with_random_latency_averages_two_mean_latencies():
+def test_websocket_setup_with_random_latency_averages_its_round_trips():
     scenario = make_scenario(
         clients=2000,
         duration_s=2.0,
@@ -106,5 +122,6 @@ def test_websocket_open_time_with_random_latency_averages_two_mean_latencies():
         strategy={"kind": "websocket"},
         workload={"rate_per_s": 0.1},
     )
-    opened = run(scenario).connections["opened_at"].to_numpy()
-    assert_within_ci(opened, analytic.websocket_open_s(0.05), max_half_width=0.005)
+    ready = run(scenario).connections["ready_at"].to_numpy()
+    expected = analytic.setup_time_s(0.05, analytic.setup_round_trips(websocket=True))
+    assert_within_ci(ready, expected, max_half_width=0.01)

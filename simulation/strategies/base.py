@@ -21,6 +21,7 @@ class Strategy:
     name: ClassVar[str]
     Params: ClassVar[type]
     needs_uplink: ClassVar[bool]
+    uses_transport: ClassVar[bool] = True  # runs over TCP connections (transport.py)
     summary: ClassVar[str]
 
     def __init__(self, model: Any, params: Any):
@@ -30,7 +31,13 @@ class Strategy:
         self.recorder = model.recorder
         self.http = model.scenario.http
         self.clients = model.scenario.clients
-        self.channels = [model.channel(c, self.on_up, self.on_down) for c in range(self.clients)]
+        self.server = model.server
+        self.transport = model.transport
+        if self.uses_transport:  # the transport routes arrivals to their connections
+            up = down = model.transport.arrive
+        else:
+            up, down = self.on_up, self.on_down
+        self.channels = [model.channel(c, up, down) for c in range(self.clients)]
 
     def start(self) -> None:
         """Start the client processes (called once, at time 0)."""
@@ -51,5 +58,6 @@ class Strategy:
     def deliver(self, message: Message) -> None:
         """Record every update ``message`` carried as delivered to its client, now."""
         record = self.recorder.delivery
+        now = self.env.now
         for update in message.updates:
-            record(update, message)
+            record(update, message, now)

@@ -3,16 +3,18 @@
 Sequence, for each client::
 
     client                              server
+      | == TCP (+TLS) set-up ============= |   before the first request (transport.py)
       | -- poll-request (GET, headers) --> |   every interval_s, first at the client's phase
-      | <-- poll-response (all queued) --- |   at once; empty if nothing was queued
+      | <-- poll-response (all queued) --- |   after service; empty if nothing was queued
 
-Timing assumed: the first request leaves at the client's phase (uniform on
+Timing assumed: the first request is due at the client's phase (uniform on
 ``[0, interval_s)`` unless ``phase_s`` says otherwise, drawn from stream ``clients.phase``),
-then one request every ``interval_s`` whether or not the previous response arrived (a
-``setInterval`` poller). The server takes no time to answer. Requests carry only headers;
-a response carries ``[http] response_header_bytes`` plus the payloads of every update queued
-for that client since its previous request arrived. All requests of a client reuse one
-keep-alive connection, opened when the first request leaves.
+then one every ``interval_s`` whether or not the previous response arrived (a
+``setInterval`` poller). Each request takes a connection from the client's pool (opening
+one, or waiting for one when ``max_connections_per_host`` are busy) and gives it back when
+the response arrives. The server answers when a worker has served the request (server.py).
+Requests carry only headers; a response carries ``[http] response_header_bytes`` plus the
+payloads of every update queued for that client since its previous response was written.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..distributions import Distribution
 from ..messages import DOWN, UP, Message, Update
 from ..rng import Sampler
 from ..schema import param
+from ..transport import ConnectionPool
 from .base import Strategy
 
 __all__ = ["ShortPolling", "ShortPollingParams"]
@@ -65,6 +68,18 @@ class ShortPolling(Strategy):
         self._broadcast: list[Update] = []
         self._cursor = [0] * self.clients
         self._targeted: list[list[Update]] = [[] for _ in range(self.clients)]
+        transport = model.scenario.transport
+        self.pools = [
+            ConnectionPool(
+                self.transport,
+                channel,
+                transport.max_connections_per_host,
+                transport.keep_alive,
+                self._on_response,
+                self._on_request,
+            )
+            for channel in self.channels
+        ]
 
     def start(self) -> None:
         for client in range(self.clients):
@@ -72,15 +87,17 @@ class ShortPolling(Strategy):
 
     def _client(self, client: int):
         env = self.env
-        channel = self.channels[client]
+        pool = self.pools[client]
         yield env.timeout(self.phases[client])
-        connection = self.recorder.open_connection(client, "http", env.now)
-        self.recorder.connection_opened(connection, env.now)
-        header = self.http.request_header_bytes
         interval = self.params.interval_s
         while True:
-            channel.send(Message(client, UP, "poll-request", 0, header, request=True))
+            pool.acquire().callbacks.append(self._send_request)
             yield env.timeout(interval)
+
+    def _send_request(self, event) -> None:
+        connection = event.value
+        header = self.http.request_header_bytes
+        connection.send(Message(connection.client, UP, "poll-request", 0, header, request=True))
 
     def publish(self, update: Update) -> None:
         if update.target is None:
@@ -97,7 +114,10 @@ class ShortPolling(Strategy):
             self._targeted[client] = []
         return queued
 
-    def on_up(self, request: Message) -> None:
+    def _on_request(self, request: Message) -> None:
+        self.server.serve(request, self._answer)
+
+    def _answer(self, request: Message) -> None:
         client = request.client
         updates = self._take_queued(client)
         payload = sum(update.payload_bytes for update in updates)
@@ -111,7 +131,8 @@ class ShortPolling(Strategy):
             response=True,
             empty=not updates,
         )
-        self.channels[client].send(response)
+        request.connection.send(response)
 
-    def on_down(self, response: Message) -> None:
+    def _on_response(self, response: Message) -> None:
+        self.pools[response.client].release(response.connection)
         self.deliver(response)

@@ -37,6 +37,7 @@ class Stream(Strategy):
     name = "stream"
     Params = StreamParams
     needs_uplink = False
+    uses_transport = False
     summary = "raw one-way feed: each update sent down at once, no request, no set-up"
 
     def start(self) -> None:

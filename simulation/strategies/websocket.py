@@ -3,18 +3,20 @@
 Sequence, for each client::
 
     client                                   server
-      | -- GET + Upgrade: websocket ---------> |   at t = 0
-      | <-- 101 Switching Protocols ---------- |   at once; the server's socket is open
+      | == TCP (+TLS) set-up ================= |   at t = 0 (transport.py)
+      | -- GET + Upgrade: websocket ---------> |
+      | <-- 101 Switching Protocols ---------- |   after service; the server's socket is open
       | <-- frame (update) ------------------- |   one unmasked frame per update
       | <-- frame (update) ------------------- |
 
-Timing assumed: every client starts its handshake at time 0; the server answers at once and
-pushes each update the moment it is created, to every client whose handshake it has
-answered (updates created before that are not delivered: the server did not know the
-client yet). The client counts the connection open when the 101 response arrives. Sizes:
-the upgrade request is ``[http] request_header_bytes`` plus the upgrade header lines, the
-response is the RFC 6455 example's 101 response, and each frame adds the RFC 6455 frame
-header to the payload (2, 4 or 10 bytes; server frames are not masked).
+Timing assumed: every client connects at time 0 and sends the upgrade as soon as its
+connection is set up; the server answers when a worker has served it and from then on
+pushes each update the moment it is created to every client it has answered (updates
+created before that are not delivered: the server did not know the client yet). The
+connection's ``ready_at`` is when the client receives the 101. Sizes: the upgrade request
+is ``[http] request_header_bytes`` plus the upgrade header lines, the response is the
+RFC 6455 example's 101 response, and each frame adds the RFC 6455 frame header to the
+payload (2, 4 or 10 bytes; server frames are not masked).
 """
 
 from __future__ import annotations
@@ -41,36 +43,49 @@ class WebSocket(Strategy):
 
     def __init__(self, model, params: WebSocketParams):
         super().__init__(model, params)
-        self._server_open = [False] * self.clients
-        self._connection = [-1] * self.clients
+        self._sockets = [None] * self.clients  # the server's open sockets, by client
 
     def start(self) -> None:
-        now = self.env.now
-        overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
-        for client in range(self.clients):
-            self._connection[client] = self.recorder.open_connection(client, "websocket", now)
-            upgrade = Message(client, UP, "ws-upgrade-request", 0, overhead, request=True)
-            self.channels[client].send(upgrade)
+        for channel in self.channels:
+            connection = self.transport.connect(
+                channel, "websocket", self._on_client_message, self._on_server_message
+            )
+            connection.established.callbacks.append(self._send_upgrade)
 
-    def on_up(self, message: Message) -> None:
-        client = message.client
-        self._server_open[client] = True
+    def _send_upgrade(self, event) -> None:
+        connection = event.value
+        overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
+        upgrade = Message(connection.client, UP, "ws-upgrade-request", 0, overhead, request=True)
+        connection.send(upgrade)
+
+    def _on_server_message(self, message: Message) -> None:
+        self.server.serve(message, self._accept)
+
+    def _accept(self, upgrade: Message) -> None:
+        connection = upgrade.connection
+        self._sockets[upgrade.client] = connection
         reply = Message(
-            client, DOWN, "ws-upgrade-response", 0, ws.UPGRADE_RESPONSE_BYTES, response=True
+            upgrade.client,
+            DOWN,
+            "ws-upgrade-response",
+            0,
+            ws.UPGRADE_RESPONSE_BYTES,
+            response=True,
         )
-        self.channels[client].send(reply)
+        connection.send(reply)
 
     def publish(self, update: Update) -> None:
         size = update.payload_bytes
         header = ws.frame_header_bytes(size, masked=False)
         updates = (update,)
+        sockets = self._sockets
         for client in self.targets(update):
-            if self._server_open[client]:
-                frame = Message(client, DOWN, "ws-frame", size, header, updates)
-                self.channels[client].send(frame)
+            connection = sockets[client]
+            if connection is not None and not connection.closed:
+                connection.send(Message(client, DOWN, "ws-frame", size, header, updates))
 
-    def on_down(self, message: Message) -> None:
+    def _on_client_message(self, message: Message) -> None:
         if message.kind == "ws-upgrade-response":
-            self.recorder.connection_opened(self._connection[message.client], self.env.now)
+            self.recorder.connection_ready(message.connection.id, self.env.now)
         else:
             self.deliver(message)

@@ -1,0 +1,144 @@
+"""Server capacity: workers that serve requests, and memory held by connections.
+
+Each client request (an HTTP request, a WebSocket upgrade, a client message that needs
+work) is served by one of ``workers`` workers, first come first served, for
+``service_time_s`` (drawn per request from stream ``server.service``); the strategy's
+answer is sent when service ends. With unlimited workers and no service time (the
+defaults) requests are answered the moment they arrive.
+
+Memory is ``memory_per_connection_bytes`` per open connection plus
+``memory_per_held_request_bytes`` per request the server is holding (long polling); the
+server tracks the peak.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from .distributions import Constant, Distribution
+from .messages import Message
+from .rng import RandomStreams, Sampler
+from .schema import param
+
+__all__ = ["Server", "ServerParams"]
+
+
+@dataclass(frozen=True)
+class ServerParams:
+    """The ``[server]`` table."""
+
+    workers: float = param(
+        math.inf,
+        "requests served at once (a whole number, or inf for no limit)",
+        gt=0,
+        source="unlimited unless asked for",
+    )
+    service_time_s: Distribution = param(
+        Constant(0.0),
+        "time a worker spends on one request",
+        unit="s",
+        ge=0,
+        source="instant unless asked for",
+    )
+    memory_per_connection_bytes: int = param(
+        70 * 1024,
+        "server memory per open connection",
+        unit="bytes",
+        ge=0,
+        source="70 KiB: the Python websockets server's per-connection baseline (its docs)",
+    )
+    memory_per_held_request_bytes: int = param(
+        0,
+        "server memory per request it holds open (its connection is counted already)",
+        unit="bytes",
+        ge=0,
+        source="none beyond the connection unless asked for",
+    )
+
+    def __post_init__(self):
+        if not (math.isinf(self.workers) or float(self.workers).is_integer()):
+            raise ValueError(f"workers must be a whole number or inf, got {self.workers}")
+
+
+class Server:
+    """Serves requests with limited workers and tracks busy time and memory."""
+
+    def __init__(self, env: simpy.Environment, params: ServerParams, streams: RandomStreams):
+        self.env = env
+        self.params = params
+        service = params.service_time_s
+        self._service = Sampler(
+            service,
+            None if service.constant_value() is not None else streams.generator("server.service"),
+        )
+        self.instant = math.isinf(params.workers) and self._service.constant == 0
+        self._free = params.workers
+        self._queue: deque[tuple[Message, Callable[[Message], None]]] = deque()
+        self.requests = 0
+        self.busy_s = 0.0
+        self.peak_queue = 0
+        self._connections = 0
+        self._held = 0
+        self.peak_connections = 0
+        self.peak_memory_bytes = 0
+
+    # -- work ------------------------------------------------------------------------------
+
+    def serve(self, message: Message, answer: Callable[[Message], None]) -> None:
+        """Serve ``message`` and call ``answer(message)`` when its service ends."""
+        self.requests += 1
+        if self.instant:
+            answer(message)
+            return
+        if self._free > 0:
+            self._start(message, answer)
+        else:
+            self._queue.append((message, answer))
+            self.peak_queue = max(self.peak_queue, len(self._queue))
+
+    def _start(self, message: Message, answer: Callable[[Message], None]) -> None:
+        self._free -= 1
+        duration = self._service()
+        self.busy_s += duration
+        done = self.env.timeout(duration, (message, answer))
+        done.callbacks.append(self._finish)
+
+    def _finish(self, event: simpy.Event) -> None:
+        message, answer = event.value
+        self._free += 1
+        if self._queue:
+            self._start(*self._queue.popleft())
+        answer(message)
+
+    # -- memory ----------------------------------------------------------------------------
+
+    def connection_opened(self) -> None:
+        self._connections += 1
+        self.peak_connections = max(self.peak_connections, self._connections)
+        self._memory_changed()
+
+    def connection_closed(self) -> None:
+        self._connections -= 1
+
+    def hold(self) -> None:
+        self._held += 1
+        self._memory_changed()
+
+    def release(self) -> None:
+        self._held -= 1
+
+    @property
+    def memory_bytes(self) -> int:
+        params = self.params
+        return (
+            self._connections * params.memory_per_connection_bytes
+            + self._held * params.memory_per_held_request_bytes
+        )
+
+    def _memory_changed(self) -> None:
+        self.peak_memory_bytes = max(self.peak_memory_bytes, self.memory_bytes)

@@ -1,0 +1,418 @@
+"""Connections: TCP and TLS set-up, reliable in-order delivery, idle timeouts, connection pools.
+
+A :class:`Connection` is one TCP connection between a client and the server, carried by
+that client's channel. Its life, as messages on the channel::
+
+    client                                   server
+      | -- tcp-syn ---------------------------> |
+      | <-- tcp-syn-ack ----------------------- |   1 round trip: the client may send
+      | -- tls-client-hello ------------------> |   (TLS 1.3: 1 more round trip,
+      | <-- tls-server-hello (+certificate) --- |    TLS 1.2: 2 more)
+      | -- tls-client-finished ---------------> |   sent just before the first data
+      | == data, both directions ============== |
+      |              ... idle_timeout_s without a message: closed at both ends
+
+Timing assumed:
+
+* Every message is reliable. When the channel loses one, the sender notices
+  ``rto_s`` seconds after sending it and sends it again, doubling the timeout on each
+  further loss of the same message up to ``rto_max_s`` (RFC 6298 sections 5.5-5.7).
+  There is no fast retransmit and no congestion control.
+* Delivery is in order within each direction. A message that arrives after a lost
+  one waits in the receiver's buffer until the lost one is retransmitted and arrives.
+  This is head-of-line blocking, and delivery times show it.
+* Each message is its own run of TCP segments. ``transport_bytes`` counts one IP/TCP
+  header per segment (``packet_overhead_bytes`` per ``mss_bytes`` of payload) plus one
+  TLS record header and tag when TLS is on. Bare acknowledgements are not modelled.
+* A connection that carries no message for ``idle_timeout_s`` is closed at both ends at
+  that moment, as a proxy's reset would be. Messages still travelling on it are discarded
+  when they arrive.
+
+A :class:`ConnectionPool` is a client's set of HTTP/1.1 connections to the server: at most
+``max_connections_per_host`` at once, one request at a time on each. A request that finds
+every connection busy waits, first come first served, for one to be released.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from .messages import DOWN, UP, Message
+from .protocols import tcp
+from .protocols import tls as tls_protocol
+from .schema import param
+
+__all__ = ["TLS_VERSIONS", "Connection", "ConnectionPool", "Transport", "TransportParams"]
+
+TLS_VERSIONS = ("none", "1.2", "1.3")
+HANDSHAKE_KINDS = frozenset(
+    {
+        "tcp-syn",
+        "tcp-syn-ack",
+        "tls-client-hello",
+        "tls-server-hello",
+        "tls-client-finished",
+        "tls-server-finished",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TransportParams:
+    """The ``[transport]`` table: the TCP connections under HTTP and WebSocket."""
+
+    tls: str = param(
+        "none",
+        "TLS version on every connection: none, 1.2 (2 round trips) or 1.3 (1 round trip)",
+        choices=TLS_VERSIONS,
+        source="plain TCP unless asked for; round trips from RFC 5246 and RFC 8446",
+    )
+    tls_certificate_bytes: int = param(
+        tls_protocol.CERTIFICATE_BYTES,
+        "bytes of the server's certificate chain in the TLS handshake",
+        unit="bytes",
+        ge=0,
+        source="two certificates measured by D. Wong (cryptologie.net, 2017)",
+    )
+    keep_alive: bool = param(
+        True,
+        "reuse HTTP connections for later requests (false: one connection per request)",
+        source="persistent connections are HTTP/1.1's default (RFC 9112 section 9.3)",
+    )
+    max_connections_per_host: int = param(
+        6,
+        "HTTP connections a client may have open to the server at once",
+        ge=1,
+        source="6 per host in HTTP/1.1 browsers (Chromium, Firefox)",
+    )
+    rto_s: float = param(
+        1.0,
+        "retransmission timeout: how long a sender waits before resending a lost message",
+        unit="s",
+        gt=0,
+        source="RFC 6298 sections 2.1 and 2.4: initial and minimum RTO of 1 s",
+    )
+    rto_max_s: float = param(
+        60.0,
+        "largest retransmission timeout after repeated losses (it doubles each time)",
+        unit="s",
+        gt=0,
+        source="RFC 6298 section 2.5: a maximum of at least 60 s",
+    )
+    idle_timeout_s: float = param(
+        math.inf,
+        "close a connection that carried no message for this long (a proxy's idle timeout)",
+        unit="s",
+        gt=0,
+        source="no idle timeout unless asked for",
+    )
+    packet_overhead_bytes: int = param(
+        tcp.IPV4_TCP_HEADER_BYTES,
+        "IP and TCP header bytes per segment",
+        unit="bytes",
+        ge=0,
+        source="IPv4 20 (RFC 791) + TCP 20 (RFC 9293), no options",
+    )
+    mss_bytes: int = param(
+        tcp.ETHERNET_MSS_BYTES,
+        "maximum TCP payload per segment",
+        unit="bytes",
+        ge=1,
+        source="1500-byte Ethernet MTU minus 40 header bytes",
+    )
+
+
+class Transport:
+    """Creates connections and routes each arriving message to its connection."""
+
+    def __init__(self, env: simpy.Environment, params: TransportParams, recorder, server=None):
+        self.env = env
+        self.params = params
+        self.recorder = recorder
+        self.server = server  # told when connections open and close at the server
+        self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
+
+    def arrive(self, message: Message) -> None:
+        """Channel handler: ``message`` reached its receiver's transport now."""
+        message.connection.arrive(message)
+
+    def transport_bytes(self, message: Message, encrypted: bool) -> int:
+        """IP/TCP headers (and a TLS record when ``encrypted``) added to ``message``."""
+        size = message.payload_bytes + message.overhead_bytes
+        if encrypted:
+            size += self._tls_overhead
+        header = tcp.packet_overhead_bytes(
+            size, self.params.mss_bytes, self.params.packet_overhead_bytes
+        )
+        return header + (self._tls_overhead if encrypted else 0)
+
+    def connect(
+        self,
+        channel,
+        kind: str,
+        on_client_message: Callable[[Message], None],
+        on_server_message: Callable[[Message], None],
+        on_close: Callable[[Connection, str], None] | None = None,
+    ) -> Connection:
+        """Open a connection on ``channel`` now; ``connection.established`` fires when the
+        client may send data."""
+        return Connection(self, channel, kind, on_client_message, on_server_message, on_close)
+
+
+class Connection:
+    """One TCP (and TLS) connection; see the module docstring for its behaviour.
+
+    ``on_client_message`` and ``on_server_message`` receive the application's messages,
+    in order, at the time they are delivered; ``on_close(connection, reason)`` runs when
+    the connection closes for any reason other than :meth:`close` by the application.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        channel,
+        kind: str,
+        on_client_message: Callable[[Message], None],
+        on_server_message: Callable[[Message], None],
+        on_close: Callable[[Connection, str], None] | None,
+    ):
+        self.transport = transport
+        self.env = env = transport.env
+        self.channel = channel
+        self.client = channel.client
+        self.kind = kind
+        self.recorder = transport.recorder
+        self.id = self.recorder.open_connection(self.client, kind, env.now)
+        self.established = env.event()
+        self.closed = False
+        self.close_reason = ""
+        self.server_ready = False
+        self._server_side_open = False
+        self._handlers = {DOWN: on_client_message, UP: on_server_message}
+        self._on_close = on_close
+        self._next_seq = {UP: 0, DOWN: 0}
+        self._expected = {UP: 0, DOWN: 0}
+        self._held: dict[str, dict[int, Message]] = {UP: {}, DOWN: {}}
+        self.last_activity = env.now
+        params = transport.params
+        self._flights = (
+            []
+            if params.tls == "none"
+            else tls_protocol.handshake_flights(params.tls, params.tls_certificate_bytes)
+        )
+        self._send_control(UP, "tcp-syn")
+        if math.isfinite(params.idle_timeout_s):
+            env.process(self._watch_idle(params.idle_timeout_s))
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open" if self.established.triggered else "opening"
+        return f"Connection(id={self.id}, client={self.client}, {self.kind}, {state})"
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def send(self, message: Message) -> None:
+        """Send an application message now, reliably and in order.
+
+        A client must wait for :attr:`established` first; the server may send once it has
+        received the client's first data.
+        """
+        if self.closed:
+            return
+        if message.direction == UP and not self.established.triggered:
+            raise RuntimeError(f"{self}: the client sent {message.kind!r} before set-up")
+        message.transport_bytes = self.transport.transport_bytes(
+            message, encrypted=self.transport.params.tls != "none"
+        )
+        self._transmit(message)
+
+    def _send_control(self, direction: str, kind: str, tls_bytes: int = 0) -> None:
+        """A handshake message: its TLS bytes are overhead, its IP/TCP headers transport."""
+        message = Message(self.client, direction, kind, 0, tls_bytes)
+        if kind.startswith("tcp-"):
+            message.transport_bytes = tcp.SYN_BYTES
+        else:
+            params = self.transport.params
+            message.transport_bytes = tcp.packet_overhead_bytes(
+                tls_bytes, params.mss_bytes, params.packet_overhead_bytes
+            )
+        self._transmit(message)
+
+    def _transmit(self, message: Message) -> None:
+        message.connection = self
+        if message.seq < 0:
+            message.seq = self._next_seq[message.direction]
+            self._next_seq[message.direction] += 1
+        self.last_activity = self.env.now
+        if self.channel.send(message) is None:
+            params = self.transport.params
+            timeout = min(params.rto_s * 2**message.attempt, params.rto_max_s)
+            retry = self.env.timeout(timeout, message)
+            retry.callbacks.append(self._retransmit)
+
+    def _retransmit(self, event: simpy.Event) -> None:
+        if not self.closed:
+            self._transmit(event.value.retransmission())
+
+    # -- receiving -------------------------------------------------------------------------
+
+    def arrive(self, message: Message) -> None:
+        """Channel delivery: release this message, and any it unblocks, in order."""
+        if self.closed:
+            return
+        self.last_activity = self.env.now
+        direction = message.direction
+        held = self._held[direction]
+        held[message.seq] = message
+        while self._expected[direction] in held and not self.closed:
+            ready = held.pop(self._expected[direction])
+            self._expected[direction] += 1
+            if ready.kind in HANDSHAKE_KINDS:
+                self._handshake_step(ready)
+            else:
+                if direction == UP:
+                    self.server_ready = True
+                self._handlers[direction](ready)
+
+    def _handshake_step(self, message: Message) -> None:
+        kind = message.kind
+        if kind == "tcp-syn":
+            self._server_side_open = True
+            if self.transport.server is not None:
+                self.transport.server.connection_opened()
+            self._send_control(DOWN, "tcp-syn-ack")
+            return
+        if kind == "tcp-syn-ack":
+            self._next_client_flight()
+            return
+        # TLS: each flight answers the previous one
+        if message.direction == UP:
+            self._next_server_flight(kind)
+        else:
+            self._next_client_flight()
+
+    def _next_client_flight(self) -> None:
+        """At the client: send the next TLS flight, or start sending data."""
+        while self._flights and self._flights[0][0] == UP:
+            _direction, kind, size = self._flights.pop(0)
+            self._send_control(UP, kind, size)
+            if kind == "tls-client-finished" and self._flights:
+                return  # TLS 1.2: wait for the server's Finished
+        if not self._flights:
+            self.recorder.connection_opened(self.id, self.env.now)
+            self.established.succeed(self)
+
+    def _next_server_flight(self, kind: str) -> None:
+        if self._flights and self._flights[0][0] == DOWN:
+            _direction, reply, size = self._flights.pop(0)
+            self._send_control(DOWN, reply, size)
+        if kind == "tls-client-finished":
+            self.server_ready = True
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def close(self, reason: str, notify: bool = False) -> None:
+        """Close now at both ends; with ``notify``, the ``on_close`` callback runs too."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_reason = reason
+        self.recorder.connection_closed(self.id, self.env.now, reason)
+        if self._server_side_open and self.transport.server is not None:
+            self.transport.server.connection_closed()
+        if notify and self._on_close is not None:
+            self._on_close(self, reason)
+
+    def _watch_idle(self, idle_timeout_s: float):
+        env = self.env
+        while not self.closed:
+            remaining = self.last_activity + idle_timeout_s - env.now
+            if remaining > 0:
+                yield env.timeout(remaining)
+            else:
+                self.close("idle-timeout", notify=True)
+
+
+class ConnectionPool:
+    """A client's HTTP/1.1 connections: at most ``limit``, one request at a time on each.
+
+    ``acquire()`` returns an event whose value is an established connection reserved for
+    one request; ``release(connection)`` returns it after the response (closing it when
+    keep-alive is off). Waiting requests are served first come, first served.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        channel,
+        limit: int,
+        keep_alive: bool,
+        on_client_message: Callable[[Message], None],
+        on_server_message: Callable[[Message], None],
+        on_close: Callable[[Connection, str], None] | None = None,
+        kind: str = "http",
+    ):
+        self.transport = transport
+        self.env = transport.env
+        self.channel = channel
+        self.limit = limit
+        self.keep_alive = keep_alive
+        self.kind = kind
+        self._handlers = (on_client_message, on_server_message)
+        self._on_close = on_close
+        self._idle: list[Connection] = []
+        self._waiting: deque[simpy.Event] = deque()
+        self.open_count = 0
+
+    def acquire(self) -> simpy.Event:
+        request = self.env.event()
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                request.succeed(connection)
+                return request
+        if self.open_count < self.limit:
+            self._open_for(request)
+        else:
+            self._waiting.append(request)
+        return request
+
+    def release(self, connection: Connection) -> None:
+        if connection.closed:
+            return
+        if not self.keep_alive:
+            connection.close("request-done")
+            self._forget(connection)
+            return
+        if self._waiting:
+            self._waiting.popleft().succeed(connection)
+        else:
+            self._idle.append(connection)
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a connection."""
+        return len(self._waiting)
+
+    def _open_for(self, request: simpy.Event) -> None:
+        self.open_count += 1
+        connection = self.transport.connect(
+            self.channel, self.kind, *self._handlers, on_close=self._closed
+        )
+        connection.established.callbacks.append(lambda event: request.succeed(event.value))
+
+    def _closed(self, connection: Connection, reason: str) -> None:
+        self._forget(connection)
+        if self._on_close is not None:
+            self._on_close(connection, reason)
+
+    def _forget(self, connection: Connection) -> None:
+        if connection in self._idle:
+            self._idle.remove(connection)
+        self.open_count -= 1
+        if self._waiting and self.open_count < self.limit:
+            self._open_for(self._waiting.popleft())
