@@ -71,6 +71,7 @@ class Recorder:
             "overhead_bytes": array("q"),
             "transport_bytes": array("q"),
             "connection_id": array("q"),
+            "seq": array("q"),
             "attempt": array("l"),
             "lost": array("b"),
             "dropped": array("b"),
@@ -130,6 +131,7 @@ class Recorder:
         columns["transport_bytes"].append(message.transport_bytes)
         connection = message.connection
         columns["connection_id"].append(-1 if connection is None else connection.id)
+        columns["seq"].append(message.seq)
         columns["attempt"].append(message.attempt)
         columns["lost"].append(lost)
         columns["dropped"].append(dropped)

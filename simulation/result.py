@@ -27,7 +27,8 @@ class Result:
       (offered to the channel), started_at (first bit on the medium; NaN if dropped),
       received_at (NaN if lost or still in flight), payload_bytes, overhead_bytes
       (application protocol), transport_bytes (IP/TCP headers, TLS records),
-      connection_id (-1 without a connection), attempt (0, or n for the n-th
+      connection_id (-1 without a connection), seq (its sequence number on that
+      connection and direction, -1 without one), attempt (0, or n for the n-th
       retransmission), lost, dropped (by a full queue; dropped messages are also lost),
       in_flight.
     * ``connections``: connection_id, client, kind, requested_at, opened_at (set-up done),
