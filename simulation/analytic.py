@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "long_poll_empty_fraction",
+    "long_poll_mean_latency_s",
     "md1_mean_wait_s",
     "mm1_mean_wait_s",
     "serialization_s",
@@ -44,6 +46,49 @@ def short_poll_empty_fraction(rate_per_s: float, interval_s: float) -> float:
     audience "all", rate / clients for audience "one").
     """
     return math.exp(-rate_per_s * interval_s)
+
+
+def long_poll_mean_latency_s(
+    latency_s: float,
+    rate_per_s: float,
+    hold_timeout_s: float = math.inf,
+    reconnect_delay_s: float = 0.0,
+) -> float:
+    """Mean delivery latency of long polling with Poisson updates (renewal-reward).
+
+    After each response the server has no request for ``B = 2 L + reconnect_delay_s``
+    (the response travels down, the next request up). Updates created in that blind
+    window wait for the request (``B / 2`` on average) and then travel ``L``; the first
+    update after it finds a held request and only travels ``L``. A cycle with ``N >= 1``
+    updates in the window delivers them together; otherwise the hold ends with one update
+    or, after ``H = hold_timeout_s``, an empty response. So::
+
+        mean = L + rate * B**2 / 2 / (rate * B + exp(-rate * B) * (1 - exp(-rate * H)))
+
+    It lies between ``L`` (rare updates) and ``L + B / 2`` (frequent ones: like polling
+    every ``B``). ``rate_per_s`` is the rate of updates for one client.
+    """
+    blind = 2 * latency_s + reconnect_delay_s
+    rate = rate_per_s
+    updates_per_cycle = rate * blind + math.exp(-rate * blind) * (
+        1 - math.exp(-rate * hold_timeout_s)
+    )
+    return latency_s + rate * blind**2 / 2 / updates_per_cycle
+
+
+def long_poll_empty_fraction(
+    latency_s: float,
+    rate_per_s: float,
+    hold_timeout_s: float,
+    reconnect_delay_s: float = 0.0,
+) -> float:
+    """Fraction of long-poll responses that are empty: ``exp(-rate * (B + H))``.
+
+    A response is empty when no update came during the blind window ``B`` nor during the
+    hold ``H``; every cycle ends with exactly one response.
+    """
+    blind = 2 * latency_s + reconnect_delay_s
+    return math.exp(-rate_per_s * (blind + hold_timeout_s))
 
 
 def md1_mean_wait_s(arrival_rate_per_s: float, service_s: float) -> float:

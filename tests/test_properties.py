@@ -1,5 +1,7 @@
 """Properties that hold for every scenario, checked on random small ones (hypothesis)."""
 
+import os
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +15,11 @@ EPS = 1e-9
 @st.composite
 def scenarios(draw):
     mode = draw(st.sampled_from(["simplex", "half-duplex", "full-duplex"]))
-    kinds = ["stream"] if mode == "simplex" else ["short-polling", "websocket", "stream"]
+    kinds = (
+        ["stream"]
+        if mode == "simplex"
+        else ["short-polling", "long-polling", "websocket", "stream"]
+    )
     kind = draw(st.sampled_from(kinds))
     latency = draw(
         st.one_of(
@@ -34,6 +40,18 @@ def scenarios(draw):
     strategy = {"kind": kind}
     if kind == "short-polling":
         strategy["interval_s"] = draw(st.floats(0.05, 2.0))
+    if kind == "long-polling":
+        strategy["hold_timeout_s"] = draw(st.floats(0.1, 5.0))
+        strategy["reconnect_delay_s"] = draw(st.sampled_from([0.0, 0.1]))
+    transport = {}
+    if kind != "stream":
+        transport = {
+            "tls": draw(st.sampled_from(["none", "1.2", "1.3"])),
+            "keep_alive": draw(st.booleans()),
+            "max_connections_per_host": draw(st.integers(1, 6)),
+            "rto_s": draw(st.sampled_from([0.2, 1.0])),
+            "idle_timeout_s": draw(st.sampled_from([float("inf"), 0.5, 3.0])),
+        }
     return parse_scenario(
         {
             "seed": draw(st.integers(0, 2**32)),
@@ -41,6 +59,11 @@ def scenarios(draw):
             "clients": draw(st.integers(1, 3)),
             "network": network,
             "strategy": strategy,
+            "transport": transport,
+            "server": {
+                "workers": draw(st.sampled_from([float("inf"), 1.0, 2.0])),
+                "service_time_s": draw(st.sampled_from([0.0, 0.005])),
+            },
             "workload": {
                 "kind": draw(st.sampled_from(["poisson", "periodic"])),
                 "rate_per_s": draw(st.floats(0.5, 20.0)),
@@ -52,7 +75,9 @@ def scenarios(draw):
 
 
 PROPERTY_SETTINGS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("RTSIM_PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

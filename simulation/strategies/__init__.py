@@ -1,10 +1,13 @@
 """The registry of strategies: the scenario's ``strategy.kind`` names one of these."""
 
 from .base import Strategy
+from .long_polling import LongPolling
 from .short_polling import ShortPolling
 from .stream import Stream
 from .websocket import WebSocket
 
 __all__ = ["STRATEGIES", "Strategy"]
 
-STRATEGIES: dict[str, type[Strategy]] = {cls.name: cls for cls in (ShortPolling, WebSocket, Stream)}
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (ShortPolling, LongPolling, WebSocket, Stream)
+}

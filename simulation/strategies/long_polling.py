@@ -1,0 +1,187 @@
+"""Long polling: the server holds each request until it has an update or a timeout passes.
+
+Sequence, for each client::
+
+    client                                 server
+      | == TCP (+TLS) set-up ================ |   at t = 0 (transport.py)
+      | -- lp-request (GET, headers) -------> |   held while nothing is queued
+      |                                       |   ... an update is created
+      | <-- lp-response (queued updates) ---- |   at once
+      | -- lp-request ----------------------> |   at once, or after reconnect_delay_s
+      |                                       |   ... hold_timeout_s without an update
+      | <-- lp-response (empty) ------------- |
+
+Timing assumed: every client sends its first request at time 0, then a new one as soon
+as a response arrives (after ``reconnect_delay_s``). The server serves each request
+(server.py), then answers at once with every update queued for that client, or holds
+it. A held request is answered as soon as an update for that client is created, or
+empty after ``hold_timeout_s``. Updates created while no request is held (a response
+or a request is on its way) are queued and go out together in the next response, which
+makes batching visible: one response, several deliveries. If the connection closes (an
+idle timeout shorter than the hold, for example), the server drops the held request and
+the client asks again on a new connection.
+
+Closed forms (analytic.py): with one-way latency ``L``, no server time and Poisson
+updates at ``rate`` per client, the mean latency is
+``L + rate * B**2 / 2 / (rate * B + exp(-rate * B) * (1 - exp(-rate * H)))`` with
+``B = 2 L + reconnect_delay_s`` and ``H = hold_timeout_s``, and a fraction
+``exp(-rate * (B + H))`` of responses is empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..messages import DOWN, UP, Message, Update
+from ..schema import param
+from ..transport import Connection, ConnectionPool
+from .base import Strategy
+
+__all__ = ["LongPolling", "LongPollingParams"]
+
+
+@dataclass(frozen=True)
+class LongPollingParams:
+    hold_timeout_s: float = param(
+        30.0,
+        "how long the server holds a request before answering it empty",
+        unit="s",
+        gt=0,
+        source="30 s, the hanging-GET timeout of Firebase's long-polling transport",
+    )
+    reconnect_delay_s: float = param(
+        0.0,
+        "pause between receiving a response and sending the next request",
+        unit="s",
+        ge=0,
+        source="re-request at once, as RFC 6202 section 2.1 describes",
+    )
+
+
+class _Held:
+    """A request the server is holding, and the timer that will answer it empty."""
+
+    __slots__ = ("request", "timer")
+
+    def __init__(self, request: Message, timer):
+        self.request = request
+        self.timer = timer
+
+
+class LongPolling(Strategy):
+    name = "long-polling"
+    Params = LongPollingParams
+    needs_uplink = True
+    summary = "server holds each request until an update exists or hold_timeout_s passes"
+
+    def __init__(self, model, params: LongPollingParams):
+        super().__init__(model, params)
+        transport = model.scenario.transport
+        self.pools = [
+            ConnectionPool(
+                self.transport,
+                channel,
+                transport.max_connections_per_host,
+                transport.keep_alive,
+                self._on_response,
+                self._on_request,
+                on_close=self._on_connection_closed,
+            )
+            for channel in self.channels
+        ]
+        self._queued: list[list[Update]] = [[] for _ in range(self.clients)]
+        self._held: list[_Held | None] = [None] * self.clients
+        self._waiting: list[tuple[Connection, object] | None] = [None] * self.clients
+
+    # -- client ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for client in range(self.clients):
+            self.env.process(self._client(client))
+
+    def _client(self, client: int):
+        env = self.env
+        pool = self.pools[client]
+        header = self.http.request_header_bytes
+        delay = self.params.reconnect_delay_s
+        while True:
+            connection = yield pool.acquire()
+            answered = env.event()
+            self._waiting[client] = (connection, answered)
+            connection.send(Message(client, UP, "lp-request", 0, header, request=True))
+            response = yield answered
+            self._waiting[client] = None
+            if response is not None:
+                pool.release(connection)
+                self.deliver(response)
+            if delay > 0:
+                yield env.timeout(delay)
+
+    def _on_response(self, response: Message) -> None:
+        waiting = self._waiting[response.client]
+        if waiting is not None and waiting[0] is response.connection:
+            waiting[1].succeed(response)
+
+    def _on_connection_closed(self, connection: Connection, reason: str) -> None:
+        client = connection.client
+        held = self._held[client]
+        if held is not None and held.request.connection is connection:
+            self._release_hold(client)
+        waiting = self._waiting[client]
+        if waiting is not None and waiting[0] is connection:
+            waiting[1].succeed(None)  # ask again, on a new connection
+
+    # -- server ----------------------------------------------------------------------------
+
+    def _on_request(self, request: Message) -> None:
+        self.server.serve(request, self._answer_or_hold)
+
+    def _answer_or_hold(self, request: Message) -> None:
+        client = request.client
+        if request.connection.closed:
+            return
+        if self._queued[client]:
+            self._respond(request, self._take(client))
+            return
+        timer = self.env.timeout(self.params.hold_timeout_s, request)
+        timer.callbacks.append(self._hold_expired)
+        self._held[client] = _Held(request, timer)
+        self.server.hold()
+
+    def _hold_expired(self, event) -> None:
+        request = event.value
+        held = self._held[request.client]
+        if held is not None and held.request is request:
+            self._release_hold(request.client)
+            self._respond(request, [])
+
+    def _release_hold(self, client: int) -> None:
+        self._held[client] = None
+        self.server.release()
+
+    def publish(self, update: Update) -> None:
+        queued, held = self._queued, self._held
+        for client in self.targets(update):
+            queued[client].append(update)
+            hold = held[client]
+            if hold is not None:
+                self._release_hold(client)
+                self._respond(hold.request, self._take(client))
+
+    def _take(self, client: int) -> list[Update]:
+        updates = self._queued[client]
+        self._queued[client] = []
+        return updates
+
+    def _respond(self, request: Message, updates: list[Update]) -> None:
+        response = Message(
+            request.client,
+            DOWN,
+            "lp-response",
+            sum(update.payload_bytes for update in updates),
+            self.http.response_header_bytes,
+            updates,
+            response=True,
+            empty=not updates,
+        )
+        request.connection.send(response)
