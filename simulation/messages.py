@@ -50,6 +50,7 @@ class Message:
         "empty",
         "id",
         "kind",
+        "meta",
         "overhead_bytes",
         "payload_bytes",
         "received_at",
@@ -89,6 +90,7 @@ class Message:
         self.seq = -1  # its sequence number on that connection, per direction
         self.attempt = 0  # 0 for the first transmission, 1 for the first retransmission, ...
         self.transport_bytes = 0  # TCP/IP headers and TLS record overhead
+        self.meta = None  # protocol fields a strategy needs, e.g. an SSE Last-Event-ID
 
     def retransmission(self) -> Message:
         """A copy to send again after this one was lost (same connection and sequence)."""
@@ -107,6 +109,7 @@ class Message:
         again.seq = self.seq
         again.attempt = self.attempt + 1
         again.transport_bytes = self.transport_bytes
+        again.meta = self.meta
         return again
 
     @property

@@ -80,4 +80,5 @@ class Model:
             "server_peak_queue": server.peak_queue,
             "peak_open_connections": server.peak_connections,
             "peak_memory_bytes": server.peak_memory_bytes,
+            **self.strategy.stats(),
         }

@@ -18,7 +18,7 @@ def scenarios(draw):
     kinds = (
         ["stream"]
         if mode == "simplex"
-        else ["short-polling", "long-polling", "websocket", "stream"]
+        else ["short-polling", "long-polling", "sse", "websocket", "stream"]
     )
     kind = draw(st.sampled_from(kinds))
     latency = draw(

@@ -3,11 +3,12 @@
 from .base import Strategy
 from .long_polling import LongPolling
 from .short_polling import ShortPolling
+from .sse import ServerSentEvents
 from .stream import Stream
 from .websocket import WebSocket
 
 __all__ = ["STRATEGIES", "Strategy"]
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (ShortPolling, LongPolling, WebSocket, Stream)
+    cls.name: cls for cls in (ShortPolling, LongPolling, ServerSentEvents, WebSocket, Stream)
 }

@@ -38,6 +38,11 @@ class Strategy:
         else:
             up, down = self.on_up, self.on_down
         self.channels = [model.channel(c, up, down) for c in range(self.clients)]
+        self.reconnects = 0  # times a client set up again after losing its connection
+
+    def stats(self) -> dict[str, float]:
+        """Whole-run counters of this strategy, merged into the run's statistics."""
+        return {"reconnects": self.reconnects}
 
     def start(self) -> None:
         """Start the client processes (called once, at time 0)."""

@@ -129,6 +129,7 @@ class LongPolling(Strategy):
             self._release_hold(client)
         waiting = self._waiting[client]
         if waiting is not None and waiting[0] is connection:
+            self.reconnects += 1
             waiting[1].succeed(None)  # ask again, on a new connection
 
     # -- server ----------------------------------------------------------------------------

@@ -1,0 +1,240 @@
+"""Server-Sent Events: one long-lived response that streams an event per update.
+
+Sequence, for each client::
+
+    client                                       server
+      | == TCP (+TLS) set-up ===================== |   at t = 0 (transport.py)
+      | -- GET, Accept: text/event-stream ------> |
+      | <-- 200 OK, Content-Type: text/event-stream |  headers; the stream is open
+      | <-- id: 41 / data: ... (chunk) ---------- |   one event per update, at once
+      | <-- : (comment, chunk) ------------------ |   every comment_interval_s, if set
+      |         ... stream breaks (connection closed, or max_stream_s reached)
+      |         ... client waits retry_s
+      | -- GET, Last-Event-ID: 41 --------------> |   on a kept-alive or new connection
+      | <-- 200 OK + missed events 42, 43, ... -- |   replayed from the history
+
+Timing assumed: the stream request takes a connection from the client's pool, so it
+counts against ``max_connections_per_host`` and holds that connection while the stream
+lasts. The server serves the request (server.py) and then keeps the response open,
+writing each update meant for the client as an event the moment it is created. The
+event's id is the update id. A stream breaks when its connection closes (a proxy's idle
+timeout, for example: ``comment_interval_s`` keeps it busy) or after ``max_stream_s``,
+when the server ends the response. The client then waits ``retry_s`` and asks again with
+the last id it received. The server replays the events after that id that are still
+among the last ``history_size`` updates; older ones are lost and counted.
+
+Sizes: the request is ``[http] request_header_bytes`` (plus a ``Last-Event-ID`` line on a
+reconnect); the response starts with ``[http] response_header_bytes``. Each event is the
+text ``id: <id>\\ndata: <payload>\\n\\n``, counted from the actual field text, inside one
+HTTP/1.1 chunk (chunk size line and CRLF).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..messages import DOWN, UP, Message, Update
+from ..protocols import http
+from ..protocols import sse as sse_format
+from ..schema import param
+from ..transport import Connection, ConnectionPool
+from .base import Strategy
+
+__all__ = ["ServerSentEvents", "ServerSentEventsParams"]
+
+_COMMENT = ":\n\n"  # an empty comment line, the usual keep-alive
+
+
+@dataclass(frozen=True)
+class ServerSentEventsParams:
+    retry_s: float = param(
+        3.0,
+        "how long the client waits before reconnecting a broken stream",
+        unit="s",
+        ge=0,
+        source="WHATWG HTML: a user-agent default 'in the region of a few seconds'",
+    )
+    history_size: int = param(
+        1000,
+        "updates the server keeps to replay after a reconnect (Last-Event-ID)",
+        ge=0,
+        source="round number",
+    )
+    max_stream_s: float = param(
+        math.inf,
+        "the server ends each stream after this long (a platform's response limit)",
+        unit="s",
+        gt=0,
+        source="no limit unless asked for",
+    )
+    comment_interval_s: float = param(
+        math.inf,
+        "the server sends a keep-alive comment this often (defeats idle timeouts)",
+        unit="s",
+        gt=0,
+        source="no keep-alive comments unless asked for",
+    )
+
+
+class _Stream:
+    """One open event stream: its connection and the event the client waits on."""
+
+    __slots__ = ("connection", "done", "open_at_server")
+
+    def __init__(self, connection: Connection, done):
+        self.connection = connection
+        self.done = done
+        self.open_at_server = False
+
+
+class ServerSentEvents(Strategy):
+    name = "sse"
+    Params = ServerSentEventsParams
+    needs_uplink = True
+    summary = "one long-lived event stream per client; reconnect with Last-Event-ID"
+
+    def __init__(self, model, params: ServerSentEventsParams):
+        super().__init__(model, params)
+        transport = model.scenario.transport
+        self.pools = [
+            ConnectionPool(
+                self.transport,
+                channel,
+                transport.max_connections_per_host,
+                transport.keep_alive,
+                self._on_client_message,
+                self._on_request,
+                on_close=self._on_connection_closed,
+            )
+            for channel in self.channels
+        ]
+        self._streams: list[_Stream | None] = [None] * self.clients
+        self._last_id: list[int | None] = [None] * self.clients
+        self._log: list[Update] = []  # every update, by id: the history is its tail
+        self.replayed = 0
+        self.replay_lost = 0
+
+    def stats(self) -> dict[str, float]:
+        return {
+            **super().stats(),
+            "replayed_updates": self.replayed,
+            "replay_lost_updates": self.replay_lost,
+        }
+
+    # -- client ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for client in range(self.clients):
+            self.env.process(self._client(client))
+
+    def _client(self, client: int):
+        env = self.env
+        pool = self.pools[client]
+        first = True
+        while True:
+            connection = yield pool.acquire()
+            stream = _Stream(connection, env.event())
+            self._streams[client] = stream
+            last_id = self._last_id[client]
+            header = self.http.request_header_bytes
+            if last_id is not None:
+                header += len(f"Last-Event-ID: {last_id}\r\n")
+            request = Message(client, UP, "sse-request", 0, header, request=True)
+            request.meta = last_id
+            connection.send(request)
+            if not first:
+                self.reconnects += 1
+            first = False
+            ended = yield stream.done
+            self._streams[client] = None
+            if ended == "ended":
+                pool.release(connection)
+            yield env.timeout(self.params.retry_s)
+
+    def _on_client_message(self, message: Message) -> None:
+        stream = self._streams[message.client]
+        if stream is None or stream.connection is not message.connection:
+            return
+        kind = message.kind
+        if kind == "sse-event":
+            self._last_id[message.client] = message.updates[-1].id
+            self.deliver(message)
+        elif kind == "sse-response":
+            self.recorder.connection_ready(message.connection.id, self.env.now)
+        elif kind == "sse-end":
+            stream.done.succeed("ended")
+
+    def _on_connection_closed(self, connection: Connection, reason: str) -> None:
+        stream = self._streams[connection.client]
+        if stream is not None and stream.connection is connection and not stream.done.triggered:
+            stream.open_at_server = False
+            stream.done.succeed("closed")
+
+    # -- server ----------------------------------------------------------------------------
+
+    def _on_request(self, request: Message) -> None:
+        self.server.serve(request, self._open_stream)
+
+    def _open_stream(self, request: Message) -> None:
+        client = request.client
+        stream = self._streams[client]
+        connection = request.connection
+        if connection.closed or stream is None or stream.connection is not connection:
+            return
+        stream.open_at_server = True
+        headers = Message(
+            client, DOWN, "sse-response", 0, self.http.response_header_bytes, response=True
+        )
+        connection.send(headers)
+        if request.meta is not None:
+            self._replay(client, stream, request.meta)
+        if math.isfinite(self.params.max_stream_s):
+            timer = self.env.timeout(self.params.max_stream_s, stream)
+            timer.callbacks.append(self._end_stream)
+        if math.isfinite(self.params.comment_interval_s):
+            self.env.process(self._keep_alive(client, stream))
+
+    def _replay(self, client: int, stream: _Stream, last_id: int) -> None:
+        oldest_kept = max(0, len(self._log) - self.params.history_size)
+        for update in self._log[last_id + 1 :]:
+            if update.target is not None and update.target != client:
+                continue
+            if update.id < oldest_kept:
+                self.replay_lost += 1
+            else:
+                self.replayed += 1
+                self._send_event(stream, update)
+
+    def _end_stream(self, event) -> None:
+        stream = event.value
+        if stream.open_at_server and not stream.connection.closed:
+            stream.open_at_server = False
+            end = Message(stream.connection.client, DOWN, "sse-end", 0, http.LAST_CHUNK_BYTES)
+            stream.connection.send(end)
+
+    def _keep_alive(self, client: int, stream: _Stream):
+        text = len(_COMMENT)
+        overhead = text + http.chunk_overhead_bytes(text)
+        while True:
+            yield self.env.timeout(self.params.comment_interval_s)
+            if not stream.open_at_server or stream.connection.closed:
+                return
+            stream.connection.send(Message(client, DOWN, "sse-comment", 0, overhead))
+
+    def publish(self, update: Update) -> None:
+        self._log.append(update)
+        streams = self._streams
+        for client in self.targets(update):
+            stream = streams[client]
+            if stream is not None and stream.open_at_server and not stream.connection.closed:
+                self._send_event(stream, update)
+
+    def _send_event(self, stream: _Stream, update: Update) -> None:
+        fields = sse_format.event_overhead_bytes(event_id=str(update.id))
+        chunk = update.payload_bytes + fields
+        overhead = fields + http.chunk_overhead_bytes(chunk)
+        event = Message(
+            stream.connection.client, DOWN, "sse-event", update.payload_bytes, overhead, (update,)
+        )
+        stream.connection.send(event)
