@@ -44,6 +44,8 @@ SUMMARY_METRICS = {
     "reconnects": "times a client set up again after its connection or stream broke",
     "replayed_updates": "updates resent after a reconnect (SSE Last-Event-ID)",
     "replay_lost_updates": "updates a reconnecting client missed: no longer in the history",
+    "missed_updates": "(update, client) pairs that will never be delivered (whole run)",
+    "pending_updates": "(update, client) pairs queued or in transit at the end (whole run)",
     "connections_opened": "connections clients asked for",
     "peak_connections": "most connections open at once, client view (whole run)",
     "server_requests": "requests the server served (whole run)",
@@ -133,6 +135,8 @@ def summarize(result) -> pd.Series:
         "reconnects": int(stats.get("reconnects", 0)),
         "replayed_updates": int(stats.get("replayed_updates", 0)),
         "replay_lost_updates": int(stats.get("replay_lost_updates", 0)),
+        "missed_updates": int(stats.get("missed_updates", 0)),
+        "pending_updates": int(stats.get("pending_updates", 0)),
         "connections_opened": len(result.connections),
         "peak_connections": peak_concurrent(
             result.connections["opened_at"].to_numpy(),

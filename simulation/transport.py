@@ -135,7 +135,13 @@ class Transport:
         self.params = params
         self.recorder = recorder
         self.server = server  # told when connections open and close at the server
+        self.connections: list[Connection] = []
+        self.discarded_updates = 0  # updates whose message died with its connection
         self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
+
+    def updates_in_transit(self) -> int:
+        """Updates sent on open connections and not yet handed to the client."""
+        return sum(c.updates_in_transit() for c in self.connections if not c.closed)
 
     def arrive(self, message: Message) -> None:
         """Channel handler: ``message`` reached its receiver's transport now."""
@@ -198,7 +204,9 @@ class Connection:
         self._next_seq = {UP: 0, DOWN: 0}
         self._expected = {UP: 0, DOWN: 0}
         self._held: dict[str, dict[int, Message]] = {UP: {}, DOWN: {}}
+        self._carrying: dict[int, Message] = {}  # by seq: down messages with updates in transit
         self.last_activity = env.now
+        transport.connections.append(self)
         params = transport.params
         self._flights = (
             []
@@ -242,11 +250,16 @@ class Connection:
             )
         self._transmit(message)
 
+    def updates_in_transit(self) -> int:
+        return sum(len(message.updates) for message in self._carrying.values())
+
     def _transmit(self, message: Message) -> None:
         message.connection = self
         if message.seq < 0:
             message.seq = self._next_seq[message.direction]
             self._next_seq[message.direction] += 1
+            if message.updates:
+                self._carrying[message.seq] = message
         self.last_activity = self.env.now
         if self.channel.send(message) is None:
             params = self.transport.params
@@ -276,6 +289,8 @@ class Connection:
             else:
                 if direction == UP:
                     self.server_ready = True
+                elif ready.updates:
+                    del self._carrying[ready.seq]
                 self._handlers[direction](ready)
 
     def _handshake_step(self, message: Message) -> None:
@@ -321,6 +336,8 @@ class Connection:
             return
         self.closed = True
         self.close_reason = reason
+        self.transport.discarded_updates += self.updates_in_transit()
+        self._carrying.clear()
         self.recorder.connection_closed(self.id, self.env.now, reason)
         if self._server_side_open and self.transport.server is not None:
             self.transport.server.connection_closed()

@@ -39,10 +39,23 @@ class Strategy:
             up, down = self.on_up, self.on_down
         self.channels = [model.channel(c, up, down) for c in range(self.clients)]
         self.reconnects = 0  # times a client set up again after losing its connection
+        self.missed = 0  # (update, client) pairs that will never be delivered
+        # Whether updates discarded with a closed connection are lost (True) or come back
+        # another way, as SSE's replay does (False).
+        self.discards_are_missed = True
+
+    def pending_updates(self) -> int:
+        """(update, client) pairs still waiting at the server at the end of the run."""
+        return 0
 
     def stats(self) -> dict[str, float]:
         """Whole-run counters of this strategy, merged into the run's statistics."""
-        return {"reconnects": self.reconnects}
+        discarded = self.transport.discarded_updates if self.discards_are_missed else 0
+        return {
+            "reconnects": self.reconnects,
+            "missed_updates": self.missed + discarded,
+            "pending_updates": self.pending_updates() + self.transport.updates_in_transit(),
+        }
 
     def start(self) -> None:
         """Start the client processes (called once, at time 0)."""

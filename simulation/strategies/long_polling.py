@@ -93,6 +93,9 @@ class LongPolling(Strategy):
         self._held: list[_Held | None] = [None] * self.clients
         self._waiting: list[tuple[Connection, object] | None] = [None] * self.clients
 
+    def pending_updates(self) -> int:
+        return sum(len(queued) for queued in self._queued)
+
     # -- client ----------------------------------------------------------------------------
 
     def start(self) -> None:

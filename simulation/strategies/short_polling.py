@@ -117,8 +117,14 @@ class ShortPolling(Strategy):
     def _on_request(self, request: Message) -> None:
         self.server.serve(request, self._answer)
 
+    def pending_updates(self) -> int:
+        waiting = len(self._broadcast) * self.clients - sum(self._cursor)
+        return waiting + sum(len(targeted) for targeted in self._targeted)
+
     def _answer(self, request: Message) -> None:
         client = request.client
+        if request.connection.closed:
+            return  # nobody to answer: the updates stay queued for the next request
         updates = self._take_queued(client)
         payload = sum(update.payload_bytes for update in updates)
         response = Message(

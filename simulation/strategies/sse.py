@@ -114,6 +114,7 @@ class ServerSentEvents(Strategy):
         self._log: list[Update] = []  # every update, by id: the history is its tail
         self.replayed = 0
         self.replay_lost = 0
+        self.discards_are_missed = False  # a broken stream's events come back by replay
 
     def stats(self) -> dict[str, float]:
         return {
@@ -202,6 +203,7 @@ class ServerSentEvents(Strategy):
                 continue
             if update.id < oldest_kept:
                 self.replay_lost += 1
+                self.missed += 1
             else:
                 self.replayed += 1
                 self._send_event(stream, update)
@@ -229,6 +231,8 @@ class ServerSentEvents(Strategy):
             stream = streams[client]
             if stream is not None and stream.open_at_server and not stream.connection.closed:
                 self._send_event(stream, update)
+            elif self._last_id[client] is None:
+                self.missed += 1  # never subscribed: no Last-Event-ID will bring it back
 
     def _send_event(self, stream: _Stream, update: Update) -> None:
         fields = sse_format.event_overhead_bytes(event_id=str(update.id))

@@ -40,6 +40,13 @@ class Stream(Strategy):
     uses_transport = False
     summary = "raw one-way feed: each update sent down at once, no request, no set-up"
 
+    def __init__(self, model, params: StreamParams):
+        super().__init__(model, params)
+        self._in_flight = 0
+
+    def pending_updates(self) -> int:
+        return self._in_flight
+
     def start(self) -> None:
         now = self.env.now
         for client in range(self.clients):
@@ -51,7 +58,11 @@ class Stream(Strategy):
         updates = (update,)
         for client in self.targets(update):
             message = Message(client, DOWN, "data", update.payload_bytes, overhead, updates)
-            self.channels[client].send(message)
+            if self.channels[client].send(message) is None:
+                self.missed += 1  # lost or dropped: a raw feed does not retransmit
+            else:
+                self._in_flight += 1
 
     def on_down(self, message: Message) -> None:
+        self._in_flight -= 1
         self.deliver(message)

@@ -83,6 +83,8 @@ class WebSocket(Strategy):
             connection = sockets[client]
             if connection is not None and not connection.closed:
                 connection.send(Message(client, DOWN, "ws-frame", size, header, updates))
+            else:
+                self.missed += 1  # no open socket for this client now
 
     def _on_client_message(self, message: Message) -> None:
         if message.kind == "ws-upgrade-response":
