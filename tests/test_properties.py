@@ -43,6 +43,15 @@ def scenarios(draw):
     if kind == "long-polling":
         strategy["hold_timeout_s"] = draw(st.floats(0.1, 5.0))
         strategy["reconnect_delay_s"] = draw(st.sampled_from([0.0, 0.1]))
+    if kind == "websocket":
+        strategy["ping_interval_s"] = draw(st.sampled_from([float("inf"), 0.3]))
+        strategy["max_connection_s"] = draw(st.sampled_from([float("inf"), 1.0]))
+        strategy["reconnect_delay_s"] = draw(st.sampled_from([0.0, 0.2]))
+        strategy["buffer_while_disconnected"] = draw(st.booleans())
+    if kind == "sse":
+        strategy["retry_s"] = draw(st.sampled_from([0.0, 0.5]))
+        strategy["max_stream_s"] = draw(st.sampled_from([float("inf"), 1.0]))
+        strategy["history_size"] = draw(st.sampled_from([0, 3, 1000]))
     transport = {}
     if kind != "stream":
         transport = {

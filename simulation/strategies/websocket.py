@@ -1,4 +1,4 @@
-"""WebSocket push: one HTTP Upgrade round trip, then one frame per update.
+"""WebSocket push: one HTTP Upgrade round trip, then framed messages both ways.
 
 Sequence, for each client::
 
@@ -7,24 +7,39 @@ Sequence, for each client::
       | -- GET + Upgrade: websocket ---------> |
       | <-- 101 Switching Protocols ---------- |   after service; the server's socket is open
       | <-- frame (update) ------------------- |   one unmasked frame per update
-      | <-- frame (update) ------------------- |
+      | <-- ping ----------------------------- |   every ping_interval_s, if set
+      | -- pong (masked) --------------------> |   at once
+      | <-- close (1001) --------------------- |   after max_connection_s, if set
+      | -- close (masked) -------------------> |   echoed; then TCP is closed
+      |         ... reconnect_delay_s (backoff, jitter), then all over again
 
 Timing assumed: every client connects at time 0 and sends the upgrade as soon as its
 connection is set up; the server answers when a worker has served it and from then on
-pushes each update the moment it is created to every client it has answered (updates
-created before that are not delivered: the server did not know the client yet). The
-connection's ``ready_at`` is when the client receives the 101. Sizes: the upgrade request
-is ``[http] request_header_bytes`` plus the upgrade header lines, the response is the
-RFC 6455 example's 101 response, and each frame adds the RFC 6455 frame header to the
-payload (2, 4 or 10 bytes; server frames are not masked).
+pushes each update the moment it is created. Updates created while a client has no open
+socket (before its first 101, or between a drop and the reconnect) are buffered by the
+server and sent after the next 101 when ``buffer_while_disconnected`` is true, and missed
+otherwise. A socket drops when its connection closes (an idle timeout, which pings
+prevent) or after ``max_connection_s`` with a close handshake. The client then waits
+``reconnect_delay_s``, doubled after each further failed attempt (as socket.io-client's
+backoff does) up to
+``reconnect_delay_max_s``, and randomized by ``randomization_factor`` (delay times a
+uniform factor in ``[1 - f, 1 + f]``, stream ``websocket.reconnect``) and reconnects.
+
+Sizes: the upgrade request is ``[http] request_header_bytes`` plus the upgrade header
+lines; the response is the RFC 6455 example's 101 response; each frame adds the RFC 6455
+frame header (2, 4 or 10 bytes, plus a 4-byte masking key on client frames); ping and
+pong carry no data; close frames carry a 2-byte status code.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..messages import DOWN, UP, Message, Update
 from ..protocols import websocket as ws
+from ..schema import param
+from ..transport import Connection
 from .base import Strategy
 
 __all__ = ["WebSocket", "WebSocketParams"]
@@ -32,25 +47,112 @@ __all__ = ["WebSocket", "WebSocketParams"]
 
 @dataclass(frozen=True)
 class WebSocketParams:
-    """WebSocket has no keys of its own yet: sizes come from RFC 6455 and ``[http]``."""
+    ping_interval_s: float = param(
+        math.inf,
+        "the server pings each socket this often; the client answers with a pong",
+        unit="s",
+        gt=0,
+        source="browsers send no pings; none unless asked for",
+    )
+    max_connection_s: float = param(
+        math.inf,
+        "the server closes each socket (close handshake) after this long",
+        unit="s",
+        gt=0,
+        source="no limit unless asked for (load balancers often cap it)",
+    )
+    reconnect_delay_s: float = param(
+        1.0,
+        "wait before reconnecting a dropped socket",
+        unit="s",
+        ge=0,
+        source="socket.io-client's reconnectionDelay default, 1000 ms",
+    )
+    reconnect_delay_max_s: float = param(
+        5.0,
+        "largest wait: the delay doubles after each failed attempt up to this",
+        unit="s",
+        ge=0,
+        source="socket.io-client's reconnectionDelayMax default, 5000 ms",
+    )
+    randomization_factor: float = param(
+        0.5,
+        "jitter: each delay is multiplied by a uniform factor in [1 - f, 1 + f]",
+        ge=0,
+        le=1,
+        source="socket.io-client's randomizationFactor default, 0.5",
+    )
+    buffer_while_disconnected: bool = param(
+        False,
+        "the server keeps updates for a disconnected client and sends them on reconnect",
+        source="a plain WebSocket server forgets a closed socket",
+    )
+
+    def __post_init__(self):
+        if self.reconnect_delay_max_s < self.reconnect_delay_s:
+            raise ValueError(
+                f"reconnect_delay_max_s ({self.reconnect_delay_max_s:g}) must be >= "
+                f"reconnect_delay_s ({self.reconnect_delay_s:g})"
+            )
 
 
 class WebSocket(Strategy):
     name = "websocket"
     Params = WebSocketParams
     needs_uplink = True
-    summary = "one HTTP Upgrade round trip, then the server pushes one frame per update"
+    summary = "one HTTP Upgrade round trip, then framed messages both ways; pings, reconnects"
 
     def __init__(self, model, params: WebSocketParams):
         super().__init__(model, params)
-        self._sockets = [None] * self.clients  # the server's open sockets, by client
+        self._sockets: list[Connection | None] = [None] * self.clients  # server side
+        self._client_sockets: list[Connection | None] = [None] * self.clients
+        self._dropped = [None] * self.clients  # event the client waits on while connected
+        self._ever_open = [False] * self.clients
+        self._buffered: list[list[Update]] = [[] for _ in range(self.clients)]
+        self._jitter = (
+            model.streams.generator("websocket.reconnect")
+            if params.randomization_factor > 0
+            else None
+        )
+
+    def pending_updates(self) -> int:
+        return sum(len(buffered) for buffered in self._buffered)
+
+    # -- client ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for channel in self.channels:
+        for client in range(self.clients):
+            self.env.process(self._client(client))
+
+    def _client(self, client: int):
+        env = self.env
+        params = self.params
+        attempts = 0  # reconnections since the socket was last open (socket.io's backoff)
+        first = True
+        while True:
+            dropped = env.event()
+            self._dropped[client] = dropped
             connection = self.transport.connect(
-                channel, "websocket", self._on_client_message, self._on_server_message
+                self.channels[client],
+                "websocket",
+                self._on_client_message,
+                self._on_server_message,
+                on_close=self._on_connection_closed,
             )
+            self._client_sockets[client] = connection
+            if not first:
+                self.reconnects += 1
+            first = False
             connection.established.callbacks.append(self._send_upgrade)
+            was_ready = yield dropped
+            if was_ready:
+                attempts = 0
+            delay = min(params.reconnect_delay_s * 2**attempts, params.reconnect_delay_max_s)
+            attempts += 1
+            if self._jitter is not None:
+                factor = params.randomization_factor
+                delay *= 1 + factor * (2 * self._jitter.random() - 1)
+            yield env.timeout(delay)
 
     def _send_upgrade(self, event) -> None:
         connection = event.value
@@ -58,36 +160,90 @@ class WebSocket(Strategy):
         upgrade = Message(connection.client, UP, "ws-upgrade-request", 0, overhead, request=True)
         connection.send(upgrade)
 
+    def _on_client_message(self, message: Message) -> None:
+        kind = message.kind
+        connection = message.connection
+        if kind == "ws-frame":
+            self.deliver(message)
+        elif kind == "ws-ping":
+            pong = ws.control_frame_bytes(0, masked=True)
+            connection.send(Message(message.client, UP, "ws-pong", 0, pong))
+        elif kind == "ws-upgrade-response":
+            self.recorder.connection_ready(connection.id, self.env.now)
+        elif kind == "ws-close":
+            echo = ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=True)
+            connection.send(Message(message.client, UP, "ws-close", 0, echo))
+
+    def _on_connection_closed(self, connection: Connection, reason: str) -> None:
+        self._socket_gone(connection)
+
+    def _socket_gone(self, connection: Connection) -> None:
+        client = connection.client
+        if self._sockets[client] is connection:
+            self._sockets[client] = None
+        dropped = self._dropped[client]
+        if self._client_sockets[client] is connection and not dropped.triggered:
+            ready_at = self.recorder.connections["ready_at"][connection.id]
+            dropped.succeed(not math.isnan(ready_at))  # was the socket ever open?
+
+    # -- server ----------------------------------------------------------------------------
+
     def _on_server_message(self, message: Message) -> None:
-        self.server.serve(message, self._accept)
+        kind = message.kind
+        if kind == "ws-upgrade-request":
+            self.server.serve(message, self._accept)
+        elif kind == "ws-close":  # the client echoed our close: the socket is done
+            message.connection.close("ws-close")
+            self._socket_gone(message.connection)
 
     def _accept(self, upgrade: Message) -> None:
         connection = upgrade.connection
-        self._sockets[upgrade.client] = connection
+        client = upgrade.client
+        if connection.closed:
+            return
+        self._sockets[client] = connection
+        self._ever_open[client] = True
         reply = Message(
-            upgrade.client,
-            DOWN,
-            "ws-upgrade-response",
-            0,
-            ws.UPGRADE_RESPONSE_BYTES,
-            response=True,
+            client, DOWN, "ws-upgrade-response", 0, ws.UPGRADE_RESPONSE_BYTES, response=True
         )
         connection.send(reply)
+        buffered, self._buffered[client] = self._buffered[client], []
+        for update in buffered:
+            self._send_frame(connection, update)
+        if math.isfinite(self.params.ping_interval_s):
+            self.env.process(self._pinger(connection))
+        if math.isfinite(self.params.max_connection_s):
+            timer = self.env.timeout(self.params.max_connection_s, connection)
+            timer.callbacks.append(self._close_socket)
+
+    def _pinger(self, connection: Connection):
+        ping = ws.control_frame_bytes(0, masked=False)
+        while True:
+            yield self.env.timeout(self.params.ping_interval_s)
+            if connection.closed or self._sockets[connection.client] is not connection:
+                return
+            connection.send(Message(connection.client, DOWN, "ws-ping", 0, ping))
+
+    def _close_socket(self, event) -> None:
+        connection = event.value
+        if connection.closed or self._sockets[connection.client] is not connection:
+            return
+        self._sockets[connection.client] = None  # no more frames after a close frame
+        close = ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=False)
+        connection.send(Message(connection.client, DOWN, "ws-close", 0, close))
 
     def publish(self, update: Update) -> None:
-        size = update.payload_bytes
-        header = ws.frame_header_bytes(size, masked=False)
-        updates = (update,)
         sockets = self._sockets
         for client in self.targets(update):
             connection = sockets[client]
             if connection is not None and not connection.closed:
-                connection.send(Message(client, DOWN, "ws-frame", size, header, updates))
+                self._send_frame(connection, update)
+            elif self.params.buffer_while_disconnected and self._ever_open[client]:
+                self._buffered[client].append(update)
             else:
                 self.missed += 1  # no open socket for this client now
 
-    def _on_client_message(self, message: Message) -> None:
-        if message.kind == "ws-upgrade-response":
-            self.recorder.connection_ready(message.connection.id, self.env.now)
-        else:
-            self.deliver(message)
+    def _send_frame(self, connection: Connection, update: Update) -> None:
+        size = update.payload_bytes
+        header = ws.frame_header_bytes(size, masked=False)
+        connection.send(Message(connection.client, DOWN, "ws-frame", size, header, (update,)))
