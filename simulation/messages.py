@@ -14,18 +14,22 @@ DOWN = "down"  # server -> client
 
 
 class Update:
-    """One application update created at the server at ``created_at``.
+    """One piece of application data: a server update, or a message a client sends.
 
-    ``target`` is the client it is meant for, or ``None`` for every client.
+    A server update is created at the server at ``created_at``; ``target`` is the client
+    it is meant for, or ``None`` for every client. A client message (``direction`` UP) is
+    created at client ``origin`` and is meant for the server.
     """
 
-    __slots__ = ("created_at", "id", "payload_bytes", "target")
+    __slots__ = ("created_at", "direction", "id", "origin", "payload_bytes", "target")
 
     def __init__(self, id: int, created_at: float, payload_bytes: int, target: int | None):
         self.id = id
         self.created_at = created_at
         self.payload_bytes = payload_bytes
         self.target = target
+        self.direction = DOWN  # DOWN: a server update; UP: a message from client `origin`
+        self.origin = -1
 
     def __repr__(self) -> str:
         return f"Update(id={self.id}, created_at={self.created_at:.6f}, target={self.target})"

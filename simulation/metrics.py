@@ -17,7 +17,7 @@ import pandas as pd
 __all__ = ["SUMMARY_METRICS", "peak_concurrent", "summarize"]
 
 SUMMARY_METRICS = {
-    "updates": "updates created by the workload",
+    "updates": "server updates created by the workload",
     "expected_deliveries": "updates x the clients each one is meant for",
     "deliveries": "updates delivered to a client",
     "delivery_ratio": "deliveries / expected_deliveries",
@@ -26,6 +26,14 @@ SUMMARY_METRICS = {
     "latency_p95_s": "95th percentile of delivery latency",
     "latency_p99_s": "99th percentile of delivery latency",
     "latency_max_s": "largest delivery latency",
+    "age_at_delivery_mean_s": "mean age of the newest update in each message that delivers",
+    "duplicate_deliveries": "updates delivered more than once to the same client",
+    "up_messages": "client messages created ([workload.up])",
+    "up_deliveries": "client messages delivered to the server",
+    "latency_up_mean_s": "mean time from a client message's creation to the server",
+    "latency_up_p50_s": "median client message latency",
+    "latency_up_p95_s": "95th percentile of client message latency",
+    "latency_up_p99_s": "99th percentile of client message latency",
     "messages": "messages sent on the wire, both directions",
     "requests": "client requests that expect a response",
     "responses": "responses to requests",
@@ -44,8 +52,8 @@ SUMMARY_METRICS = {
     "reconnects": "times a client set up again after its connection or stream broke",
     "replayed_updates": "updates resent after a reconnect (SSE Last-Event-ID)",
     "replay_lost_updates": "updates a reconnecting client missed: no longer in the history",
-    "missed_updates": "(update, client) pairs that will never be delivered (whole run)",
-    "pending_updates": "(update, client) pairs queued or in transit at the end (whole run)",
+    "missed_updates": "updates and client messages never to be delivered (whole run)",
+    "pending_updates": "updates and client messages queued or in transit at the end (whole run)",
     "connections_opened": "connections clients asked for",
     "peak_connections": "most connections open at once, client view (whole run)",
     "server_requests": "requests the server served (whole run)",
@@ -76,10 +84,16 @@ def summarize(result) -> pd.Series:
     scenario = result.scenario
     warmup = scenario.warmup_s
     measured_s = result.end_s - warmup
-    updates = result.updates[result.updates["created_at"] >= warmup]
-    deliveries = result.deliveries[result.deliveries["created_at"] >= warmup]
+    all_updates = result.updates[result.updates["created_at"] >= warmup]
+    all_deliveries = result.deliveries[result.deliveries["created_at"] >= warmup]
     transfers = result.transfers[result.transfers["sent_at"] >= warmup]
+    updates = all_updates[all_updates["direction"] == "down"]
+    deliveries = all_deliveries[all_deliveries["direction"] == "down"]
+    up_deliveries = all_deliveries[all_deliveries["direction"] == "up"]
     latency = deliveries["latency_s"].to_numpy()
+    up_latency = up_deliveries["latency_s"].to_numpy()
+    newest = deliveries.groupby("message_id")[["created_at", "delivered_at"]].max()
+    age = (newest["delivered_at"] - newest["created_at"]).to_numpy()
 
     expected = int(np.where(updates["target"] < 0, scenario.clients, 1).sum())
     responses = int(transfers["response"].sum())
@@ -104,8 +118,11 @@ def summarize(result) -> pd.Series:
     )
     count = len(deliveries)
 
-    def quantile(q: float) -> float:
-        return float(np.quantile(latency, q)) if count else math.nan
+    def quantile(q: float, values=latency) -> float:
+        return float(np.quantile(values, q)) if values.size else math.nan
+
+    def mean(values) -> float:
+        return float(values.mean()) if values.size else math.nan
 
     values = {
         "updates": len(updates),
@@ -117,6 +134,14 @@ def summarize(result) -> pd.Series:
         "latency_p95_s": quantile(0.95),
         "latency_p99_s": quantile(0.99),
         "latency_max_s": float(latency.max()) if count else math.nan,
+        "age_at_delivery_mean_s": mean(age),
+        "duplicate_deliveries": int(deliveries.duplicated(["update_id", "client"]).sum()),
+        "up_messages": int((all_updates["direction"] == "up").sum()),
+        "up_deliveries": len(up_deliveries),
+        "latency_up_mean_s": mean(up_latency),
+        "latency_up_p50_s": quantile(0.50, up_latency),
+        "latency_up_p95_s": quantile(0.95, up_latency),
+        "latency_up_p99_s": quantile(0.99, up_latency),
         "messages": len(transfers),
         "requests": int(transfers["request"].sum()),
         "responses": responses,

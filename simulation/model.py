@@ -40,10 +40,12 @@ class Model:
         self.workload = Workload(
             self.env,
             scenario.workload,
+            scenario.workload_up,
             scenario.clients,
             self.streams,
             self.recorder,
             self.strategy.publish,
+            self.strategy.client_send,
         )
 
     def channel(

@@ -49,11 +49,15 @@ class Recorder:
         self._directions = _Codes()
         self._reasons = _Codes()
         self._reasons("")  # code 0: not closed
+        self._directions("down")  # fixed codes, so both categories always exist
+        self._directions("up")
         self.updates = {
             "update_id": array("q"),
             "created_at": array("d"),
             "payload_bytes": array("q"),
             "target": array("q"),
+            "direction": array("b"),
+            "origin": array("q"),
         }
         self.transfers = {
             "message_id": array("q"),
@@ -77,6 +81,7 @@ class Recorder:
             "dropped": array("b"),
         }
         self.deliveries = {
+            "direction": array("b"),
             "update_id": array("q"),
             "client": array("q"),
             "message_id": array("q"),
@@ -103,6 +108,8 @@ class Recorder:
         columns["created_at"].append(update.created_at)
         columns["payload_bytes"].append(update.payload_bytes)
         columns["target"].append(NO_TARGET if update.target is None else update.target)
+        columns["direction"].append(self._directions(update.direction))
+        columns["origin"].append(update.origin)
 
     def transfer(
         self,
@@ -143,6 +150,7 @@ class Recorder:
         earlier message that had to be retransmitted (head-of-line blocking).
         """
         columns = self.deliveries
+        columns["direction"].append(self._directions(update.direction))
         columns["update_id"].append(update.id)
         columns["client"].append(message.client)
         columns["message_id"].append(message.id)
@@ -185,6 +193,7 @@ class Recorder:
         True; a connection still open has ``closed_at`` NaN.
         """
         updates = pd.DataFrame({name: np.asarray(col) for name, col in self.updates.items()})
+        updates["direction"] = self._directions.categorical(self.updates["direction"])
 
         t = {name: np.asarray(col) for name, col in self.transfers.items()}
         for flag in ("request", "response", "empty", "lost", "dropped"):
@@ -197,6 +206,7 @@ class Recorder:
         transfers = pd.DataFrame(t)
 
         deliveries = pd.DataFrame({name: np.asarray(col) for name, col in self.deliveries.items()})
+        deliveries["direction"] = self._directions.categorical(self.deliveries["direction"])
         deliveries["latency_s"] = deliveries["delivered_at"] - deliveries["created_at"]
 
         c = {name: np.asarray(col) for name, col in self.connections.items()}

@@ -9,6 +9,7 @@ simplex channel). Keys carry their unit: ``_s`` seconds, ``_bps`` bits per secon
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from .schema import describe_section, param, parse_section
 from .server import ServerParams
 from .strategies import STRATEGIES
 from .transport import TransportParams
-from .workload import WorkloadParams
+from .workload import UpWorkloadParams, WorkloadParams, load_trace
 
 __all__ = [
     "HttpParams",
@@ -161,6 +162,7 @@ class Scenario:
     http: HttpParams = field(default_factory=HttpParams)
     transport: TransportParams = field(default_factory=TransportParams)
     server: ServerParams = field(default_factory=ServerParams)
+    workload_up: UpWorkloadParams | None = None  # the [workload.up] table, if any
     source: str = field(default="<dict>", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -169,6 +171,8 @@ class Scenario:
         data["strategy"] = self.strategy.to_dict()
         for section in SECTIONS:
             data[section] = _section_to_dict(getattr(self, section))
+        if self.workload_up is not None:
+            data["workload"]["up"] = _section_to_dict(self.workload_up)
         return data
 
     def replace(self, changes: Mapping[str, Any]) -> Scenario:
@@ -227,6 +231,7 @@ def _parameter_paths(strategy_kind: str) -> list[str]:
     paths = [spec.name for spec in describe_section(Scenario)]
     for section, cls in SECTIONS.items():
         paths += [f"{section}.{spec.name}" for spec in describe_section(cls)]
+    paths += [f"workload.up.{spec.name}" for spec in describe_section(UpWorkloadParams)]
     paths.append("strategy.kind")
     if strategy_kind in STRATEGIES:
         paths += [
@@ -242,11 +247,11 @@ def _set_path(data: dict[str, Any], path: str, value: Any, source: str) -> None:
             f"{source}: {path!r} names no scenario parameter{did_you_mean(path, paths)} "
             "(use a top-level key or 'table.key', e.g. 'network.latency_s')"
         )
-    if "." in path:
-        section, key = path.split(".")
-        data.setdefault(section, {})[key] = copy.deepcopy(value)
-    else:
-        data[path] = value
+    *tables, key = path.split(".")
+    table = data
+    for name in tables:
+        table = table.setdefault(name, {})
+    table[key] = copy.deepcopy(value)
 
 
 def parse_scenario(
@@ -268,10 +273,19 @@ def parse_scenario(
             top[key] = value
     if "name" not in top and source != "<dict>":
         top["name"] = Path(source).stem
+    tables = {name: data.get(name, {}) for name in SECTIONS}
+    up_table = None
+    if isinstance(tables["workload"], Mapping) and "up" in tables["workload"]:
+        tables["workload"] = dict(tables["workload"])
+        up_table = tables["workload"].pop("up")
     sections = {
-        name: parse_section(cls, data.get(name, {}), f"{source}: {name}", base_dir)
+        name: parse_section(cls, tables[name], f"{source}: {name}", base_dir)
         for name, cls in SECTIONS.items()
     }
+    sections["workload"] = _with_trace(sections["workload"], f"{source}: workload", base_dir)
+    if up_table is not None:
+        up = parse_section(UpWorkloadParams, up_table, f"{source}: workload.up", base_dir)
+        sections["workload_up"] = _with_trace(up, f"{source}: workload.up", base_dir)
     strategy = _parse_strategy(data.get("strategy"), source, base_dir)
     scenario = parse_section(
         Scenario,
@@ -282,6 +296,22 @@ def parse_scenario(
     )
     _check_consistency(scenario)
     return scenario
+
+
+def _with_trace(params, where: str, base_dir: Path | None):
+    """Check the trace keys of a workload table and load its CSV trace."""
+    if params.kind == "trace":
+        if not params.trace_csv:
+            raise ScenarioError(f"{where}: kind = 'trace' needs trace_csv (the CSV file)")
+        path = Path(params.trace_csv)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        return dataclasses.replace(params, trace=load_trace(path, f"{where}.trace_csv"))
+    if params.trace_csv:
+        raise ScenarioError(
+            f"{where}.trace_csv: only applies to kind = 'trace' (kind is {params.kind!r})"
+        )
+    return params
 
 
 def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyConfig:
@@ -326,6 +356,16 @@ def _check_consistency(scenario: Scenario) -> None:
             f"{source}: {', '.join(changed)} cannot apply: strategy {strategy.name!r} "
             f"sends without connections (no TCP or TLS set-up); remove [transport]"
         )
+    if scenario.workload_up is not None and (network.mode == "simplex" or not strategy.sends_up):
+        reason = (
+            "a simplex channel only carries server -> client"
+            if network.mode == "simplex"
+            else f"strategy {strategy.name!r} has no way to send client messages"
+        )
+        raise ScenarioError(
+            f"{source}: [workload.up] needs clients that can send: {reason}. Remove it, or "
+            f"use one of {', '.join(n for n, c in STRATEGIES.items() if c.sends_up)}"
+        )
     if network.mode == "simplex" and strategy.needs_uplink:
         simplex_ok = [name for name, cls in STRATEGIES.items() if not cls.needs_uplink]
         raise ScenarioError(
@@ -359,6 +399,7 @@ def scenario_keys() -> dict[str, list]:
     keys = {"": describe_section(Scenario)}
     for name, cls in SECTIONS.items():
         keys[name] = describe_section(cls)
+    keys["workload.up"] = describe_section(UpWorkloadParams)
     for kind, cls in STRATEGIES.items():
         keys[f"strategy ({kind})"] = describe_section(cls.Params)
     return keys

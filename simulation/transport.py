@@ -204,7 +204,8 @@ class Connection:
         self._next_seq = {UP: 0, DOWN: 0}
         self._expected = {UP: 0, DOWN: 0}
         self._held: dict[str, dict[int, Message]] = {UP: {}, DOWN: {}}
-        self._carrying: dict[int, Message] = {}  # by seq: down messages with updates in transit
+        # messages carrying updates that are not yet handed over, by (direction, seq)
+        self._carrying: dict[tuple[str, int], Message] = {}
         self.last_activity = env.now
         transport.connections.append(self)
         params = transport.params
@@ -259,7 +260,7 @@ class Connection:
             message.seq = self._next_seq[message.direction]
             self._next_seq[message.direction] += 1
             if message.updates:
-                self._carrying[message.seq] = message
+                self._carrying[message.direction, message.seq] = message
         self.last_activity = self.env.now
         if self.channel.send(message) is None:
             params = self.transport.params
@@ -289,8 +290,8 @@ class Connection:
             else:
                 if direction == UP:
                     self.server_ready = True
-                elif ready.updates:
-                    del self._carrying[ready.seq]
+                if ready.updates:
+                    del self._carrying[direction, ready.seq]
                 self._handlers[direction](ready)
 
     def _handshake_step(self, message: Message) -> None:

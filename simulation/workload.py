@@ -1,114 +1,300 @@
-"""Server-side update sources.
+"""Update sources: server updates (``[workload]``) and client messages (``[workload.up]``).
 
-The workload creates updates at the server from ``start_s`` on: ``periodic`` every
-``1 / rate_per_s`` seconds (the first at ``start_s``) or ``poisson`` with exponential gaps
-of mean ``1 / rate_per_s`` (the first one gap after ``start_s``). Each update has a payload
-size in bytes drawn from ``payload_bytes`` (rounded to whole bytes) and an audience: every
-client (``"all"``) or one client drawn uniformly (``"one"``). Random streams used:
-``workload.arrivals``, ``workload.payload``, ``workload.audience``.
+Arrival kinds, each from ``start_s`` on:
+
+* ``periodic``: every ``1 / rate_per_s`` seconds;
+* ``poisson``: exponential gaps of mean ``1 / rate_per_s``;
+* ``bursty``: on/off. During an "on" period (length drawn from ``on_s``) arrivals are
+  Poisson at ``rate_per_s``; during an "off" period (length drawn from ``off_s``) none.
+* ``trace``: the rows of a CSV file (``trace_csv``, relative to the scenario file) with
+  columns ``time_s``, ``payload_bytes`` and optionally ``client``.
+
+Each server update has a payload drawn from ``payload_bytes`` (rounded to whole bytes)
+and an audience: every client (``"all"``) or one client drawn uniformly (``"one"``); a
+trace row's ``client`` names its target, and an empty cell means every client. Client
+messages are generated for each client independently at ``rate_per_s`` (a periodic client
+starts at a uniform random phase); a trace row's ``client`` names the sender.
+
+Random streams used: ``workload.arrivals``, ``workload.payload``, ``workload.audience``,
+``workload.on`` and ``workload.off``; for client messages ``workload.up.<client>`` (and
+``.on``, ``.off``), ``workload.up.payload`` and ``workload.up.phase``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import csv
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import simpy
 
 from .distributions import Constant, Distribution
-from .messages import Update
+from .errors import ScenarioError, did_you_mean
+from .messages import DOWN, UP, Update
 from .recorder import Recorder
 from .rng import RandomStreams, Sampler
 from .schema import param
 
-__all__ = ["WORKLOAD_KINDS", "Workload", "WorkloadParams"]
+__all__ = [
+    "WORKLOAD_KINDS",
+    "ArrivalParams",
+    "Trace",
+    "UpWorkloadParams",
+    "Workload",
+    "WorkloadParams",
+    "load_trace",
+]
 
-WORKLOAD_KINDS = ("poisson", "periodic")
+WORKLOAD_KINDS = ("poisson", "periodic", "bursty", "trace")
 AUDIENCES = ("all", "one")
 
 
 @dataclass(frozen=True)
-class WorkloadParams:
-    """The ``[workload]`` table."""
+class Trace:
+    """Rows of a workload trace: times (s), clients (-1: all) and payload sizes (bytes)."""
+
+    times: tuple[float, ...]
+    clients: tuple[int, ...]
+    payload_bytes: tuple[int, ...]
+    source: str
+
+    def __repr__(self) -> str:
+        return f"Trace({len(self.times)} rows from {self.source!r})"
+
+
+def load_trace(path: Path, where: str) -> Trace:
+    """Read a workload trace CSV, with errors that name the file, line and column."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = reader.fieldnames or []
+            for needed in ("time_s", "payload_bytes"):
+                if needed not in columns:
+                    raise ScenarioError(
+                        f"{where}: {str(path)!r} has no column {needed!r}"
+                        f"{did_you_mean(needed, columns)} (columns: {', '.join(columns)})"
+                    )
+            rows = []
+            for line, row in enumerate(reader, start=2):
+                try:
+                    time = float(row["time_s"])
+                    size = int(float(row["payload_bytes"]))
+                    client = (row.get("client") or "").strip()
+                    client = -1 if client == "" else int(client)
+                except ValueError:
+                    raise ScenarioError(
+                        f"{where}: {str(path)!r} line {line}: not a number in {dict(row)}"
+                    ) from None
+                if not (math.isfinite(time) and time >= 0) or size < 0 or client < -1:
+                    raise ScenarioError(
+                        f"{where}: {str(path)!r} line {line}: time_s and payload_bytes must "
+                        f"be >= 0 and client a client number, got {dict(row)}"
+                    )
+                rows.append((time, client, size))
+    except OSError as error:
+        raise ScenarioError(f"{where}: cannot read trace {str(path)!r}: {error}") from None
+    rows.sort(key=lambda row: row[0])
+    times, clients, sizes = zip(*rows, strict=True) if rows else ((), (), ())
+    return Trace(tuple(times), tuple(clients), tuple(sizes), str(path))
+
+
+@dataclass(frozen=True)
+class ArrivalParams:
+    """Keys shared by ``[workload]`` and ``[workload.up]``: when data is created, how big."""
 
     kind: str = param(
         "poisson",
-        "how update times are drawn: exponential gaps, or a fixed period",
+        "how times are drawn: poisson, periodic, bursty (on/off) or a CSV trace",
         choices=WORKLOAD_KINDS,
         source="Poisson arrivals: the usual model of independent events",
     )
     rate_per_s: float = param(
-        1.0, "updates created per second (mean rate)", unit="1/s", gt=0, source="round number"
+        1.0,
+        "updates created per second (while on, for bursty)",
+        unit="1/s",
+        gt=0,
+        source="round number",
     )
     payload_bytes: Distribution = param(
         Constant(100.0),
-        "application payload of each update (rounded to whole bytes)",
+        "application payload of each (rounded to whole bytes)",
         unit="bytes",
         ge=0,
         source="a small JSON object; round number",
     )
+    start_s: float = param(0.0, "when creation starts", unit="s", ge=0, source="from t = 0")
+    on_s: Distribution = param(
+        Constant(1.0),
+        "bursty only: length of each 'on' period",
+        unit="s",
+        ge=0,
+        source="round number",
+    )
+    off_s: Distribution = param(
+        Constant(1.0),
+        "bursty only: length of each 'off' period",
+        unit="s",
+        ge=0,
+        source="round number",
+    )
+    trace_csv: str = param(
+        "",
+        "trace only: CSV file with time_s, payload_bytes and optional client columns",
+        source="-",
+    )
+    trace: Trace | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class WorkloadParams(ArrivalParams):
+    """The ``[workload]`` table: updates created at the server."""
+
     audience: str = param(
         "all",
         "who receives each update: every client, or one client chosen at random",
         choices=AUDIENCES,
         source="a broadcast feed (prices, scores)",
     )
-    start_s: float = param(
-        0.0, "when the workload starts creating updates", unit="s", ge=0, source="from t = 0"
+
+
+@dataclass(frozen=True)
+class UpWorkloadParams(ArrivalParams):
+    """The ``[workload.up]`` table: messages each client sends to the server."""
+
+    rate_per_s: float = param(
+        1.0,
+        "messages each client sends per second (while on, for bursty)",
+        unit="1/s",
+        gt=0,
+        source="round number",
     )
 
 
+def _arrival_times(params: ArrivalParams, rng, on_off, first: float) -> Iterator[float]:
+    """Absolute arrival times (s) for one arrival process, from ``first`` on."""
+    period = 1.0 / params.rate_per_s
+    if params.kind == "periodic":
+        k = 0
+        while True:
+            yield first + k * period
+            k += 1
+    if params.kind == "poisson":
+        t = first
+        while True:
+            for gap in rng.exponential(period, 256).tolist():
+                t += gap
+                yield t
+    if params.kind == "bursty":
+        on, off = on_off
+        t = first
+        while True:
+            on_end = t + on()
+            while True:
+                t += rng.exponential(period)
+                if t >= on_end:
+                    break
+                yield t
+            t = on_end + off()
+    raise ValueError(f"no arrival process for kind {params.kind!r}")
+
+
 class Workload:
-    """Creates updates and hands each one to ``publish`` at its creation time."""
+    """Creates server updates and client messages and hands each to the strategy.
+
+    ``publish(update)`` is called at the server when an update is created;
+    ``client_send(update)`` at the client when a client message is created.
+    """
 
     def __init__(
         self,
         env: simpy.Environment,
         params: WorkloadParams,
+        up: UpWorkloadParams | None,
         clients: int,
         streams: RandomStreams,
         recorder: Recorder,
         publish: Callable[[Update], None],
+        client_send: Callable[[Update], None],
     ):
         self.env = env
         self.params = params
+        self.up = up
         self.clients = clients
+        self.streams = streams
         self.recorder = recorder
         self.publish = publish
-        self._arrivals = streams.generator("workload.arrivals")
-        payload = params.payload_bytes
-        self._payload = Sampler(
-            payload,
-            None if payload.constant_value() is not None else streams.generator("workload.payload"),
-        )
-        self._audience = (
-            streams.generator("workload.audience") if params.audience == "one" else None
-        )
+        self.client_send = client_send
         self.created = 0
 
-    def start(self) -> simpy.Process:
-        return self.env.process(self._run())
+    def _sampler(self, distribution: Distribution, name: str) -> Sampler:
+        constant = distribution.constant_value() is not None
+        return Sampler(distribution, None if constant else self.streams.generator(name))
 
-    def _gaps(self):
-        period = 1.0 / self.params.rate_per_s
-        if self.params.kind == "periodic":
-            yield 0.0
-            while True:
-                yield period
-        while True:
-            yield from self._arrivals.exponential(period, 256).tolist()
+    def start(self) -> None:
+        env, params = self.env, self.params
+        if params.kind == "trace":
+            env.process(self._replay(params.trace, DOWN))
+        else:
+            env.process(self._server_updates())
+        up = self.up
+        if up is None:
+            return
+        if up.kind == "trace":
+            env.process(self._replay(up.trace, UP))
+            return
+        phases = self.streams.generator("workload.up.phase").uniform(
+            0.0, 1.0 / up.rate_per_s, self.clients
+        )
+        payload = self._sampler(up.payload_bytes, "workload.up.payload")
+        for client in range(self.clients):
+            first = up.start_s + (phases[client] if up.kind == "periodic" else 0.0)
+            env.process(self._client_messages(client, first, payload))
 
-    def _run(self):
+    def _new_update(self, size: float, target: int | None, direction: str, origin: int) -> Update:
+        update = Update(self.created, self.env.now, max(0, round(size)), target)
+        update.direction = direction
+        update.origin = origin
+        self.created += 1
+        self.recorder.update(update)
+        return update
+
+    def _server_updates(self):
+        env, params = self.env, self.params
+        rng = self.streams.generator("workload.arrivals")
+        on_off = (
+            self._sampler(params.on_s, "workload.on"),
+            self._sampler(params.off_s, "workload.off"),
+        )
+        payload = self._sampler(params.payload_bytes, "workload.payload")
+        audience = self.streams.generator("workload.audience") if params.audience == "one" else None
+        for at in _arrival_times(params, rng, on_off, params.start_s):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            target = None if audience is None else int(audience.integers(0, self.clients))
+            self.publish(self._new_update(payload(), target, DOWN, -1))
+
+    def _client_messages(self, client: int, first: float, payload: Sampler):
+        env, up = self.env, self.up
+        rng = self.streams.generator(f"workload.up.{client}")
+        on_off = (
+            self._sampler(up.on_s, f"workload.up.{client}.on"),
+            self._sampler(up.off_s, f"workload.up.{client}.off"),
+        )
+        for at in _arrival_times(up, rng, on_off, first):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            self.client_send(self._new_update(payload(), None, UP, client))
+
+    def _replay(self, trace: Trace, direction: str):
         env = self.env
-        if self.params.start_s > 0:
-            yield env.timeout(self.params.start_s)
-        for gap in self._gaps():
-            if gap > 0:
-                yield env.timeout(gap)
-            target = None
-            if self._audience is not None:
-                target = int(self._audience.integers(0, self.clients))
-            update = Update(self.created, env.now, max(0, round(self._payload())), target)
-            self.created += 1
-            self.recorder.update(update)
-            self.publish(update)
+        for time, client, size in zip(trace.times, trace.clients, trace.payload_bytes, strict=True):
+            if client >= self.clients:
+                continue  # a trace recorded with more clients than this scenario has
+            if time > env.now:
+                yield env.timeout(time - env.now)
+            if direction == DOWN:
+                self.publish(self._new_update(size, None if client < 0 else client, DOWN, -1))
+            elif client >= 0:
+                self.client_send(self._new_update(size, None, UP, client))

@@ -22,6 +22,7 @@ class Strategy:
     Params: ClassVar[type]
     needs_uplink: ClassVar[bool]
     uses_transport: ClassVar[bool] = True  # runs over TCP connections (transport.py)
+    sends_up: ClassVar[bool] = True  # can carry client messages ([workload.up])
     summary: ClassVar[str]
 
     def __init__(self, model: Any, params: Any):
@@ -54,7 +55,11 @@ class Strategy:
         return {
             "reconnects": self.reconnects,
             "missed_updates": self.missed + discarded,
-            "pending_updates": self.pending_updates() + self.transport.updates_in_transit(),
+            "pending_updates": (
+                self.pending_updates()
+                + getattr(self, "_posts_waiting", 0)
+                + self.transport.updates_in_transit()
+            ),
         }
 
     def start(self) -> None:
@@ -63,6 +68,10 @@ class Strategy:
     def publish(self, update: Update) -> None:
         """The workload created ``update`` at the server, now."""
         raise NotImplementedError
+
+    def client_send(self, update: Update) -> None:
+        """Client ``update.origin`` created a message for the server, now."""
+        raise NotImplementedError(f"{self.name} cannot send client messages")
 
     def on_up(self, message: Message) -> None:
         raise NotImplementedError(f"{self.name}: unexpected message at the server: {message}")

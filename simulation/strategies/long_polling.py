@@ -36,6 +36,7 @@ from ..messages import DOWN, UP, Message, Update
 from ..schema import param
 from ..transport import Connection, ConnectionPool
 from .base import Strategy
+from .http_posts import HttpPosts
 
 __all__ = ["LongPolling", "LongPollingParams"]
 
@@ -68,7 +69,7 @@ class _Held:
         self.timer = timer
 
 
-class LongPolling(Strategy):
+class LongPolling(HttpPosts, Strategy):
     name = "long-polling"
     Params = LongPollingParams
     needs_uplink = True
@@ -121,6 +122,8 @@ class LongPolling(Strategy):
                 yield env.timeout(delay)
 
     def _on_response(self, response: Message) -> None:
+        if self.handle_post_response(response):
+            return
         waiting = self._waiting[response.client]
         if waiting is not None and waiting[0] is response.connection:
             waiting[1].succeed(response)
@@ -138,7 +141,8 @@ class LongPolling(Strategy):
     # -- server ----------------------------------------------------------------------------
 
     def _on_request(self, request: Message) -> None:
-        self.server.serve(request, self._answer_or_hold)
+        if not self.handle_post(request):
+            self.server.serve(request, self._answer_or_hold)
 
     def _answer_or_hold(self, request: Message) -> None:
         client = request.client

@@ -27,6 +27,7 @@ from ..rng import Sampler
 from ..schema import param
 from ..transport import ConnectionPool
 from .base import Strategy
+from .http_posts import HttpPosts
 
 __all__ = ["ShortPolling", "ShortPollingParams"]
 
@@ -49,7 +50,7 @@ class ShortPollingParams:
     )
 
 
-class ShortPolling(Strategy):
+class ShortPolling(HttpPosts, Strategy):
     name = "short-polling"
     Params = ShortPollingParams
     needs_uplink = True
@@ -115,7 +116,8 @@ class ShortPolling(Strategy):
         return queued
 
     def _on_request(self, request: Message) -> None:
-        self.server.serve(request, self._answer)
+        if not self.handle_post(request):
+            self.server.serve(request, self._answer)
 
     def pending_updates(self) -> int:
         waiting = len(self._broadcast) * self.clients - sum(self._cursor)
@@ -140,5 +142,7 @@ class ShortPolling(Strategy):
         request.connection.send(response)
 
     def _on_response(self, response: Message) -> None:
+        if self.handle_post_response(response):
+            return
         self.pools[response.client].release(response.connection)
         self.deliver(response)

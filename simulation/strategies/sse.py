@@ -23,6 +23,9 @@ when the server ends the response. The client then waits ``retry_s`` and asks ag
 the last id it received. The server replays the events after that id that are still
 among the last ``history_size`` updates; older ones are lost and counted.
 
+Client messages (``[workload.up]``) go as separate POSTs (http_posts.py) through the same
+pool, so with ``max_connections_per_host`` streams open a client cannot send at all.
+
 Sizes: the request is ``[http] request_header_bytes`` (plus a ``Last-Event-ID`` line on a
 reconnect); the response starts with ``[http] response_header_bytes``. Each event is the
 text ``id: <id>\\ndata: <payload>\\n\\n``, counted from the actual field text, inside one
@@ -40,6 +43,7 @@ from ..protocols import sse as sse_format
 from ..schema import param
 from ..transport import Connection, ConnectionPool
 from .base import Strategy
+from .http_posts import HttpPosts
 
 __all__ = ["ServerSentEvents", "ServerSentEventsParams"]
 
@@ -88,7 +92,7 @@ class _Stream:
         self.open_at_server = False
 
 
-class ServerSentEvents(Strategy):
+class ServerSentEvents(HttpPosts, Strategy):
     name = "sse"
     Params = ServerSentEventsParams
     needs_uplink = True
@@ -154,6 +158,8 @@ class ServerSentEvents(Strategy):
             yield env.timeout(self.params.retry_s)
 
     def _on_client_message(self, message: Message) -> None:
+        if self.handle_post_response(message):
+            return
         stream = self._streams[message.client]
         if stream is None or stream.connection is not message.connection:
             return
@@ -175,7 +181,8 @@ class ServerSentEvents(Strategy):
     # -- server ----------------------------------------------------------------------------
 
     def _on_request(self, request: Message) -> None:
-        self.server.serve(request, self._open_stream)
+        if not self.handle_post(request):
+            self.server.serve(request, self._open_stream)
 
     def _open_stream(self, request: Message) -> None:
         client = request.client

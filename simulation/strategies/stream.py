@@ -38,6 +38,7 @@ class Stream(Strategy):
     Params = StreamParams
     needs_uplink = False
     uses_transport = False
+    sends_up = False
     summary = "raw one-way feed: each update sent down at once, no request, no set-up"
 
     def __init__(self, model, params: StreamParams):

@@ -25,6 +25,10 @@ backoff does) up to
 ``reconnect_delay_max_s``, and randomized by ``randomization_factor`` (delay times a
 uniform factor in ``[1 - f, 1 + f]``, stream ``websocket.reconnect``) and reconnects.
 
+Client messages (``[workload.up]``) go up the open socket as masked frames, served by
+the server on arrival; while the socket is down they wait at the client when
+``buffer_while_disconnected`` is true and are missed otherwise.
+
 Sizes: the upgrade request is ``[http] request_header_bytes`` plus the upgrade header
 lines; the response is the RFC 6455 example's 101 response; each frame adds the RFC 6455
 frame header (2, 4 or 10 bytes, plus a 4-byte masking key on client frames); ping and
@@ -109,6 +113,8 @@ class WebSocket(Strategy):
         self._dropped = [None] * self.clients  # event the client waits on while connected
         self._ever_open = [False] * self.clients
         self._buffered: list[list[Update]] = [[] for _ in range(self.clients)]
+        self._client_ready = [False] * self.clients
+        self._outbox: list[list[Update]] = [[] for _ in range(self.clients)]  # client side
         self._jitter = (
             model.streams.generator("websocket.reconnect")
             if params.randomization_factor > 0
@@ -116,7 +122,22 @@ class WebSocket(Strategy):
         )
 
     def pending_updates(self) -> int:
-        return sum(len(buffered) for buffered in self._buffered)
+        return sum(map(len, self._buffered)) + sum(map(len, self._outbox))
+
+    def client_send(self, update: Update) -> None:
+        client = update.origin
+        connection = self._client_sockets[client]
+        if self._client_ready[client] and connection is not None and not connection.closed:
+            self._send_up(connection, update)
+        elif self.params.buffer_while_disconnected:
+            self._outbox[client].append(update)
+        else:
+            self.missed += 1  # no open socket to send on
+
+    def _send_up(self, connection: Connection, update: Update) -> None:
+        size = update.payload_bytes
+        header = ws.frame_header_bytes(size, masked=True)
+        connection.send(Message(connection.client, UP, "ws-frame-up", size, header, (update,)))
 
     # -- client ----------------------------------------------------------------------------
 
@@ -170,6 +191,11 @@ class WebSocket(Strategy):
             connection.send(Message(message.client, UP, "ws-pong", 0, pong))
         elif kind == "ws-upgrade-response":
             self.recorder.connection_ready(connection.id, self.env.now)
+            client = message.client
+            self._client_ready[client] = True
+            outbox, self._outbox[client] = self._outbox[client], []
+            for update in outbox:
+                self._send_up(connection, update)
         elif kind == "ws-close":
             echo = ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=True)
             connection.send(Message(message.client, UP, "ws-close", 0, echo))
@@ -182,6 +208,8 @@ class WebSocket(Strategy):
         if self._sockets[client] is connection:
             self._sockets[client] = None
         dropped = self._dropped[client]
+        if self._client_sockets[client] is connection:
+            self._client_ready[client] = False
         if self._client_sockets[client] is connection and not dropped.triggered:
             ready_at = self.recorder.connections["ready_at"][connection.id]
             dropped.succeed(not math.isnan(ready_at))  # was the socket ever open?
@@ -190,7 +218,9 @@ class WebSocket(Strategy):
 
     def _on_server_message(self, message: Message) -> None:
         kind = message.kind
-        if kind == "ws-upgrade-request":
+        if kind == "ws-frame-up":
+            self.server.serve(message, self.deliver)
+        elif kind == "ws-upgrade-request":
             self.server.serve(message, self._accept)
         elif kind == "ws-close":  # the client echoed our close: the socket is done
             message.connection.close("ws-close")
