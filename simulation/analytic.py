@@ -8,13 +8,17 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "long_poll_bytes_per_update",
     "long_poll_empty_fraction",
     "long_poll_mean_latency_s",
+    "long_poll_updates_per_response",
     "md1_mean_wait_s",
     "mm1_mean_wait_s",
+    "push_bytes_per_update",
     "serialization_s",
     "setup_round_trips",
     "setup_time_s",
+    "short_poll_bytes_per_update",
     "short_poll_empty_fraction",
     "short_poll_mean_latency_s",
 ]
@@ -69,11 +73,26 @@ def long_poll_mean_latency_s(
     every ``B``). ``rate_per_s`` is the rate of updates for one client.
     """
     blind = 2 * latency_s + reconnect_delay_s
-    rate = rate_per_s
-    updates_per_cycle = rate * blind + math.exp(-rate * blind) * (
-        1 - math.exp(-rate * hold_timeout_s)
+    updates_per_cycle = long_poll_updates_per_response(
+        latency_s, rate_per_s, hold_timeout_s, reconnect_delay_s
     )
-    return latency_s + rate * blind**2 / 2 / updates_per_cycle
+    return latency_s + rate_per_s * blind**2 / 2 / updates_per_cycle
+
+
+def long_poll_updates_per_response(
+    latency_s: float,
+    rate_per_s: float,
+    hold_timeout_s: float = math.inf,
+    reconnect_delay_s: float = 0.0,
+) -> float:
+    """Mean updates per long-poll response: ``rate B + exp(-rate B) (1 - exp(-rate H))``.
+
+    Every cycle of the renewal argument above ends with exactly one response.
+    """
+    blind = 2 * latency_s + reconnect_delay_s
+    return rate_per_s * blind + math.exp(-rate_per_s * blind) * (
+        1 - math.exp(-rate_per_s * hold_timeout_s)
+    )
 
 
 def long_poll_empty_fraction(
@@ -89,6 +108,48 @@ def long_poll_empty_fraction(
     """
     blind = 2 * latency_s + reconnect_delay_s
     return math.exp(-rate_per_s * (blind + hold_timeout_s))
+
+
+def short_poll_bytes_per_update(
+    payload_bytes: float,
+    rate_per_s: float,
+    interval_s: float,
+    request_bytes: float,
+    response_bytes: float,
+) -> float:
+    """Wire bytes per delivered update when short polling: ``payload + exchange / (rate T)``.
+
+    Each poll costs one request and one response (``request_bytes`` and ``response_bytes``
+    of headers, each including its packet headers) whether or not it carries updates,
+    and brings ``rate * T`` updates on average. Assumes a response fits one segment's
+    packet headers (payloads well below the MSS).
+    """
+    return payload_bytes + (request_bytes + response_bytes) / (rate_per_s * interval_s)
+
+
+def long_poll_bytes_per_update(
+    payload_bytes: float,
+    latency_s: float,
+    rate_per_s: float,
+    request_bytes: float,
+    response_bytes: float,
+    hold_timeout_s: float = math.inf,
+    reconnect_delay_s: float = 0.0,
+) -> float:
+    """Wire bytes per delivered update when long polling: one exchange per response."""
+    per_response = long_poll_updates_per_response(
+        latency_s, rate_per_s, hold_timeout_s, reconnect_delay_s
+    )
+    return payload_bytes + (request_bytes + response_bytes) / per_response
+
+
+def push_bytes_per_update(payload_bytes: float, framing_bytes: float) -> float:
+    """Wire bytes per update pushed on an open stream or socket: payload plus framing.
+
+    ``framing_bytes`` is everything one pushed message adds: the WebSocket frame header or
+    the SSE fields and chunk, a TLS record if any, and the packet headers.
+    """
+    return payload_bytes + framing_bytes
 
 
 def md1_mean_wait_s(arrival_rate_per_s: float, service_s: float) -> float:

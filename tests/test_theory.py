@@ -125,3 +125,65 @@ def test_websocket_setup_with_random_latency_averages_its_round_trips():
     ready = run(scenario).connections["ready_at"].to_numpy()
     expected = analytic.setup_time_s(0.05, analytic.setup_round_trips(websocket=True))
     assert_within_ci(ready, expected, max_half_width=0.01)
+
+
+PAYLOAD, HEADERS = 100, {"request": 700 + 40, "response": 300 + 40}
+
+
+def _bytes_per_delivery(strategy, rate=2.0, clients=3, audience="all", duration_s=300.0):
+    scenario = make_scenario(
+        clients=clients,
+        duration_s=duration_s,
+        warmup_s=10.0,
+        network={"latency_s": 0.05},
+        strategy=strategy,
+        workload={
+            "kind": "poisson",
+            "rate_per_s": rate,
+            "payload_bytes": PAYLOAD,
+            "audience": audience,
+        },
+    )
+    return [run(scenario, seed=seed).summary()["bytes_per_delivery"] for seed in range(20)]
+
+
+def test_short_poll_bytes_per_update():
+    values = _bytes_per_delivery({"kind": "short-polling", "interval_s": 1.0}, duration_s=600.0)
+    expected = analytic.short_poll_bytes_per_update(
+        PAYLOAD, 2.0, 1.0, HEADERS["request"], HEADERS["response"]
+    )
+    assert_within_ci(values, expected, max_half_width=10.0)
+
+
+def test_long_poll_bytes_per_update():
+    values = _bytes_per_delivery({"kind": "long-polling", "hold_timeout_s": 1.0})
+    expected = analytic.long_poll_bytes_per_update(
+        PAYLOAD, 0.05, 2.0, HEADERS["request"], HEADERS["response"], hold_timeout_s=1.0
+    )
+    assert_within_ci(values, expected, max_half_width=15.0)
+
+
+def test_push_bytes_per_update_is_exact():
+    def pushed(kind, message_kind):
+        scenario = make_scenario(
+            duration_s=30.0,
+            network={"latency_s": 0.05},
+            strategy={"kind": kind},
+            workload={"rate_per_s": 5.0, "payload_bytes": PAYLOAD},
+        )
+        result = run(scenario)
+        t = result.transfers
+        messages = t[t["kind"].astype(str) == message_kind]
+        messages = messages.merge(result.deliveries[["message_id", "update_id"]], on="message_id")
+        wire = messages["payload_bytes"] + messages["overhead_bytes"] + messages["transport_bytes"]
+        return messages, wire
+
+    _frames, wire = pushed("websocket", "ws-frame")
+    assert (wire == analytic.push_bytes_per_update(PAYLOAD, 2 + 40)).all()
+    # SSE: "id: <id>\ndata: <payload>\n\n" is 13 bytes + the id's digits, in one chunk
+    # whose size line and CRLF add 6 bytes (sizes 0x10 to 0xff)
+    events, wire = pushed("sse", "sse-event")
+    digits = events["update_id"].astype(str).str.len()
+    assert set(digits) == {1, 2, 3}
+    expected = [analytic.push_bytes_per_update(PAYLOAD, 13 + n + 6 + 40) for n in digits]
+    assert wire.tolist() == expected
