@@ -6,11 +6,15 @@ test checks that the two agree (``rtsim list --keys --markdown`` prints it).
 
 from __future__ import annotations
 
+from .metrics import SUMMARY_METRICS
 from .scenario import scenario_keys
 
-__all__ = ["scenario_reference_markdown", "update_readme"]
+__all__ = ["metrics_reference_markdown", "scenario_reference_markdown", "update_readme"]
 
-START, END = "<!-- reference:start -->\n", "<!-- reference:end -->"
+BLOCKS = {
+    "reference": lambda: scenario_reference_markdown(),
+    "metrics": lambda: metrics_reference_markdown(),
+}
 
 
 def _cell(text: str) -> str:
@@ -44,14 +48,22 @@ def scenario_reference_markdown() -> str:
     return "\n\n".join(blocks) + "\n"
 
 
+def metrics_reference_markdown() -> str:
+    lines = ["| metric | meaning |", "|---|---|"]
+    lines += [f"| `{name}` | {_cell(text)} |" for name, text in SUMMARY_METRICS.items()]
+    return "\n".join(lines) + "\n"
+
+
 def update_readme(path: str = "README.md") -> bool:
-    """Rewrite the reference between the markers in ``path``; True if it changed."""
+    """Rewrite every generated block between its markers in ``path``; True if changed."""
     from pathlib import Path
 
     readme = Path(path)
-    text = readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _old, tail = rest.split(END, 1)
-    new = head + START + scenario_reference_markdown() + END + tail
-    readme.write_text(new, encoding="utf-8")
-    return new != text
+    text = original = readme.read_text(encoding="utf-8")
+    for name, generate in BLOCKS.items():
+        start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+        head, rest = text.split(start, 1)
+        _old, tail = rest.split(end, 1)
+        text = head + start + generate() + end + tail
+    readme.write_text(text, encoding="utf-8")
+    return text != original

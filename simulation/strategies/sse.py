@@ -24,7 +24,10 @@ the last id it received. The server replays the events after that id that are st
 among the last ``history_size`` updates; older ones are lost and counted.
 
 Client messages (``[workload.up]``) go as separate POSTs (http_posts.py) through the same
-pool, so with ``max_connections_per_host`` streams open a client cannot send at all.
+pool, so with ``max_connections_per_host`` streams open a client cannot send at all. With
+``other_tabs`` set, that many streams of other tabs of the same browser take their
+connections first and keep them; with six of them under HTTP/1.1's limit of six, this
+tab's stream never opens.
 
 Sizes: the request is ``[http] request_header_bytes`` (plus a ``Last-Event-ID`` line on a
 reconnect); the response starts with ``[http] response_header_bytes``. Each event is the
@@ -79,6 +82,12 @@ class ServerSentEventsParams:
         gt=0,
         source="no keep-alive comments unless asked for",
     )
+    other_tabs: int = param(
+        0,
+        "event streams other tabs of the same browser hold open to the host, from t = 0",
+        ge=0,
+        source="one tab unless asked for",
+    )
 
 
 class _Stream:
@@ -131,7 +140,16 @@ class ServerSentEvents(HttpPosts, Strategy):
 
     def start(self) -> None:
         for client in range(self.clients):
+            for _tab in range(self.params.other_tabs):
+                self.pools[client].acquire().callbacks.append(self._open_other_tab)
             self.env.process(self._client(client))
+
+    def _open_other_tab(self, event) -> None:
+        """Another tab's stream: it takes a connection and keeps it (its events are not
+        modelled; only the measured tab's deliveries count)."""
+        connection = event.value
+        header = self.http.request_header_bytes
+        connection.send(Message(connection.client, UP, "sse-request-other-tab", 0, header))
 
     def _client(self, client: int):
         env = self.env
@@ -181,6 +199,8 @@ class ServerSentEvents(HttpPosts, Strategy):
     # -- server ----------------------------------------------------------------------------
 
     def _on_request(self, request: Message) -> None:
+        if request.kind == "sse-request-other-tab":
+            return  # held open; the other tab's own events are not modelled
         if not self.handle_post(request):
             self.server.serve(request, self._open_stream)
 
