@@ -9,6 +9,7 @@ from helpers import assert_within_ci, make_scenario
 
 def test_held_request_is_answered_by_the_first_update_and_batches_the_rest():
     scenario = make_scenario(
+        clients=2,
         duration_s=0.7,
         network={"latency_s": 0.01},
         strategy={"kind": "long-polling", "hold_timeout_s": 10.0, "reconnect_delay_s": 0.25},
@@ -16,16 +17,20 @@ def test_held_request_is_answered_by_the_first_update_and_batches_the_rest():
     )
     result = run(scenario)
     t = result.transfers
-    lp = t[t["kind"].astype(str).str.startswith("lp-")]
-    # request at 0.02 (after TCP set-up) is held; update 0 (0.05) answers it at once; the
-    # client waits 0.25 s, asks at 0.31; updates 1 and 2 (0.15, 0.25) were queued meanwhile
-    assert lp["kind"].astype(str).tolist() == ["lp-request", "lp-response"] * 3
-    assert lp["sent_at"].tolist() == pytest.approx([0.02, 0.05, 0.31, 0.32, 0.58, 0.59])
-    assert lp["updates"].tolist() == [0, 1, 0, 2, 0, 3]
-    d = result.deliveries
-    assert d["update_id"].tolist() == [0, 1, 2, 3, 4, 5]
-    assert d["delivered_at"].tolist() == pytest.approx([0.06, 0.33, 0.33, 0.6, 0.6, 0.6])
-    assert d["latency_s"].tolist() == pytest.approx([0.01, 0.18, 0.08, 0.25, 0.15, 0.05])
+    for client in (0, 1):  # both clients follow the same sequence
+        mine = t[t["client"] == client]
+        lp = mine[mine["kind"].astype(str).str.startswith("lp-")]
+        # request at 0.02 (after TCP set-up) is held; update 0 (0.05) answers it at once;
+        # the client waits 0.25 s and asks at 0.31: updates 1 and 2 (0.15, 0.25) were
+        # queued meanwhile and go out together
+        assert mine["kind"].astype(str).tolist()[:2] == ["tcp-syn", "tcp-syn-ack"]
+        assert lp["kind"].astype(str).tolist() == ["lp-request", "lp-response"] * 3
+        assert lp["sent_at"].tolist() == pytest.approx([0.02, 0.05, 0.31, 0.32, 0.58, 0.59])
+        assert lp["updates"].tolist() == [0, 1, 0, 2, 0, 3]
+        d = result.deliveries[result.deliveries["client"] == client]
+        assert d["update_id"].tolist() == [0, 1, 2, 3, 4, 5]
+        assert d["delivered_at"].tolist() == pytest.approx([0.06, 0.33, 0.33, 0.6, 0.6, 0.6])
+        assert d["latency_s"].tolist() == pytest.approx([0.01, 0.18, 0.08, 0.25, 0.15, 0.05])
 
 
 def test_hold_timeout_answers_empty_and_the_client_asks_again():

@@ -113,6 +113,25 @@ def test_to_dict_round_trips():
         (MINIMAL + "[workload]\npayload_bytes = -5\n", "payload_bytes.*must be >= 0"),
         ("network = 3\n" + MINIMAL, "network: expected a table"),
         (MINIMAL + "[http]\nrequest_header_bytes = 1.5\n", "expected an integer, got 1.5"),
+        (
+            '[strategy]\nkind = "stream"\n[network]\nmode = "simplex"\n[transport]\ntls = "1.3"\n',
+            r"transport\.tls cannot apply: strategy 'stream' sends without connections",
+        ),
+        (MINIMAL + '[transport]\ntls = "1.1"\n', r"'1\.1' is not allowed.*allowed: none, 1\.2"),
+        (MINIMAL + "[transport]\nmax_connections_per_host = 0\n", "must be >= 1"),
+        (MINIMAL + "[transport]\nrto_s = 0\n", r"transport\.rto_s: must be > 0"),
+        ('[strategy]\nkind = "sse"\nhistory_size = -1\n', "history_size: must be >= 0"),
+        ('[strategy]\nkind = "long-polling"\nhold_timeout_s = 0\n', "must be > 0"),
+        (
+            '[strategy]\nkind = "websocket"\nreconnect_delay_s = 10.0\n',
+            r"reconnect_delay_max_s \(5\) must be >= reconnect_delay_s \(10\)",
+        ),
+        ('[strategy]\nkind = "websocket"\nrandomization_factor = 2\n', "must be <= 1"),
+        (
+            MINIMAL + '[workload.up]\naudience = "one"\n',
+            r"workload\.up: unknown key 'audience'",
+        ),
+        (MINIMAL + '[workload]\nkind = "bursty"\noff_s = -1\n', r"off_s: .*must be >= 0"),
         ("duration_s = nan\n" + MINIMAL, "expected a number, got nan"),
     ],
 )

@@ -16,14 +16,25 @@ def kinds(result):
 
 def test_stream_end_reconnect_and_replay_trace():
     scenario = make_scenario(
+        clients=2,
         duration_s=2.7,
         network={"latency_s": 0.01},
         strategy={"kind": "sse", "max_stream_s": 1.0, "retry_s": 0.5},
         workload=TICKS,
     )
     result = run(scenario)
+    for client in (0, 1):
+        _check_stream_trace(result, client)
+    summary = result.summary()
+    assert summary["reconnects"] == 2
+    assert summary["replayed_updates"] == 2
+    assert summary["replay_lost_updates"] == 0
+
+
+def _check_stream_trace(result, client):
     t = result.transfers
-    assert kinds(result) == [
+    t = t[t["client"] == client].reset_index(drop=True)
+    assert t["kind"].astype(str).tolist() == [
         "tcp-syn",
         "tcp-syn-ack",
         "sse-request",  # 0.02
@@ -46,12 +57,10 @@ def test_stream_end_reconnect_and_replay_trace():
     assert fields == 14
     assert t["overhead_bytes"][4] == fields + http.chunk_overhead_bytes(100 + fields) == 20
     assert t["overhead_bytes"][5] == http.LAST_CHUNK_BYTES
-    assert result.deliveries["latency_s"].tolist() == pytest.approx([0.01, 0.06, 0.01])
-    assert len(result.connections) == 1  # the connection was kept alive
-    summary = result.summary()
-    assert summary["reconnects"] == 1
-    assert summary["replayed_updates"] == 1
-    assert summary["replay_lost_updates"] == 0
+    d = result.deliveries[result.deliveries["client"] == client]
+    assert d["latency_s"].tolist() == pytest.approx([0.01, 0.06, 0.01])
+    connections = result.connections
+    assert (connections["client"] == client).sum() == 1  # the connection was kept alive
 
 
 def test_updates_beyond_the_history_are_lost_and_counted():

@@ -10,8 +10,9 @@ from helpers import make_scenario
 TICKS = {"kind": "periodic", "rate_per_s": 1.0, "start_s": 0.5, "payload_bytes": 100}
 
 
-def ws_scenario(duration_s=2.7, transport=None, **strategy):
+def ws_scenario(duration_s=2.7, transport=None, clients=1, **strategy):
     return make_scenario(
+        clients=clients,
         duration_s=duration_s,
         network={"latency_s": 0.01},
         strategy={"kind": "websocket", "randomization_factor": 0.0, **strategy},
@@ -20,9 +21,11 @@ def ws_scenario(duration_s=2.7, transport=None, **strategy):
     )
 
 
-def test_close_handshake_and_reconnect_trace():
-    result = run(ws_scenario(max_connection_s=1.0, reconnect_delay_s=0.5))
+@pytest.mark.parametrize("client", [0, 1])
+def test_close_handshake_and_reconnect_trace(client):
+    result = run(ws_scenario(clients=2, max_connection_s=1.0, reconnect_delay_s=0.5))
     t = result.transfers
+    t = t[t["client"] == client].reset_index(drop=True)
     kinds = t["kind"].astype(str).tolist()
     assert kinds[:8] == [
         "tcp-syn",
@@ -37,15 +40,17 @@ def test_close_handshake_and_reconnect_trace():
     assert t["sent_at"].tolist()[:8] == pytest.approx([0, 0.01, 0.02, 0.03, 0.5, 1.03, 1.04, 1.55])
     assert t["overhead_bytes"].tolist()[5:7] == [4, 8]  # status code; + masking key
     connections = result.connections
+    connections = connections[connections["client"] == client]
     # the second socket (open at 1.58) reaches its limit too: closed at 2.60
     assert connections["close_reason"].astype(str).tolist() == ["ws-close", "ws-close"]
     assert connections["closed_at"].tolist() == pytest.approx([1.05, 2.60])
     assert connections["ready_at"].tolist() == pytest.approx([0.04, 1.59])
     # update 1 (1.5) came while no socket was open: missed; update 2 (2.5) delivered
-    assert result.deliveries["update_id"].tolist() == [0, 2]
+    d = result.deliveries
+    assert d[d["client"] == client]["update_id"].tolist() == [0, 2]
     summary = result.summary()
-    assert summary["missed_updates"] == 1
-    assert summary["reconnects"] == 1
+    assert summary["missed_updates"] == 2  # one per client
+    assert summary["reconnects"] == 2
 
 
 def test_buffering_while_disconnected_delivers_late_instead_of_never():
