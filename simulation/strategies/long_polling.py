@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 from ..messages import DOWN, UP, Message, Update
 from ..schema import param
-from ..transport import Connection, ConnectionPool
+from ..transport import Connection
 from .base import Strategy
-from .http_posts import HttpPosts
+from .http_client import HttpClient
 
 __all__ = ["LongPolling", "LongPollingParams"]
 
@@ -69,7 +69,7 @@ class _Held:
         self.timer = timer
 
 
-class LongPolling(HttpPosts, Strategy):
+class LongPolling(HttpClient, Strategy):
     name = "long-polling"
     Params = LongPollingParams
     needs_uplink = True
@@ -77,19 +77,7 @@ class LongPolling(HttpPosts, Strategy):
 
     def __init__(self, model, params: LongPollingParams):
         super().__init__(model, params)
-        transport = model.scenario.transport
-        self.pools = [
-            ConnectionPool(
-                self.transport,
-                channel,
-                transport.max_connections_per_host,
-                transport.keep_alive,
-                self._on_response,
-                self._on_request,
-                on_close=self._on_connection_closed,
-            )
-            for channel in self.channels
-        ]
+        self.make_pools(self._on_response, self._on_request, on_close=self._on_connection_closed)
         self._queued: list[list[Update]] = [[] for _ in range(self.clients)]
         self._held: list[_Held | None] = [None] * self.clients
         self._waiting: list[tuple[Connection, object] | None] = [None] * self.clients

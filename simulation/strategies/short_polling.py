@@ -25,9 +25,8 @@ from ..distributions import Distribution
 from ..messages import DOWN, UP, Message, Update
 from ..rng import Sampler
 from ..schema import param
-from ..transport import ConnectionPool
 from .base import Strategy
-from .http_posts import HttpPosts
+from .http_client import HttpClient
 
 __all__ = ["ShortPolling", "ShortPollingParams"]
 
@@ -50,7 +49,7 @@ class ShortPollingParams:
     )
 
 
-class ShortPolling(HttpPosts, Strategy):
+class ShortPolling(HttpClient, Strategy):
     name = "short-polling"
     Params = ShortPollingParams
     needs_uplink = True
@@ -69,18 +68,7 @@ class ShortPolling(HttpPosts, Strategy):
         self._broadcast: list[Update] = []
         self._cursor = [0] * self.clients
         self._targeted: list[list[Update]] = [[] for _ in range(self.clients)]
-        transport = model.scenario.transport
-        self.pools = [
-            ConnectionPool(
-                self.transport,
-                channel,
-                transport.max_connections_per_host,
-                transport.keep_alive,
-                self._on_response,
-                self._on_request,
-            )
-            for channel in self.channels
-        ]
+        self.make_pools(self._on_response, self._on_request)
 
     def start(self) -> None:
         for client in range(self.clients):

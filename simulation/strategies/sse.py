@@ -23,7 +23,7 @@ when the server ends the response. The client then waits ``retry_s`` and asks ag
 the last id it received. The server replays the events after that id that are still
 among the last ``history_size`` updates; older ones are lost and counted.
 
-Client messages (``[workload.up]``) go as separate POSTs (http_posts.py) through the same
+Client messages (``[workload.up]``) go as separate POSTs (http_client.py) through the same
 pool, so with ``max_connections_per_host`` streams open a client cannot send at all. With
 ``other_tabs`` set, that many streams of other tabs of the same browser take their
 connections first and keep them; with six of them under HTTP/1.1's limit of six, this
@@ -44,9 +44,9 @@ from ..messages import DOWN, UP, Message, Update
 from ..protocols import http
 from ..protocols import sse as sse_format
 from ..schema import param
-from ..transport import Connection, ConnectionPool
+from ..transport import Connection
 from .base import Strategy
-from .http_posts import HttpPosts
+from .http_client import HttpClient
 
 __all__ = ["ServerSentEvents", "ServerSentEventsParams"]
 
@@ -101,7 +101,7 @@ class _Stream:
         self.open_at_server = False
 
 
-class ServerSentEvents(HttpPosts, Strategy):
+class ServerSentEvents(HttpClient, Strategy):
     name = "sse"
     Params = ServerSentEventsParams
     needs_uplink = True
@@ -109,19 +109,9 @@ class ServerSentEvents(HttpPosts, Strategy):
 
     def __init__(self, model, params: ServerSentEventsParams):
         super().__init__(model, params)
-        transport = model.scenario.transport
-        self.pools = [
-            ConnectionPool(
-                self.transport,
-                channel,
-                transport.max_connections_per_host,
-                transport.keep_alive,
-                self._on_client_message,
-                self._on_request,
-                on_close=self._on_connection_closed,
-            )
-            for channel in self.channels
-        ]
+        self.make_pools(
+            self._on_client_message, self._on_request, on_close=self._on_connection_closed
+        )
         self._streams: list[_Stream | None] = [None] * self.clients
         self._last_id: list[int | None] = [None] * self.clients
         self._log: list[Update] = []  # every update, by id: the history is its tail

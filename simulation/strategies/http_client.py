@@ -1,6 +1,8 @@
-"""Client messages over HTTP: one POST per message, on a connection from the client's pool.
+"""What the HTTP strategies share: a connection pool per client, and POSTs.
 
-Sequence::
+Each client's requests go through its :class:`~simulation.transport.ConnectionPool`
+(``[transport] max_connections_per_host``, ``keep_alive``). Client messages
+(``[workload.up]``) go as one POST each. Sequence::
 
     client                                server
       | -- http-post (headers + message) --> |   when a connection is free
@@ -15,14 +17,31 @@ server; the response carries only headers.
 from __future__ import annotations
 
 from ..messages import DOWN, UP, Message, Update
+from ..transport import ConnectionPool
 
-__all__ = ["HttpPosts"]
+__all__ = ["HttpClient"]
 
 
-class HttpPosts:
-    """Mixin for strategies with ``self.pools``: ``client_send`` and its two handlers."""
+class HttpClient:
+    """Mixin for HTTP strategies: ``make_pools``, ``client_send`` and the POST handlers."""
 
     _posts_waiting = 0  # messages waiting for a connection
+
+    def make_pools(self, on_client_message, on_server_message, on_close=None) -> None:
+        """One pool per client; the handlers get every message of every connection."""
+        transport = self.model.scenario.transport
+        self.pools = [
+            ConnectionPool(
+                self.transport,
+                channel,
+                transport.max_connections_per_host,
+                transport.keep_alive,
+                on_client_message,
+                on_server_message,
+                on_close=on_close,
+            )
+            for channel in self.channels
+        ]
 
     def client_send(self, update: Update) -> None:
         self._posts_waiting += 1
