@@ -21,6 +21,7 @@ from .errors import ScenarioError
 from .result import Result
 from .runner import run
 from .scenario import Scenario, load_scenario, parse_scenario
+from .sweep import aggregate, sweep
 
 try:
     __version__ = version("rtsim")
@@ -40,7 +41,9 @@ __all__ = [
     "ScenarioError",
     "Uniform",
     "__version__",
+    "aggregate",
     "load_scenario",
     "parse_scenario",
     "run",
+    "sweep",
 ]

@@ -110,6 +110,38 @@ def _save_plot(results, path: Path) -> None:
     print(f"latency plot written to {path}", file=sys.stderr)
 
 
+def _cmd_sweep(args) -> int:
+    from .sweep import aggregate, format_aggregate, sweep
+    from .sweep_file import load_sweep
+
+    spec = load_sweep(args.file)
+    out = Path(args.out) if args.out else spec.out
+    if out is not None and not args.resume and out.exists() and any(out.glob("*.parquet")):
+        raise ScenarioError(
+            f"{out}: already holds runs of a sweep; pass --resume to finish it, or remove it"
+        )
+    runs = sweep(
+        spec.base,
+        spec.grid,
+        args.replications or spec.replications,
+        executor=args.executor or spec.executor,
+        workers=args.workers or spec.workers,
+        scheduler=args.scheduler or spec.scheduler,
+        out=out,
+        target=spec.target,
+        progress=not args.no_progress,
+    )
+    table = aggregate(runs, spec.metrics)
+    sys.stdout.flush()
+    print(f"{spec.name}: {len(runs)} runs, {int((runs['error'] != '').sum())} failed")
+    print(format_aggregate(table, spec.metrics))
+    if args.save:
+        Path(args.save).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.save, index=False)
+        print(f"aggregated table written to {args.save}", file=sys.stderr)
+    return 0
+
+
 def _cmd_validate(args) -> int:
     for path in args.files:
         scenario = load_scenario(path)
@@ -163,6 +195,20 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("--save", metavar="DIR", help="write every table as CSV to DIR")
     run_parser.set_defaults(handler=_cmd_run)
 
+    sweep_parser = commands.add_parser(
+        "sweep", help="run a sweep file: a grid of scenarios x replications"
+    )
+    sweep_parser.add_argument("file", metavar="FILE", help="sweep TOML file")
+    sweep_parser.add_argument("--resume", action="store_true", help="finish a stored sweep")
+    sweep_parser.add_argument("--workers", type=_positive_int, help="processes or Dask workers")
+    sweep_parser.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address")
+    sweep_parser.add_argument("--executor", choices=("serial", "processes", "dask"))
+    sweep_parser.add_argument("--replications", type=_positive_int, help="override the file's")
+    sweep_parser.add_argument("--out", metavar="DIR", help="override the file's output path")
+    sweep_parser.add_argument("--save", metavar="CSV", help="write the aggregated table")
+    sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep_parser.set_defaults(handler=_cmd_sweep)
+
     validate_parser = commands.add_parser("validate", help="check scenario files")
     validate_parser.add_argument("files", nargs="+", metavar="FILE")
     validate_parser.set_defaults(handler=_cmd_validate)
@@ -174,6 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     list_parser.set_defaults(handler=_cmd_list)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def _seed(text: str) -> int:
