@@ -80,7 +80,9 @@ class _Direction:
 
     __slots__ = (
         "backlog",
+        "burst_rng",
         "free_at",
+        "in_burst",
         "jitter_rng",
         "jitter_s",
         "last_arrival",
@@ -90,7 +92,7 @@ class _Direction:
         "name",
     )
 
-    def __init__(self, name, network, streams: RandomStreams, prefix: str):
+    def __init__(self, name, network, streams: RandomStreams, prefix: str, bursts=None):
         self.name = name
         latency = network.latency_s
         self.latency = Sampler(
@@ -105,6 +107,8 @@ class _Direction:
         self.loss_rng = streams.generator(f"{prefix}.loss") if self.loss > 0 else None
         self.free_at = 0.0
         self.last_arrival = -math.inf
+        self.burst_rng = streams.generator(f"{prefix}.bursts") if bursts is not None else None
+        self.in_burst = False
         finite_queue = math.isfinite(network.queue_bytes)
         self.backlog = _Backlog(network.bandwidth_bps) if finite_queue else None
 
@@ -127,6 +131,7 @@ class Channel:
         recorder,
         deliver_up: Callable[[Message], None] | None,
         deliver_down: Callable[[Message], None],
+        faults=None,
     ):
         self.env = env
         self.client = client
@@ -136,9 +141,12 @@ class Channel:
         self.queue_bytes = network.queue_bytes
         self.turnaround_s = network.turnaround_s if self.mode == "half-duplex" else 0.0
         prefix = f"link.{client}"
-        self._directions = {DOWN: _Direction(DOWN, network, streams, f"{prefix}.down")}
+        self.faults = faults  # simulation.faults.Faults, or None
+        bursts = faults.bursts if faults is not None else None
+        self._bursts = bursts
+        self._directions = {DOWN: _Direction(DOWN, network, streams, f"{prefix}.down", bursts)}
         if self.mode != "simplex":
-            self._directions[UP] = _Direction(UP, network, streams, f"{prefix}.up")
+            self._directions[UP] = _Direction(UP, network, streams, f"{prefix}.up", bursts)
         self._handlers = {UP: deliver_up, DOWN: deliver_down}
         # Half-duplex medium state: end of the last transmission, last bit received, and
         # the direction of the last message.
@@ -178,6 +186,13 @@ class Channel:
         if state.jitter_rng is not None:
             arrival += state.jitter_rng.uniform(0.0, state.jitter_s)
         lost = state.loss_rng is not None and state.loss_rng.random() < state.loss
+        faults = self.faults
+        if faults is not None:  # what-if faults (faults.py)
+            arrival += faults.extra_latency(start)
+            if faults.in_outage(start):
+                lost = True
+            if state.burst_rng is not None:
+                lost = self._burst_loss(state) or lost
         # SimPy fires the delivery at now + delay, which float rounding may put one ulp away
         # from `arrival`; work with the time it really fires at, and never before an earlier
         # message of this direction (in-order delivery; equal times keep FIFO order).
@@ -203,6 +218,15 @@ class Channel:
         event = env.timeout(delay, message)
         event.callbacks.append(self._deliver)
         return arrival
+
+    def _burst_loss(self, state: _Direction) -> bool:
+        """Step this direction's Gilbert-Elliott chain once; is this message lost?"""
+        bursts, rng = self._bursts, state.burst_rng
+        lost = rng.random() < (bursts.loss_in_burst if state.in_burst else bursts.loss_outside)
+        switch = bursts.p_leave if state.in_burst else bursts.p_enter
+        if rng.random() < switch:
+            state.in_burst = not state.in_burst
+        return lost
 
     def _deliver(self, event: simpy.Event) -> None:
         message = event.value

@@ -55,6 +55,8 @@ SUMMARY_METRICS = {
     "missed_updates": "updates and client messages never to be delivered (whole run)",
     "pending_updates": "updates and client messages queued or in transit at the end (whole run)",
     "connections_opened": "connections clients asked for",
+    "reconnect_storm_peak_per_s": "most new connections (SYNs) arriving at the server in 1 s",
+    "recovery_max_s": "after a fault ends, longest wait of a client for an application message",
     "peak_connections": "most connections open at once, client view (whole run)",
     "server_requests": "requests the server served (whole run)",
     "server_busy_fraction": "worker time used / worker time available (NaN: unlimited)",
@@ -77,6 +79,36 @@ def peak_concurrent(opened_at: np.ndarray, closed_at: np.ndarray) -> int:
     steps = np.concatenate([np.ones(starts.size), -np.ones(ends.size)])
     order = np.lexsort((steps, times))  # at equal times, closes (-1) before opens (+1)
     return int(np.cumsum(steps[order]).max())
+
+
+def _storm_peak(transfers: pd.DataFrame) -> int:
+    """Most SYNs received by the server within one whole second."""
+    syn = transfers.loc[transfers["kind"] == "tcp-syn", "received_at"].dropna()
+    if syn.empty:
+        return 0
+    return int(np.bincount(np.floor(syn.to_numpy()).astype(np.int64)).max())
+
+
+def _recovery(result, fault_ends: list[float]) -> float:
+    """Longest time, after any fault ends, until a client receives an application message
+    (a response, event, frame or 101; TCP and TLS handshakes do not count).
+
+    Infinite if some client never hears from the server again before the run ends.
+    """
+    fault_ends = [end for end in fault_ends if end < result.end_s]
+    if not fault_ends:
+        return math.nan
+    t = result.transfers
+    kinds = t["kind"].astype(str)
+    application = ~kinds.str.startswith(("tcp-", "tls-"))
+    down = t[(t["direction"] == "down") & t["received_at"].notna() & application]
+    worst = 0.0
+    for end in fault_ends:
+        after = down[down["received_at"] >= end].groupby("client")["received_at"].min()
+        if len(after) < result.scenario.clients:
+            return math.inf
+        worst = max(worst, float(after.max()) - end)
+    return worst
 
 
 def summarize(result) -> pd.Series:
@@ -163,6 +195,8 @@ def summarize(result) -> pd.Series:
         "missed_updates": int(stats.get("missed_updates", 0)),
         "pending_updates": int(stats.get("pending_updates", 0)),
         "connections_opened": len(result.connections),
+        "reconnect_storm_peak_per_s": _storm_peak(transfers),
+        "recovery_max_s": _recovery(result, stats.get("fault_ends", [])),
         "peak_connections": peak_concurrent(
             result.connections["opened_at"].to_numpy(),
             result.connections["closed_at"].to_numpy(),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import simpy
 
 from .channel import Channel
+from .faults import Faults
 from .messages import Message
 from .recorder import Recorder
 from .rng import RandomStreams
@@ -34,7 +35,18 @@ class Model:
         self.streams = RandomStreams(seed)
         self.recorder = Recorder()
         self.server = Server(self.env, scenario.server, self.streams)
-        self.transport = Transport(self.env, scenario.transport, self.recorder, self.server)
+        self.faults = (
+            Faults(scenario.faults, scenario.duration_s, self.streams)
+            if scenario.faults.any
+            else None
+        )
+        self.transport = Transport(
+            self.env,
+            scenario.transport,
+            self.recorder,
+            self.server,
+            proxy_idle_timeout_s=scenario.faults.proxy_idle_timeout_s,
+        )
         strategy_cls = STRATEGIES[scenario.strategy.kind]
         self.strategy = strategy_cls(self, scenario.strategy.params)
         self.workload = Workload(
@@ -63,14 +75,23 @@ class Model:
             self.recorder,
             deliver_up,
             deliver_down,
+            self.faults,
         )
 
     def run(self) -> float:
         """Simulate until ``duration_s``; returns the simulated end time."""
         self.strategy.start()
         self.workload.start()
+        for at in self.scenario.faults.server_restarts_s.values:
+            self.env.timeout(at).callbacks.append(self._restart_server)
         self.env.run(until=self.scenario.duration_s)
         return self.env.now
+
+    def _restart_server(self, _event) -> None:
+        """Every open connection is dropped at once; clients notice and reconnect."""
+        for connection in self.transport.connections:
+            if not connection.closed:
+                connection.close("server-restart", notify=True)
 
     def stats(self) -> dict[str, float]:
         """Whole-run counters kept outside the tables (server work and memory)."""
@@ -83,4 +104,5 @@ class Model:
             "peak_open_connections": server.peak_connections,
             "peak_memory_bytes": server.peak_memory_bytes,
             **self.strategy.stats(),
+            "fault_ends": self.faults.fault_ends() if self.faults is not None else [],
         }

@@ -20,6 +20,7 @@ from typing import Any
 from .channel import CHANNEL_MODES
 from .distributions import Constant, Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
+from .faults import FaultParams
 from .protocols import http
 from .schema import describe_section, param, parse_section
 from .server import ServerParams
@@ -162,6 +163,7 @@ class Scenario:
     http: HttpParams = field(default_factory=HttpParams)
     transport: TransportParams = field(default_factory=TransportParams)
     server: ServerParams = field(default_factory=ServerParams)
+    faults: FaultParams = field(default_factory=FaultParams)
     workload_up: UpWorkloadParams | None = None  # the [workload.up] table, if any
     source: str = field(default="<dict>", compare=False)
 
@@ -204,6 +206,7 @@ SECTIONS = {
     "http": HttpParams,
     "transport": TransportParams,
     "server": ServerParams,
+    "faults": FaultParams,
 }
 
 
@@ -213,7 +216,11 @@ def _section_to_dict(section: Any) -> dict[str, Any]:
         value = getattr(section, spec.name)
         if value is None:
             continue
-        data[spec.name] = value.to_dict() if isinstance(value, Distribution) else value
+        if isinstance(value, Distribution):
+            value = value.to_dict()
+        elif hasattr(value, "to_toml"):
+            value = value.to_toml()
+        data[spec.name] = value
     return data
 
 

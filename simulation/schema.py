@@ -82,6 +82,8 @@ class KeySpec:
         return " and ".join(parts)
 
     def type_text(self) -> str:
+        if hasattr(self.type, "type_text"):
+            return self.type.type_text
         return {
             float: "number",
             int: "integer",
@@ -100,6 +102,8 @@ class KeySpec:
             return repr(self.default) if value is None else f"{value:g}"
         if isinstance(self.default, float) and math.isinf(self.default):
             return "inf"
+        if hasattr(self.default, "default_text"):
+            return self.default.default_text
         return repr(self.default) if isinstance(self.default, str) else str(self.default)
 
 
@@ -141,6 +145,8 @@ def _check_range(spec: KeySpec, value: float, where: str) -> None:
 
 
 def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> Any:
+    if hasattr(spec.type, "from_toml"):  # a type that parses and checks itself
+        return spec.type.from_toml(value, where)
     if spec.type is Distribution:
         distribution = parse_distribution(value, where, base_dir)
         low, _high = distribution.support()

@@ -80,6 +80,7 @@ class Server:
         self._free = params.workers
         self._queue: deque[tuple[Message, Callable[[Message], None]]] = deque()
         self.requests = 0
+        self.updates_held = 0  # updates in messages queued or in service right now
         self.busy_s = 0.0
         self.peak_queue = 0
         self._connections = 0
@@ -95,6 +96,7 @@ class Server:
         if self.instant:
             answer(message)
             return
+        self.updates_held += len(message.updates)
         if self._free > 0:
             self._start(message, answer)
         else:
@@ -111,6 +113,7 @@ class Server:
     def _finish(self, event: simpy.Event) -> None:
         message, answer = event.value
         self._free += 1
+        self.updates_held -= len(message.updates)
         if self._queue:
             self._start(*self._queue.popleft())
         answer(message)

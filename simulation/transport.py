@@ -130,11 +130,20 @@ class TransportParams:
 class Transport:
     """Creates connections and routes each arriving message to its connection."""
 
-    def __init__(self, env: simpy.Environment, params: TransportParams, recorder, server=None):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: TransportParams,
+        recorder,
+        server=None,
+        proxy_idle_timeout_s: float = math.inf,
+    ):
         self.env = env
         self.params = params
         self.recorder = recorder
         self.server = server  # told when connections open and close at the server
+        # a connection closes after this much silence: its own timeout or a proxy's
+        self.idle_timeout_s = min(params.idle_timeout_s, proxy_idle_timeout_s)
         self.connections: list[Connection] = []
         self.discarded_updates = 0  # updates whose message died with its connection
         self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
@@ -215,8 +224,8 @@ class Connection:
             else tls_protocol.handshake_flights(params.tls, params.tls_certificate_bytes)
         )
         self._send_control(UP, "tcp-syn")
-        if math.isfinite(params.idle_timeout_s):
-            env.process(self._watch_idle(params.idle_timeout_s))
+        if math.isfinite(transport.idle_timeout_s):
+            env.process(self._watch_idle(transport.idle_timeout_s))
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open" if self.established.triggered else "opening"

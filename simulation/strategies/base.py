@@ -59,6 +59,7 @@ class Strategy:
                 self.pending_updates()
                 + getattr(self, "_posts_waiting", 0)
                 + self.transport.updates_in_transit()
+                + self.server.updates_held
             ),
         }
 
