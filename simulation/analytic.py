@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 __all__ = [
+    "expected_latency_s",
     "long_poll_bytes_per_update",
     "long_poll_empty_fraction",
     "long_poll_mean_latency_s",
@@ -192,3 +193,41 @@ def setup_time_s(
     every one of their ``handshake_bytes`` is serialized on the critical path.
     """
     return 2 * latency_s * round_trips + serialization_s(handshake_bytes, bandwidth_bps)
+
+
+def expected_latency_s(scenario) -> float | None:
+    """The closed-form mean delivery latency of ``scenario``, where one applies, else None.
+
+    It applies with unlimited bandwidth, no loss, jitter or faults, an instant server and a
+    full-duplex channel: short polling (``L + T/2``), long polling with Poisson updates
+    (:func:`long_poll_mean_latency_s`) and push strategies (``L``). ``L`` is the mean
+    one-way latency.
+    """
+    network = scenario.network
+    ideal = (
+        math.isinf(network.bandwidth_bps)
+        and network.loss == 0
+        and network.jitter_s == 0
+        and network.mode == "full-duplex"
+        and not scenario.faults.any
+        and math.isinf(scenario.server.workers)
+        and scenario.server.service_time_s.constant_value() == 0
+    )
+    if not ideal:
+        return None
+    latency = network.latency_s.mean()
+    kind = scenario.strategy.kind
+    if kind == "short-polling":
+        return short_poll_mean_latency_s(latency, scenario.strategy.interval_s)
+    if kind == "long-polling":
+        workload = scenario.workload
+        if workload.kind != "poisson":
+            return None
+        rate = workload.rate_per_s / (scenario.clients if workload.audience == "one" else 1)
+        params = scenario.strategy
+        return long_poll_mean_latency_s(
+            latency, rate, params.hold_timeout_s, params.reconnect_delay_s
+        )
+    if kind in ("websocket", "sse", "stream"):
+        return latency
+    return None

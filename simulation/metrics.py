@@ -65,6 +65,29 @@ SUMMARY_METRICS = {
 }
 
 HANDSHAKE_KIND_PREFIXES = ("tcp-", "tls-", "ws-upgrade-")
+HEARTBEAT_KINDS = ("ws-ping", "ws-pong", "sse-comment")
+BYTE_CATEGORIES = ("payload", "headers and framing", "IP/TCP/TLS", "handshakes", "heartbeats")
+
+
+def byte_breakdown(transfers: pd.DataFrame) -> dict[str, int]:
+    """Bytes sent, by category (see BYTE_CATEGORIES); they add up to the wire bytes.
+
+    Handshakes (TCP, TLS, WebSocket upgrade) and heartbeats (pings, pongs, SSE comments)
+    count whole, every layer; the rest splits into payload, the application protocol's
+    headers and framing, and IP/TCP/TLS overhead.
+    """
+    kinds = transfers["kind"].astype(str)
+    handshake = kinds.str.startswith(HANDSHAKE_KIND_PREFIXES)
+    heartbeat = kinds.isin(HEARTBEAT_KINDS)
+    total = transfers["payload_bytes"] + transfers["overhead_bytes"] + transfers["transport_bytes"]
+    other = ~handshake & ~heartbeat
+    return {
+        "payload": int(transfers.loc[other, "payload_bytes"].sum()),
+        "headers and framing": int(transfers.loc[other, "overhead_bytes"].sum()),
+        "IP/TCP/TLS": int(transfers.loc[other, "transport_bytes"].sum()),
+        "handshakes": int(total[handshake].sum()),
+        "heartbeats": int(total[heartbeat].sum()),
+    }
 
 
 def peak_concurrent(opened_at: np.ndarray, closed_at: np.ndarray) -> int:

@@ -103,6 +103,7 @@ class Model:
             "server_peak_queue": server.peak_queue,
             "peak_open_connections": server.peak_connections,
             "peak_memory_bytes": server.peak_memory_bytes,
+            "server_busy_intervals": (server.busy_starts, server.busy_ends),
             **self.strategy.stats(),
             "fault_ends": self.faults.fault_ends() if self.faults is not None else [],
         }

@@ -14,6 +14,7 @@ server tracks the peak.
 from __future__ import annotations
 
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,8 @@ class Server:
         self.requests = 0
         self.updates_held = 0  # updates in messages queued or in service right now
         self.busy_s = 0.0
+        self.busy_starts = array("d")  # one entry per service, for time series
+        self.busy_ends = array("d")
         self.peak_queue = 0
         self._connections = 0
         self._held = 0
@@ -107,6 +110,8 @@ class Server:
         self._free -= 1
         duration = self._service()
         self.busy_s += duration
+        self.busy_starts.append(self.env.now)
+        self.busy_ends.append(self.env.now + duration)
         done = self.env.timeout(duration, (message, answer))
         done.callbacks.append(self._finish)
 
