@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench format reference clean
+.PHONY: demo test bench format reference notebooks figures clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rtsim needs Python >= 3.11; set PYTHON=python3.11")'
@@ -13,6 +13,10 @@ $(BIN)/python:
 # Stamps record which install is current; they are redone when pyproject.toml changes.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-notebooks: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[notebooks]'
 	@touch $@
 
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
@@ -30,6 +34,14 @@ test: $(VENV)/.installed-dev
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --json results/bench.json
 
+# JupyterLab on the course in notebooks/ (each .ipynb is paired with a .py script).
+notebooks: $(VENV)/.installed-notebooks
+	cd notebooks && ../$(BIN)/jupyter lab
+
+# The README tour's figures, under results/figures/.
+figures: $(VENV)/.installed
+	$(BIN)/python -m simulation.figures results/figures
+
 # Regenerate the scenario reference in README.md from the code.
 reference: $(VENV)/.installed
 	$(BIN)/python -c 'from simulation.reference import update_readme; update_readme()'
@@ -37,6 +49,8 @@ reference: $(VENV)/.installed
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	$(BIN)/jupytext --sync notebooks/*.py
+	$(BIN)/ruff format notebooks
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis

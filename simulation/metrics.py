@@ -113,8 +113,9 @@ def _storm_peak(transfers: pd.DataFrame) -> int:
 
 
 def _recovery(result, fault_ends: list[float]) -> float:
-    """Longest time, after any fault ends, until a client receives an application message
-    (a response, event, frame or 101; TCP and TLS handshakes do not count).
+    """Longest time, after any fault ends, until a client's transport hands it an
+    application message (a response, event, frame or 101; not TCP or TLS handshakes).
+    Messages held back behind a lost one count only once released.
 
     Infinite if some client never hears from the server again before the run ends.
     """
@@ -124,10 +125,10 @@ def _recovery(result, fault_ends: list[float]) -> float:
     t = result.transfers
     kinds = t["kind"].astype(str)
     application = ~kinds.str.startswith(("tcp-", "tls-"))
-    down = t[(t["direction"] == "down") & t["received_at"].notna() & application]
+    down = t[(t["direction"] == "down") & t["handed_at"].notna() & application]
     worst = 0.0
     for end in fault_ends:
-        after = down[down["received_at"] >= end].groupby("client")["received_at"].min()
+        after = down[down["handed_at"] >= end].groupby("client")["handed_at"].min()
         if len(after) < result.scenario.clients:
             return math.inf
         worst = max(worst, float(after.max()) - end)

@@ -71,6 +71,7 @@ class Recorder:
             "sent_at": array("d"),
             "started_at": array("d"),
             "received_at": array("d"),
+            "handed_at": array("d"),
             "payload_bytes": array("q"),
             "overhead_bytes": array("q"),
             "transport_bytes": array("q"),
@@ -133,6 +134,7 @@ class Recorder:
         columns["sent_at"].append(message.sent_at)
         columns["started_at"].append(started_at)
         columns["received_at"].append(math.nan if received_at is None else received_at)
+        columns["handed_at"].append(math.nan)
         columns["payload_bytes"].append(message.payload_bytes)
         columns["overhead_bytes"].append(message.overhead_bytes)
         columns["transport_bytes"].append(message.transport_bytes)
@@ -142,6 +144,10 @@ class Recorder:
         columns["attempt"].append(message.attempt)
         columns["lost"].append(lost)
         columns["dropped"].append(dropped)
+
+    def handed(self, message: Message, at: float) -> None:
+        """The receiver's transport handed ``message`` to the application at ``at``."""
+        self.transfers["handed_at"][message.id] = at
 
     def delivery(self, update: Update, message: Message, at: float) -> None:
         """Record that ``message`` brought ``update`` to its client at time ``at``.
@@ -200,6 +206,7 @@ class Recorder:
             t[flag] = t[flag].astype(bool)
         arrived = t["received_at"] <= end_s
         t["received_at"] = np.where(arrived, t["received_at"], np.nan)
+        t["handed_at"] = np.where(t["handed_at"] <= end_s, t["handed_at"], np.nan)
         t["in_flight"] = ~t["lost"] & ~arrived
         t["direction"] = self._directions.categorical(self.transfers["direction"])
         t["kind"] = self._kinds.categorical(self.transfers["kind"])

@@ -25,7 +25,9 @@ class Result:
     * ``transfers``: message_id, client, direction ("up" client -> server, "down" server ->
       client), kind, request, response, empty, updates (how many it carried), sent_at
       (offered to the channel), started_at (first bit on the medium; NaN if dropped),
-      received_at (NaN if lost or still in flight), payload_bytes, overhead_bytes
+      received_at (NaN if lost or still in flight), handed_at (when the receiver's
+      transport handed it on: later than received_at behind a lost message, NaN if
+      never), payload_bytes, overhead_bytes
       (application protocol), transport_bytes (IP/TCP headers, TLS records),
       connection_id (-1 without a connection), seq (its sequence number on that
       connection and direction, -1 without one), attempt (0, or n for the n-th

@@ -301,6 +301,7 @@ class Connection:
                     self.server_ready = True
                 if ready.updates:
                     del self._carrying[direction, ready.seq]
+                self.recorder.handed(ready, self.env.now)
                 self._handlers[direction](ready)
 
     def _handshake_step(self, message: Message) -> None:

@@ -131,6 +131,8 @@ def test_every_transfer_is_received_lost_or_in_flight(scenario):
     assert (sent["started_at"] >= sent["sent_at"] - EPS).all()
     arrived = t[received]
     assert (arrived["received_at"] >= arrived["started_at"] - EPS).all()
+    handed = t[t["handed_at"].notna()]
+    assert (handed["handed_at"] >= handed["received_at"] - EPS).all()
     # every delivery came with a message that was received by then: at its arrival, or
     # later when the transport held it behind a lost one (head-of-line blocking)
     d = result.deliveries.merge(t, on="message_id", suffixes=("", "_message"))
