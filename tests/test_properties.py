@@ -18,7 +18,7 @@ def scenarios(draw):
     kinds = (
         ["stream"]
         if mode == "simplex"
-        else ["short-polling", "long-polling", "sse", "websocket", "stream"]
+        else ["short-polling", "long-polling", "sse", "websocket", "socketio", "stream"]
     )
     kind = draw(st.sampled_from(kinds))
     latency = draw(
@@ -48,6 +48,13 @@ def scenarios(draw):
         strategy["max_connection_s"] = draw(st.sampled_from([float("inf"), 1.0]))
         strategy["reconnect_delay_s"] = draw(st.sampled_from([0.0, 0.2]))
         strategy["buffer_while_disconnected"] = draw(st.booleans())
+    if kind == "socketio":
+        strategy["transports"] = draw(
+            st.sampled_from([["polling", "websocket"], ["polling"], ["websocket"]])
+        )
+        strategy["ping_interval_s"] = draw(st.sampled_from([0.3, 25.0]))
+        strategy["ping_timeout_s"] = draw(st.sampled_from([0.2, 20.0]))
+        strategy["reconnection_delay_s"] = draw(st.sampled_from([0.0, 0.2]))
     if kind == "sse":
         strategy["retry_s"] = draw(st.sampled_from([0.0, 0.5]))
         strategy["max_stream_s"] = draw(st.sampled_from([float("inf"), 1.0]))

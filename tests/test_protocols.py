@@ -86,3 +86,24 @@ def test_tls_handshakes_have_the_documented_shape():
     assert tls.RECORD_OVERHEAD_BYTES == {"1.3": 22, "1.2": 29}
     with pytest.raises(ValueError):
         tls.handshake_flights("1.1")
+
+
+def test_engineio_and_socketio_packets_match_the_protocol_documents():
+    from simulation.protocols import engineio as eio
+
+    text = eio.open_packet(25.0, 20.0, 1_000_000, ["websocket"])
+    assert text == (
+        '0{"sid":"xxxxxxxxxxxxxxxxxxxx","upgrades":["websocket"],"pingInterval":25000,'
+        '"pingTimeout":20000,"maxPayload":1000000}'
+    )
+    client, server = eio.connect_packets()
+    assert client == "40"
+    assert server == '40{"sid":"xxxxxxxxxxxxxxxxxxxx"}'
+    assert eio.connect_packets("/admin")[0] == "40/admin,"
+    assert eio.socketio_packet(eio.EVENT, data='["chat","hello"]') == '42["chat","hello"]'
+    assert eio.socketio_packet(eio.EVENT, "/admin", 12, '["x"]') == '42/admin,12["x"]'
+    assert eio.ack_packet(12) == "4312[]"
+    # 42["update",""] is 15 bytes around the payload
+    assert eio.event_overhead_bytes("update") == len('42["update",""]') == 15
+    assert eio.event_overhead_bytes("chat", ack_id=7) == len('427["chat",""]')
+    assert eio.polling_body_bytes(["2", '42["a","b"]']) == 1 + 1 + 11

@@ -3,6 +3,7 @@
 from .base import Strategy
 from .long_polling import LongPolling
 from .short_polling import ShortPolling
+from .socketio import SocketIO
 from .sse import ServerSentEvents
 from .stream import Stream
 from .websocket import WebSocket
@@ -10,5 +11,6 @@ from .websocket import WebSocket
 __all__ = ["STRATEGIES", "Strategy"]
 
 STRATEGIES: dict[str, type[Strategy]] = {
-    cls.name: cls for cls in (ShortPolling, LongPolling, ServerSentEvents, WebSocket, Stream)
+    cls.name: cls
+    for cls in (ShortPolling, LongPolling, ServerSentEvents, WebSocket, SocketIO, Stream)
 }

@@ -115,9 +115,15 @@ class ServerSentEvents(HttpClient, Strategy):
         self._streams: list[_Stream | None] = [None] * self.clients
         self._last_id: list[int | None] = [None] * self.clients
         self._log: list[Update] = []  # every update, by id: the history is its tail
+        self._subscribed = [False] * self.clients  # had a stream open at least once
+        self._lost_through = [-1] * self.clients  # highest update id counted lost, per client
+        self._awaiting: list[list[Update]] = [[] for _ in range(self.clients)]
         self.replayed = 0
         self.replay_lost = 0
         self.discards_are_missed = False  # a broken stream's events come back by replay
+
+    def pending_updates(self) -> int:
+        return sum(map(len, self._awaiting))  # published while away: replay will settle
 
     def stats(self) -> dict[str, float]:
         return {
@@ -201,6 +207,10 @@ class ServerSentEvents(HttpClient, Strategy):
         if connection.closed or stream is None or stream.connection is not connection:
             return
         stream.open_at_server = True
+        self._subscribed[client] = True
+        awaiting, self._awaiting[client] = self._awaiting[client], []
+        if request.meta is None:  # no Last-Event-ID: what came meanwhile cannot come back
+            self.missed += len(awaiting)
         headers = Message(
             client, DOWN, "sse-response", 0, self.http.response_header_bytes, response=True
         )
@@ -219,8 +229,10 @@ class ServerSentEvents(HttpClient, Strategy):
             if update.target is not None and update.target != client:
                 continue
             if update.id < oldest_kept:
-                self.replay_lost += 1
-                self.missed += 1
+                if update.id > self._lost_through[client]:  # count each loss once
+                    self._lost_through[client] = update.id
+                    self.replay_lost += 1
+                    self.missed += 1
             else:
                 self.replayed += 1
                 self._send_event(stream, update)
@@ -248,8 +260,10 @@ class ServerSentEvents(HttpClient, Strategy):
             stream = streams[client]
             if stream is not None and stream.open_at_server and not stream.connection.closed:
                 self._send_event(stream, update)
-            elif self._last_id[client] is None:
-                self.missed += 1  # never subscribed: no Last-Event-ID will bring it back
+            elif self._subscribed[client]:
+                self._awaiting[client].append(update)  # the reconnect will replay or lose it
+            else:
+                self.missed += 1  # never subscribed: nothing will bring it back
 
     def _send_event(self, stream: _Stream, update: Update) -> None:
         fields = sse_format.event_overhead_bytes(event_id=str(update.id))

@@ -44,6 +44,7 @@ from ..messages import DOWN, UP, Message, Update
 from ..protocols import websocket as ws
 from ..schema import param
 from ..transport import Connection
+from .backoff import Backoff
 from .base import Strategy
 
 __all__ = ["WebSocket", "WebSocketParams"]
@@ -115,11 +116,15 @@ class WebSocket(Strategy):
         self._buffered: list[list[Update]] = [[] for _ in range(self.clients)]
         self._client_ready = [False] * self.clients
         self._outbox: list[list[Update]] = [[] for _ in range(self.clients)]  # client side
-        self._jitter = (
-            model.streams.generator("websocket.reconnect")
-            if params.randomization_factor > 0
-            else None
-        )
+        self._backoffs = [
+            Backoff(
+                params.reconnect_delay_s,
+                params.reconnect_delay_max_s,
+                params.randomization_factor,
+                model.streams.generator("websocket.reconnect"),
+            )
+            for _ in range(self.clients)
+        ]
 
     def pending_updates(self) -> int:
         return sum(map(len, self._buffered)) + sum(map(len, self._outbox))
@@ -147,8 +152,7 @@ class WebSocket(Strategy):
 
     def _client(self, client: int):
         env = self.env
-        params = self.params
-        attempts = 0  # reconnections since the socket was last open (socket.io's backoff)
+        backoff = self._backoffs[client]
         first = True
         while True:
             dropped = env.event()
@@ -167,13 +171,8 @@ class WebSocket(Strategy):
             connection.established.callbacks.append(self._send_upgrade)
             was_ready = yield dropped
             if was_ready:
-                attempts = 0
-            delay = min(params.reconnect_delay_s * 2**attempts, params.reconnect_delay_max_s)
-            attempts += 1
-            if self._jitter is not None:
-                factor = params.randomization_factor
-                delay *= 1 + factor * (2 * self._jitter.random() - 1)
-            yield env.timeout(delay)
+                backoff.reset()
+            yield env.timeout(backoff.next_delay())
 
     def _send_upgrade(self, event) -> None:
         connection = event.value

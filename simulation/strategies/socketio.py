@@ -1,0 +1,645 @@
+"""Socket.IO (protocol v5) over Engine.IO (protocol v4): handshake, upgrade, heartbeats,
+events with acknowledgements, reconnection.
+
+Sequence with the default ``transports = ["polling", "websocket"]``, for each client::
+
+    client                                              server
+      | -- GET /socket.io/?EIO=4&transport=polling ----> |   (a pooled HTTP connection)
+      | <-- 0{"sid":...,"pingInterval":25000,...} ------ |   Engine.IO open
+      | -- POST 40 ------------------------------------> |   Socket.IO CONNECT to "/"
+      | <-- ok ----------------------------------------- |
+      | -- GET (long poll) -----------------------------> |   held until packets are queued
+      | == WebSocket: TCP, GET ...&transport=websocket&sid, 101 ==  (a second connection)
+      | -- 2probe (frame) ------------------------------> |
+      | <-- 3probe -------------------------------------- |
+      | -- 5 (upgrade) ---------------------------------> |   from now on: the WebSocket
+      | <-- 6 (noop, answers the held GET) ------------- |
+      | <-- 40{"sid":...} (queued CONNECT answer) ------ |
+      | <-- 42["update","..."] ------------------------- |   one event per update
+      | <-- 2 (ping) every ping_interval_s -------------- |
+      | -- 3 (pong) -----------------------------------> |
+      | -- 421["message","..."] (client emit, ack 1) --> |
+      | <-- 431[] --------------------------------------- |   the acknowledgement
+
+With ``["polling"]`` the session stays on long polling: the server's packets go in
+responses to held GETs (several joined by the record separator), the client's in POSTs.
+With ``["websocket"]`` the client opens the WebSocket directly and the server sends the
+open packet as its first frame.
+
+Timing assumed: the server serves every request and frame (server.py). It queues packets
+for a polling client and flushes them into the next GET, at once if one is held; it
+pings every ``ping_interval_s``, and drops a session whose pong has not come
+``ping_timeout_s`` after a ping. A client that hears nothing for
+``ping_interval_s + ping_timeout_s``, or whose connection closes (a proxy, a restart),
+drops the session too and reconnects after a backoff (socket.io-client's defaults). A
+reconnected client starts over with a new session: events emitted to it meanwhile are
+missed. Client messages (``[workload.up]``) are emitted as events asking for an
+acknowledgement (``ack_client_messages``); the time from emit to ack is the ack RTT.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import ScenarioError
+from ..messages import DOWN, UP, Message, Update
+from ..protocols import engineio as eio
+from ..protocols import websocket as ws
+from ..schema import param
+from ..transport import Connection
+from .backoff import Backoff
+from .base import Strategy
+from .http_client import HttpClient
+
+__all__ = ["SocketIO", "SocketIOParams"]
+
+TRANSPORT_NAMES = ("polling", "websocket")
+
+
+@dataclass(frozen=True)
+class Transports:
+    """Engine.IO transports, in order: ``["polling", "websocket"]`` upgrades."""
+
+    names: tuple[str, ...] = ("polling", "websocket")
+    type_text = "list of strings"
+    default_text = '["polling", "websocket"]'
+
+    @classmethod
+    def from_toml(cls, value: Any, where: str) -> Transports:
+        if isinstance(value, Transports):
+            return value
+        allowed = [["polling", "websocket"], ["polling"], ["websocket"]]
+        if not isinstance(value, list) or value not in allowed:
+            raise ScenarioError(
+                f"{where}: {value!r} is not allowed (allowed: "
+                + ", ".join(str(a).replace("'", '"') for a in allowed)
+                + ")"
+            )
+        return cls(tuple(value))
+
+    def to_toml(self) -> list[str]:
+        return list(self.names)
+
+
+@dataclass(frozen=True)
+class SocketIOParams:
+    transports: Transports = param(
+        Transports(),
+        "Engine.IO transports: polling then upgrade, polling only, or WebSocket only",
+        source="socket.io-client's default transports",
+    )
+    ping_interval_s: float = param(
+        25.0,
+        "the server pings every session this often",
+        unit="s",
+        gt=0,
+        source="Engine.IO v4 server default pingInterval, 25000 ms",
+    )
+    ping_timeout_s: float = param(
+        20.0,
+        "how long a pong may take before the session is dropped",
+        unit="s",
+        gt=0,
+        source="Engine.IO v4 server default pingTimeout, 20000 ms",
+    )
+    max_payload_bytes: int = param(
+        1_000_000,
+        "largest polling payload the server accepts (sent in the open packet)",
+        unit="bytes",
+        ge=1,
+        source="Engine.IO v4 server default maxHttpBufferSize, 1e6",
+    )
+    namespace: str = param("/", "the Socket.IO namespace the clients join", source="main")
+    event_name: str = param("update", "the event name of pushed updates", source="-")
+    ack_client_messages: bool = param(
+        True, "client messages ask for an acknowledgement", source="emit with a callback"
+    )
+    reconnection_delay_s: float = param(
+        1.0,
+        "wait before reconnecting",
+        unit="s",
+        ge=0,
+        source="socket.io-client reconnectionDelay, 1000 ms",
+    )
+    reconnection_delay_max_s: float = param(
+        5.0,
+        "largest wait: it doubles after each failed attempt",
+        unit="s",
+        ge=0,
+        source="socket.io-client reconnectionDelayMax, 5000 ms",
+    )
+    randomization_factor: float = param(
+        0.5,
+        "jitter: each wait times a uniform factor in [1 - f, 1 + f]",
+        ge=0,
+        le=1,
+        source="socket.io-client randomizationFactor, 0.5",
+    )
+
+    def __post_init__(self):
+        if not self.namespace.startswith("/"):
+            raise ValueError(f"namespace must start with '/', got {self.namespace!r}")
+        if self.reconnection_delay_max_s < self.reconnection_delay_s:
+            raise ValueError("reconnection_delay_max_s must be >= reconnection_delay_s")
+
+
+class _Packet:
+    """One Engine.IO packet: its text size, the updates it carries and its kind."""
+
+    __slots__ = ("ack_id", "kind", "size", "updates")
+
+    def __init__(self, kind: str, size: int, updates: tuple = (), ack_id: int | None = None):
+        self.kind = kind
+        self.size = size
+        self.updates = updates
+        self.ack_id = ack_id
+
+
+class _Session:
+    """A client's Engine.IO session: both ends' view of it."""
+
+    def __init__(self, client: int, generation: int):
+        self.client = client
+        self.generation = generation
+        self.mode = "polling"  # or "upgrading", "websocket"
+        self.socket: Connection | None = None  # the WebSocket, once opened
+        self.connected = False  # the Socket.IO CONNECT was answered (server side)
+        self.client_connected = False  # ... and the client has heard the answer
+        self.outbox: list[_Packet] = []  # server -> client, waiting for a GET
+        self.held_get: Message | None = None
+        self.awaiting_pong_since: float | None = None
+        self.pinging = False
+        self.http: set[Connection] = set()  # polling connections this session used
+        self.alive = True
+        self.last_heard = 0.0  # client side: last packet from the server
+        self.dropped = None  # the client process waits on this event
+
+
+class SocketIO(HttpClient, Strategy):
+    name = "socketio"
+    Params = SocketIOParams
+    needs_uplink = True
+    summary = "Engine.IO handshake, upgrade to WebSocket, heartbeats, events with acks"
+
+    def __init__(self, model, params: SocketIOParams):
+        super().__init__(model, params)
+        self.make_pools(self._on_http_response, self._on_http_request, self._on_closed)
+        self._sessions: list[_Session | None] = [None] * self.clients
+        self._generation = [0] * self.clients
+        self._backoffs = [
+            Backoff(
+                params.reconnection_delay_s,
+                params.reconnection_delay_max_s,
+                params.randomization_factor,
+                model.streams.generator("socketio.reconnect"),
+            )
+            for _ in range(self.clients)
+        ]
+        self._next_ack = [0] * self.clients
+        self._acks_pending: dict[tuple[int, int], float] = {}
+        self.ack_rtts: list[float] = []
+        self._emits_waiting = 0
+        transports = params.transports.names
+        self._open_text = eio.open_packet(
+            params.ping_interval_s,
+            params.ping_timeout_s,
+            params.max_payload_bytes,
+            ["websocket"] if transports == ("polling", "websocket") else [],
+        )
+        connect, answer = eio.connect_packets(params.namespace)
+        self._connect_size, self._connect_answer_size = len(connect), len(answer)
+
+    # -- accounting ------------------------------------------------------------------------
+
+    def pending_updates(self) -> int:
+        queued = sum(
+            len(packet.updates)
+            for session in self._sessions
+            if session is not None
+            for packet in session.outbox
+        )
+        return queued + self._emits_waiting
+
+    def stats(self) -> dict[str, float]:
+        rtts = np.asarray(self.ack_rtts)
+        return {
+            **super().stats(),
+            "ack_rtt_mean_s": float(rtts.mean()) if rtts.size else math.nan,
+            "ack_rtt_p95_s": float(np.quantile(rtts, 0.95)) if rtts.size else math.nan,
+            "acks": int(rtts.size),
+        }
+
+    # -- client: the session's life --------------------------------------------------------
+
+    def start(self) -> None:
+        for client in range(self.clients):
+            self.env.process(self._client(client))
+
+    def _client(self, client: int):
+        env = self.env
+        first = True
+        while True:
+            self._generation[client] += 1
+            session = _Session(client, self._generation[client])
+            session.dropped = env.event()
+            session.last_heard = env.now
+            self._sessions[client] = session
+            if not first:
+                self.reconnects += 1
+            first = False
+            if self.params.transports.names[0] == "polling":
+                self.pools[client].acquire().callbacks.append(
+                    lambda event, s=session: self._send_handshake(event.value, s)
+                )
+            else:
+                self._open_websocket(session)
+            env.process(self._watch_heartbeat(session))
+            was_connected = yield session.dropped
+            if was_connected:
+                self._backoffs[client].reset()
+            yield env.timeout(self._backoffs[client].next_delay())
+
+    def _drop(self, session: _Session, reason: str) -> None:
+        """The session is over at both ends; the client will reconnect."""
+        if not session.alive:
+            return
+        session.alive = False
+        self.missed += sum(len(packet.updates) for packet in session.outbox)
+        session.outbox = []
+        if session.held_get is not None:
+            self.server.release()
+            session.held_get = None
+        if session.socket is not None and not session.socket.closed:
+            session.socket.close(reason)
+        for connection in session.http:  # abort its polls: the pool gets them back
+            connection.close(reason, notify=True)
+        session.dropped.succeed(session.client_connected)
+
+    def _watch_heartbeat(self, session: _Session):
+        """Client side: drop a session the server has been silent on for too long."""
+        limit = self.params.ping_interval_s + self.params.ping_timeout_s
+        env = self.env
+        while session.alive:
+            yield env.timeout(max(0.0, session.last_heard + limit - env.now))
+            if session.alive and env.now >= session.last_heard + limit:
+                self._drop(session, "ping-timeout")
+
+    def _current(self, client: int, session: _Session) -> bool:
+        return session.alive and self._sessions[client] is session
+
+    # -- polling: HTTP requests --------------------------------------------------------------
+
+    def _send_handshake(self, connection: Connection, session: _Session) -> None:
+        request = Message(
+            session.client, UP, "eio-handshake", 0, self.http.request_header_bytes, request=True
+        )
+        request.meta = session
+        session.http.add(connection)
+        connection.send(request)
+
+    def _post(self, session: _Session, packet: _Packet) -> None:
+        """Client: send ``packet`` to the server in a POST (or a frame once upgraded)."""
+        if session.mode == "websocket" and session.socket is not None:
+            self._frame(session.socket, UP, packet, session)
+            return
+        self._emits_waiting += len(packet.updates)
+
+        def send(event, packet=packet):
+            self._emits_waiting -= len(packet.updates)
+            connection = event.value
+            if not self._current(session.client, session):
+                self.pools[session.client].release(connection)
+                self.missed += len(packet.updates)
+                return
+            payload = sum(update.payload_bytes for update in packet.updates)
+            post = Message(
+                session.client,
+                UP,
+                "eio-post",
+                payload,
+                self.http.request_header_bytes + packet.size - payload,
+                packet.updates,
+                request=True,
+            )
+            post.meta = (session, packet)
+            session.http.add(connection)
+            connection.send(post)
+
+        self.pools[session.client].acquire().callbacks.append(send)
+
+    def _poll(self, session: _Session) -> None:
+        """Client: send the next long-poll GET while the session is on polling."""
+        if not self._current(session.client, session) or session.mode == "websocket":
+            return
+
+        def send(event):
+            connection = event.value
+            if not self._current(session.client, session) or session.mode == "websocket":
+                self.pools[session.client].release(connection)
+                return
+            get = Message(
+                session.client, UP, "eio-poll", 0, self.http.request_header_bytes, request=True
+            )
+            get.meta = session
+            session.http.add(connection)
+            connection.send(get)
+
+        self.pools[session.client].acquire().callbacks.append(send)
+
+    def _on_http_request(self, request: Message) -> None:
+        self.server.serve(request, self._answer_http)
+
+    def _answer_http(self, request: Message) -> None:
+        connection = request.connection
+        if connection.closed:
+            return
+        kind = request.kind
+        if kind == "eio-handshake":
+            session = request.meta
+            if not self._current(session.client, session):
+                return
+            size = len(self._open_text)
+            connection.send(
+                Message(
+                    session.client,
+                    DOWN,
+                    "eio-open",
+                    0,
+                    self.http.response_header_bytes + size,
+                    response=True,
+                )
+            )
+            return
+        if kind == "eio-poll":
+            session = request.meta
+            if not self._current(session.client, session):
+                return
+            if session.mode == "websocket":  # upgraded meanwhile: close this poll
+                self._respond_poll(request, [_Packet("eio-noop", 1)])
+            elif session.outbox:
+                packets, session.outbox = session.outbox, []
+                self._respond_poll(request, packets)
+            else:
+                session.held_get = request
+                self.server.hold()
+            return
+        session, packet = request.meta  # eio-post
+        connection.send(
+            Message(
+                request.client,
+                DOWN,
+                "eio-post-ok",
+                0,
+                self.http.response_header_bytes + eio.POST_OK_BODY_BYTES,
+                response=True,
+            )
+        )
+        if self._current(session.client, session):
+            self._server_receives(session, packet, request)
+        else:
+            self.missed += len(packet.updates)  # the session it was meant for is gone
+
+    def _respond_poll(self, request: Message, packets: list[_Packet]) -> None:
+        updates = tuple(u for packet in packets for u in packet.updates)
+        payload = sum(update.payload_bytes for update in updates)
+        body = sum(packet.size for packet in packets) + len(packets) - 1
+        response = Message(
+            request.client,
+            DOWN,
+            "eio-poll-response",
+            payload,
+            self.http.response_header_bytes + body - payload,
+            updates,
+            response=True,
+            empty=not updates,
+        )
+        response.meta = (request.meta, packets)
+        request.connection.send(response)
+
+    def _on_http_response(self, response: Message) -> None:
+        self.pools[response.client].release(response.connection)
+        kind = response.kind
+        session = self._sessions[response.client]
+        if kind == "eio-post-ok" or session is None:
+            return
+        if kind == "eio-open":
+            if not session.alive:
+                return
+            session.last_heard = self.env.now
+            self._post(session, _Packet("sio-connect", self._connect_size))
+            self._poll(session)
+            if "websocket" in self.params.transports.names:
+                self._open_websocket(session)
+            return
+        polled_session, packets = response.meta
+        if polled_session is not session or not session.alive:
+            self.missed += len(response.updates)  # answered to a session that is gone
+            return
+        session.last_heard = self.env.now
+        for packet in packets:
+            self._client_receives(session, packet, response)
+        self._poll(session)
+
+    # -- websocket -----------------------------------------------------------------------------
+
+    def _open_websocket(self, session: _Session) -> None:
+        connection = self.transport.connect(
+            self.channels[session.client],
+            "websocket",
+            self._on_ws_client,
+            self._on_ws_server,
+            on_close=self._on_closed,
+        )
+        session.socket = connection
+        if session.mode == "polling" and self.params.transports.names[0] == "polling":
+            session.mode = "upgrading"
+        elif self.params.transports.names == ("websocket",):
+            session.mode = "websocket"
+
+        def upgrade(event):
+            overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
+            request = Message(session.client, UP, "ws-upgrade-request", 0, overhead, request=True)
+            request.meta = session
+            event.value.send(request)
+
+        connection.established.callbacks.append(upgrade)
+
+    def _frame(
+        self, connection: Connection, direction: str, packet: _Packet, session: _Session
+    ) -> None:
+        payload = sum(update.payload_bytes for update in packet.updates)
+        header = ws.frame_header_bytes(packet.size, masked=direction == UP)
+        message = Message(
+            session.client,
+            direction,
+            packet.kind,
+            payload,
+            header + packet.size - payload,
+            packet.updates,
+        )
+        message.meta = (session, packet)
+        connection.send(message)
+
+    def _on_ws_server(self, message: Message) -> None:
+        self.server.serve(message, self._answer_ws)
+
+    def _answer_ws(self, message: Message) -> None:
+        connection = message.connection
+        if connection.closed:
+            return
+        if message.kind == "ws-upgrade-request":
+            session = message.meta
+            if not self._current(session.client, session):
+                return
+            connection.send(
+                Message(
+                    session.client,
+                    DOWN,
+                    "ws-upgrade-response",
+                    0,
+                    ws.UPGRADE_RESPONSE_BYTES,
+                    response=True,
+                )
+            )
+            if self.params.transports.names == ("websocket",):
+                self._frame(connection, DOWN, _Packet("eio-open", len(self._open_text)), session)
+            return
+        session, packet = message.meta
+        if self._current(session.client, session):
+            self._server_receives(session, packet, message)
+        else:
+            self.missed += len(packet.updates)
+
+    def _on_ws_client(self, message: Message) -> None:
+        if message.kind == "ws-upgrade-response":
+            session = self._sessions[message.client]
+            if session is not None and session.socket is message.connection:
+                self.recorder.connection_ready(message.connection.id, self.env.now)
+                if session.mode == "upgrading":
+                    self._frame(
+                        message.connection, UP, _Packet("eio-probe", len("2probe")), session
+                    )
+            return
+        session, packet = message.meta
+        if self._current(session.client, session):
+            session.last_heard = self.env.now
+            self._client_receives(session, packet, message)
+        else:
+            self.missed += len(packet.updates)
+
+    # -- both ends: what a packet means --------------------------------------------------------
+
+    def _server_receives(self, session: _Session, packet: _Packet, message: Message) -> None:
+        kind = packet.kind
+        if kind == "sio-connect":
+            session.connected = True
+            self._send_to_client(session, _Packet("sio-connect", self._connect_answer_size))
+            if not session.pinging:
+                session.pinging = True
+                self.env.process(self._pinger(session))
+        elif kind == "eio-pong":
+            session.awaiting_pong_since = None
+        elif kind == "eio-probe":
+            self._frame(message.connection, DOWN, _Packet("eio-probe", len("3probe")), session)
+        elif kind == "eio-upgrade":
+            session.mode = "websocket"
+            if session.held_get is not None:
+                held, session.held_get = session.held_get, None
+                self.server.release()
+                self._respond_poll(held, [_Packet("eio-noop", 1)])
+            outbox, session.outbox = session.outbox, []
+            for queued in outbox:
+                self._frame(session.socket, DOWN, queued, session)
+        elif kind == "sio-event":
+            self.deliver(message)
+            if packet.ack_id is not None:
+                size = len(eio.ack_packet(packet.ack_id, self.params.namespace))
+                self._send_to_client(session, _Packet("sio-ack", size, ack_id=packet.ack_id))
+
+    def _client_receives(self, session: _Session, packet: _Packet, message: Message) -> None:
+        kind = packet.kind
+        if kind == "eio-open":  # WebSocket-only sessions start here
+            self._frame(message.connection, UP, _Packet("sio-connect", self._connect_size), session)
+        elif kind == "sio-connect":
+            session.client_connected = True
+        elif kind == "eio-ping":
+            self._post(session, _Packet("eio-pong", 1))
+        elif kind == "eio-probe":
+            self._frame(session.socket, UP, _Packet("eio-upgrade", 1), session)
+            session.mode = "websocket"
+        elif kind == "sio-event":
+            self.deliver_updates(packet.updates, message)
+        elif kind == "sio-ack":
+            sent = self._acks_pending.pop((session.client, packet.ack_id), None)
+            if sent is not None:
+                self.ack_rtts.append(self.env.now - sent)
+
+    def _send_to_client(self, session: _Session, packet: _Packet) -> None:
+        """Server: send now on the WebSocket, or queue for the next (or held) GET."""
+        if session.mode == "websocket" and session.socket is not None:
+            self._frame(session.socket, DOWN, packet, session)
+            return
+        session.outbox.append(packet)
+        if session.held_get is not None:
+            held, session.held_get = session.held_get, None
+            self.server.release()
+            packets, session.outbox = session.outbox, []
+            self._respond_poll(held, packets)
+
+    def _pinger(self, session: _Session):
+        env, params = self.env, self.params
+        while session.alive:
+            yield env.timeout(params.ping_interval_s)
+            if not session.alive:
+                return
+            if session.awaiting_pong_since is not None:
+                self._drop(session, "pong-timeout")
+                return
+            session.awaiting_pong_since = env.now
+            self._send_to_client(session, _Packet("eio-ping", 1))
+            yield env.timeout(params.ping_timeout_s)
+            if session.alive and session.awaiting_pong_since is not None:
+                self._drop(session, "pong-timeout")
+                return
+
+    def _on_closed(self, connection: Connection, reason: str) -> None:
+        session = self._sessions[connection.client]
+        if session is not None and session.alive:
+            self._drop(session, reason)
+
+    # -- updates and client messages -----------------------------------------------------------
+
+    def publish(self, update: Update) -> None:
+        overhead = eio.event_overhead_bytes(self.params.event_name, self.params.namespace)
+        for client in self.targets(update):
+            session = self._sessions[client]
+            if session is None or not session.alive or not session.connected:
+                self.missed += 1
+                continue
+            packet = _Packet("sio-event", overhead + update.payload_bytes, (update,))
+            self._send_to_client(session, packet)
+
+    def client_send(self, update: Update) -> None:
+        client = update.origin
+        session = self._sessions[client]
+        if session is None or not session.alive or not session.client_connected:
+            self.missed += 1
+            return
+        ack_id = None
+        if self.params.ack_client_messages:
+            ack_id = self._next_ack[client]
+            self._next_ack[client] += 1
+            self._acks_pending[client, ack_id] = self.env.now
+        overhead = eio.event_overhead_bytes("message", self.params.namespace, ack_id)
+        self._post(
+            session, _Packet("sio-event", overhead + update.payload_bytes, (update,), ack_id)
+        )
+
+    def deliver_updates(self, updates, message: Message) -> None:
+        record, now = self.recorder.delivery, self.env.now
+        for update in updates:
+            record(update, message, now)
