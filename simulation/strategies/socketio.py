@@ -27,9 +27,9 @@ With ``["websocket"]`` the client opens the WebSocket directly and the server se
 open packet as its first frame.
 
 Timing assumed: the server serves every request and frame (server.py). It queues packets
-for a polling client and flushes them into the next GET, at once if one is held; it
-pings every ``ping_interval_s``, and drops a session whose pong has not come
-``ping_timeout_s`` after a ping. A client that hears nothing for
+for a polling client and flushes them into the next GET, at once if one is held. It
+pings ``ping_interval_s`` after the session opens and after each pong, and drops a
+session whose pong has not come ``ping_timeout_s`` after a ping. A client that hears nothing for
 ``ping_interval_s + ping_timeout_s``, or whose connection closes (a proxy, a restart),
 drops the session too and reconnects after a backoff (socket.io-client's defaults). A
 reconnected client starts over with a new session: events emitted to it meanwhile are
@@ -171,7 +171,7 @@ class _Session:
         self.client_connected = False  # ... and the client has heard the answer
         self.outbox: list[_Packet] = []  # server -> client, waiting for a GET
         self.held_get: Message | None = None
-        self.awaiting_pong_since: float | None = None
+        self.pong = None  # server side: the event a pong will trigger
         self.pinging = False
         self.http: set[Connection] = set()  # polling connections this session used
         self.alive = True
@@ -373,6 +373,7 @@ class SocketIO(HttpClient, Strategy):
                     response=True,
                 )
             )
+            self._start_pinging(session)
             return
         if kind == "eio-poll":
             session = request.meta
@@ -507,6 +508,7 @@ class SocketIO(HttpClient, Strategy):
             )
             if self.params.transports.names == ("websocket",):
                 self._frame(connection, DOWN, _Packet("eio-open", len(self._open_text)), session)
+                self._start_pinging(session)
             return
         session, packet = message.meta
         if self._current(session.client, session):
@@ -538,11 +540,9 @@ class SocketIO(HttpClient, Strategy):
         if kind == "sio-connect":
             session.connected = True
             self._send_to_client(session, _Packet("sio-connect", self._connect_answer_size))
-            if not session.pinging:
-                session.pinging = True
-                self.env.process(self._pinger(session))
         elif kind == "eio-pong":
-            session.awaiting_pong_since = None
+            if session.pong is not None and not session.pong.triggered:
+                session.pong.succeed()
         elif kind == "eio-probe":
             self._frame(message.connection, DOWN, _Packet("eio-probe", len("3probe")), session)
         elif kind == "eio-upgrade":
@@ -590,19 +590,23 @@ class SocketIO(HttpClient, Strategy):
             packets, session.outbox = session.outbox, []
             self._respond_poll(held, packets)
 
+    def _start_pinging(self, session: _Session) -> None:
+        if not session.pinging:
+            session.pinging = True
+            self.env.process(self._pinger(session))
+
     def _pinger(self, session: _Session):
+        """Engine.IO v4: ping ``ping_interval_s`` after the open and after each pong; drop
+        the session if a pong takes longer than ``ping_timeout_s``."""
         env, params = self.env, self.params
         while session.alive:
             yield env.timeout(params.ping_interval_s)
             if not session.alive:
                 return
-            if session.awaiting_pong_since is not None:
-                self._drop(session, "pong-timeout")
-                return
-            session.awaiting_pong_since = env.now
+            session.pong = env.event()
             self._send_to_client(session, _Packet("eio-ping", 1))
-            yield env.timeout(params.ping_timeout_s)
-            if session.alive and session.awaiting_pong_since is not None:
+            yield session.pong | env.timeout(params.ping_timeout_s)
+            if session.alive and not session.pong.triggered:
                 self._drop(session, "pong-timeout")
                 return
 

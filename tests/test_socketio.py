@@ -1,0 +1,159 @@
+"""Socket.IO: the Engine.IO handshake, upgrade, heartbeats, acknowledgements, reconnection.
+
+Byte counts are worked out from the packet text (Engine.IO v4, Socket.IO v5).
+"""
+
+import pytest
+
+from simulation import run
+from simulation.protocols import engineio as eio
+
+from helpers import make_scenario
+
+OPEN_TEXT = eio.open_packet(25.0, 20.0, 1_000_000, ["websocket"])
+SID_ANSWER = '40{"sid":"xxxxxxxxxxxxxxxxxxxx"}'
+
+
+def scenario(transports, duration_s=0.5, **extra):
+    return make_scenario(
+        duration_s=duration_s,
+        network={"latency_s": 0.01},
+        strategy={"kind": "socketio", "transports": transports, **extra},
+        workload={
+            "kind": "periodic",
+            "rate_per_s": 1.0,
+            "start_s": 0.3,
+            "payload_bytes": 10,
+            "up": {"kind": "periodic", "rate_per_s": 1.0, "start_s": 0.35, "payload_bytes": 100},
+        },
+    )
+
+
+def rows(result):
+    t = result.transfers
+    return list(zip(t["kind"].astype(str), t["sent_at"].round(6), t["overhead_bytes"], strict=True))
+
+
+def test_polling_handshake_then_upgrade_to_websocket():
+    result = run(scenario(["polling", "websocket"]))
+    kinds = [k for k, _, _ in rows(result) if not k.startswith("tcp-")]
+    assert kinds[:12] == [
+        "eio-handshake",  # GET ...transport=polling, 0.02 (after TCP)
+        "eio-open",  # 0{"sid":...}
+        "eio-post",  # POST 40: CONNECT to "/"
+        "eio-post-ok",
+        "ws-upgrade-request",  # the WebSocket, on a second connection
+        "eio-poll",  # the first GET gets the queued CONNECT answer
+        "ws-upgrade-response",
+        "eio-poll-response",
+        "eio-probe",  # 2probe
+        "eio-poll",  # held
+        "eio-probe",  # 3probe
+        "eio-upgrade",  # 5: from now on, the WebSocket
+    ]
+    by_kind = {}
+    for kind, sent, overhead in rows(result):
+        by_kind.setdefault(kind, []).append((sent, overhead))
+    assert by_kind["eio-open"] == [(0.03, 300 + len(OPEN_TEXT))]
+    assert by_kind["eio-post"][0] == (0.04, 700 + len("40"))
+    assert by_kind["eio-poll-response"] == [
+        (0.07, 300 + len(SID_ANSWER)),  # the CONNECT answer
+        (0.11, 300 + len("6")),  # the noop that ends the held GET when the upgrade lands
+    ]
+    probe_up, probe_down = by_kind["eio-probe"]
+    assert probe_up == (0.08, len("2probe") + 2 + 4)  # masked client frame
+    assert probe_down == (0.09, len("3probe") + 2)
+    assert by_kind["eio-upgrade"] == [(0.1, 1 + 2 + 4)]
+    # an update of 10 bytes: 42["update","pppppppppp"] in one frame
+    assert by_kind["sio-event"][0] == (0.3, eio.event_overhead_bytes("update") + 2)
+    connections = result.connections
+    assert connections.loc[connections["kind"] == "websocket", "ready_at"].tolist() == [
+        pytest.approx(0.08)
+    ]
+    d = result.deliveries
+    assert d["latency_s"].tolist() == pytest.approx([0.01, 0.01])  # down and up
+
+
+def test_polling_only_carries_events_in_poll_responses_and_emits_in_posts():
+    result = run(scenario(["polling"]))
+    t = result.transfers
+    responses = t[t["kind"].astype(str) == "eio-poll-response"]
+    # the held GET is answered the moment the update exists
+    assert responses["sent_at"].tolist()[1] == pytest.approx(0.3)
+    assert responses["overhead_bytes"].tolist()[1] == 300 + eio.event_overhead_bytes("update")
+    posts = t[t["kind"].astype(str) == "eio-post"]
+    assert posts["overhead_bytes"].tolist()[1] == 700 + eio.event_overhead_bytes(
+        "message", ack_id=0
+    )
+    # the acknowledgement 430[] comes back in the next poll response
+    assert responses["overhead_bytes"].tolist()[2] == 300 + len("430[]")
+    assert result.summary()["ack_rtt_mean_s"] == pytest.approx(0.02)
+    assert "ws-upgrade-request" not in set(t["kind"].astype(str))
+
+
+def test_websocket_only_gets_the_open_packet_as_its_first_frame():
+    result = run(scenario(["websocket"]))
+    kinds = [k for k, _, _ in rows(result)]
+    assert kinds[:7] == [
+        "tcp-syn",
+        "tcp-syn-ack",
+        "ws-upgrade-request",
+        "ws-upgrade-response",
+        "eio-open",
+        "sio-connect",  # 40 from the client
+        "sio-connect",  # 40{"sid":...} from the server
+    ]
+    t = result.transfers
+    open_frame = t[t["kind"].astype(str) == "eio-open"]
+    text = eio.open_packet(25.0, 20.0, 1_000_000, [])  # nothing to upgrade to
+    assert open_frame["overhead_bytes"].tolist() == [len(text) + 2]
+    assert result.summary()["ack_rtt_mean_s"] == pytest.approx(0.02)  # one round trip
+
+
+def test_heartbeats_every_ping_interval():
+    result = run(scenario(["polling", "websocket"], duration_s=30.0, ping_interval_s=5.0))
+    t = result.transfers
+    pings = t[t["kind"].astype(str) == "eio-ping"]
+    pongs = t[t["kind"].astype(str) == "eio-pong"]
+    # the first ping 5 s after the session opens (0.03), each next one 5 s after the pong
+    # arrives (one round trip, 0.02 s, later): 5.03, 10.05, 15.07, ...
+    assert pings["sent_at"].tolist() == pytest.approx([5.03, 10.05, 15.07, 20.09, 25.11])
+    assert (pongs["overhead_bytes"] == 1 + 2 + 4).all()  # "3" in a masked frame
+    assert result.summary()["reconnects"] == 0
+
+
+def test_a_silent_server_is_detected_and_the_client_reconnects():
+    s = make_scenario(
+        duration_s=30.0,
+        network={"latency_s": 0.01},
+        strategy={
+            "kind": "socketio",
+            "ping_interval_s": 2.0,
+            "ping_timeout_s": 1.0,
+            "randomization_factor": 0.0,
+        },
+        faults={"outages": [{"start_s": 5.0, "duration_s": 10.0}]},
+        workload={"rate_per_s": 1.0},
+    )
+    result = run(s)
+    reasons = set(result.connections["close_reason"].astype(str))
+    assert reasons & {"ping-timeout", "pong-timeout"}
+    summary = result.summary()
+    assert summary["reconnects"] >= 1
+    assert summary["missed_updates"] > 0  # emitted while the session was gone
+    late = result.deliveries[result.deliveries["created_at"] > 20.0]
+    assert len(late) > 0  # back in service after the outage
+
+
+def test_a_server_restart_drops_sessions_and_clients_come_back():
+    s = make_scenario(
+        clients=20,
+        duration_s=10.0,
+        network={"latency_s": 0.01},
+        strategy={"kind": "socketio"},
+        faults={"server_restarts_s": [4.0]},
+        workload={"rate_per_s": 2.0},
+    )
+    summary = run(s).summary()
+    assert summary["reconnects"] == 20
+    assert 0 < summary["recovery_max_s"] < 2.5  # backoff 0.5-1.5 s, then the handshake
