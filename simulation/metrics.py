@@ -36,6 +36,9 @@ SUMMARY_METRICS = {
     "latency_up_p99_s": "99th percentile of client message latency",
     "ack_rtt_mean_s": "Socket.IO: mean time from a client's emit to its acknowledgement",
     "ack_rtt_p95_s": "Socket.IO: 95th percentile of the acknowledgement round trip",
+    "broadcasts": "Socket.IO: client messages broadcast to their rooms",
+    "fanout_first_mean_s": "Socket.IO: mean latency to a broadcast's first recipient",
+    "fanout_last_mean_s": "Socket.IO: mean latency to a broadcast's last recipient",
     "messages": "messages sent on the wire, both directions",
     "requests": "client requests that expect a response",
     "responses": "responses to requests",
@@ -202,6 +205,9 @@ def summarize(result) -> pd.Series:
         "latency_up_p99_s": quantile(0.99, up_latency),
         "ack_rtt_mean_s": float(stats.get("ack_rtt_mean_s", math.nan)),
         "ack_rtt_p95_s": float(stats.get("ack_rtt_p95_s", math.nan)),
+        "broadcasts": int(stats.get("broadcasts", 0)),
+        "fanout_first_mean_s": float(stats.get("fanout_first_mean_s", math.nan)),
+        "fanout_last_mean_s": float(stats.get("fanout_last_mean_s", math.nan)),
         "messages": len(transfers),
         "requests": int(transfers["request"].sum()),
         "responses": responses,
@@ -234,4 +240,7 @@ def summarize(result) -> pd.Series:
         "peak_open_connections": int(stats.get("peak_open_connections", 0)),
         "peak_memory_bytes": int(stats.get("peak_memory_bytes", 0)),
     }
+    for key, value in stats.items():  # per-room counts: room_<name>_deliveries
+        if key.startswith("room_deliveries:"):
+            values[f"room_{key.split(':', 1)[1]}_deliveries"] = int(value)
     return pd.Series(values, name=scenario.name, dtype=object)

@@ -260,6 +260,19 @@ class Workload:
         self.recorder.update(update)
         return update
 
+    def relay(self, original: Update, target: int) -> Update:
+        """A copy of client message ``original`` that the server forwards to ``target``.
+
+        It keeps the original's creation time, so its latency is the whole way from the
+        sender to this recipient; ``origin`` stays the sender.
+        """
+        update = Update(self.created, original.created_at, original.payload_bytes, target)
+        update.direction = DOWN
+        update.origin = original.origin
+        self.created += 1
+        self.recorder.update(update)
+        return update
+
     def _server_updates(self):
         env, params = self.env, self.params
         rng = self.streams.generator("workload.arrivals")

@@ -55,6 +55,16 @@ def scenarios(draw):
         strategy["ping_interval_s"] = draw(st.sampled_from([0.3, 25.0]))
         strategy["ping_timeout_s"] = draw(st.sampled_from([0.2, 20.0]))
         strategy["reconnection_delay_s"] = draw(st.sampled_from([0.0, 0.2]))
+        strategy["rooms"] = draw(
+            st.sampled_from(
+                [
+                    [],
+                    [{"name": "a", "members": 3}],
+                    [{"name": "a", "members": 2}, {"name": "b", "first_client": 1, "members": 2}],
+                ]
+            )
+        )
+        strategy["fanout_s_per_recipient"] = draw(st.sampled_from([0.0, 0.01]))
     if kind == "sse":
         strategy["retry_s"] = draw(st.sampled_from([0.0, 0.5]))
         strategy["max_stream_s"] = draw(st.sampled_from([float("inf"), 1.0]))

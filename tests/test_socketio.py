@@ -157,3 +157,73 @@ def test_a_server_restart_drops_sessions_and_clients_come_back():
     summary = run(s).summary()
     assert summary["reconnects"] == 20
     assert 0 < summary["recovery_max_s"] < 2.5  # backoff 0.5-1.5 s, then the handshake
+
+
+def chat(tmp_path, rows, rooms, clients=4, cost=0.0, duration_s=3.0):
+    trace = tmp_path / "messages.csv"
+    trace.write_text("time_s,client,payload_bytes\n" + "".join(f"{r}\n" for r in rows))
+    return run(
+        make_scenario(
+            clients=clients,
+            duration_s=duration_s,
+            network={"latency_s": 0.01},
+            strategy={
+                "kind": "socketio",
+                "transports": ["websocket"],
+                "rooms": rooms,
+                "fanout_s_per_recipient": cost,
+            },
+            workload={
+                "rate_per_s": 0.01,
+                "start_s": 100.0,
+                "up": {"kind": "trace", "trace_csv": str(trace)},
+            },
+        )
+    )
+
+
+def test_a_room_message_reaches_every_other_member_once(tmp_path):
+    rooms = [{"name": "a", "members": 3}, {"name": "b", "first_client": 2, "members": 2}]
+    result = chat(tmp_path, ["1.0,2,10", "2.0,0,10"], rooms, cost=0.001)
+    d = result.deliveries
+    down = d[d["direction"] == "down"]
+    # client 2 is in both rooms: its message goes to 0 and 1 (room a) and 3 (room b),
+    # once each, never back to 2; client 0's goes to 1 and 2 (room a)
+    first = down[down["created_at"] == 1.0]
+    assert first["client"].tolist() == [0, 1, 3]
+    # it reaches the server at 1.01; writes at 1.011, 1.012, 1.013; arrive 10 ms later
+    assert first["delivered_at"].tolist() == pytest.approx([1.021, 1.022, 1.023])
+    second = down[down["created_at"] == 2.0]
+    assert second["client"].tolist() == [1, 2]
+    summary = result.summary()
+    assert summary["broadcasts"] == 2
+    assert summary["fanout_first_mean_s"] == pytest.approx(0.021)
+    assert summary["fanout_last_mean_s"] == pytest.approx((0.023 + 0.022) / 2)
+    assert summary["room_a_deliveries"] == 4  # 0, 1 and then 1, 2
+    assert summary["room_b_deliveries"] == 2  # 3 and then 2
+    assert summary["duplicate_deliveries"] == 0
+
+
+def test_fan_out_delays_the_last_recipient_by_the_size_of_the_room(tmp_path):
+    rooms = [{"name": "big", "members": 50}]
+    result = chat(tmp_path, ["1.0,0,10"], rooms, clients=50, cost=0.001)
+    down = result.deliveries[result.deliveries["direction"] == "down"]
+    spread = down["delivered_at"].max() - down["delivered_at"].min()
+    assert spread == pytest.approx(48 * 0.001)  # 49 recipients, one write apart
+    assert len(down) == 49
+
+
+@pytest.mark.parametrize(
+    ("rooms", "message"),
+    [
+        ([{"name": "a", "members": 0}], r"members: must be a whole number >= 1"),
+        ([{"name": "a", "members": 2}, {"name": "a", "members": 1}], "unique"),
+        ([{"name": "a", "members": 2, "size": 3}], r"unknown keys \['size'\]"),
+        ({"name": "a"}, "expected a list of tables"),
+    ],
+)
+def test_bad_rooms_are_explained(rooms, message):
+    from simulation import ScenarioError
+
+    with pytest.raises(ScenarioError, match=message):
+        make_scenario(strategy={"kind": "socketio", "rooms": rooms})

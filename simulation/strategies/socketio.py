@@ -86,6 +86,55 @@ class Transports:
 
 
 @dataclass(frozen=True)
+class Rooms:
+    """Rooms: ``[{ name, members, first_client }]``; each holds consecutive clients."""
+
+    rooms: tuple[tuple[str, int, int], ...] = ()  # (name, first client, members)
+    type_text = "list of tables"
+    default_text = "[]"
+
+    @classmethod
+    def from_toml(cls, value: Any, where: str) -> Rooms:
+        if isinstance(value, Rooms):
+            return value
+        if not isinstance(value, list):
+            raise ScenarioError(
+                f"{where}: expected a list of tables like "
+                f'[{{ name = "lobby", members = 10 }}], got {value!r}'
+            )
+        rooms, names = [], set()
+        for index, room in enumerate(value):
+            here = f"{where}[{index}]"
+            if not isinstance(room, dict):
+                raise ScenarioError(f"{here}: expected a table, got {room!r}")
+            unknown = set(room) - {"name", "members", "first_client"}
+            if unknown:
+                raise ScenarioError(
+                    f"{here}: unknown keys {sorted(unknown)} (allowed: name, members, first_client)"
+                )
+            name = room.get("name")
+            if not isinstance(name, str) or not name or name in names:
+                raise ScenarioError(f"{here}.name: a unique, non-empty room name is required")
+            members, first = room.get("members"), room.get("first_client", 0)
+            for key, number, minimum in (("members", members, 1), ("first_client", first, 0)):
+                if isinstance(number, bool) or not isinstance(number, int) or number < minimum:
+                    raise ScenarioError(
+                        f"{here}.{key}: must be a whole number >= {minimum}, got {number!r}"
+                    )
+            names.add(name)
+            rooms.append((name, first, members))
+        return cls(tuple(rooms))
+
+    def to_toml(self) -> list[dict]:
+        return [{"name": n, "first_client": f, "members": m} for n, f, m in self.rooms]
+
+    def members(self, clients: int) -> dict[str, range]:
+        return {
+            name: range(first, min(first + count, clients)) for name, first, count in self.rooms
+        }
+
+
+@dataclass(frozen=True)
 class SocketIOParams:
     transports: Transports = param(
         Transports(),
@@ -117,6 +166,18 @@ class SocketIOParams:
     event_name: str = param("update", "the event name of pushed updates", source="-")
     ack_client_messages: bool = param(
         True, "client messages ask for an acknowledgement", source="emit with a callback"
+    )
+    rooms: Rooms = param(
+        Rooms(),
+        "chat rooms [{ name, members, first_client }]: client messages go to the rest of "
+        "the sender's rooms",
+    )
+    fanout_s_per_recipient: float = param(
+        0.0,
+        "server time to write one broadcast to one recipient (serial)",
+        unit="s",
+        ge=0,
+        source="no cost unless asked for",
     )
     reconnection_delay_s: float = param(
         1.0,
@@ -199,6 +260,15 @@ class SocketIO(HttpClient, Strategy):
             )
             for _ in range(self.clients)
         ]
+        members = params.rooms.members(self.clients)
+        self.room_members = members
+        peers: dict[int, set[int]] = {}
+        for room in members.values():
+            for client in room:
+                peers.setdefault(client, set()).update(room)
+        # the rest of each client's rooms, each socket once (socket.to(rooms) semantics)
+        self._room_peers = {c: sorted(p - {c}) for c, p in peers.items()}
+        self.broadcasts: list[tuple[int, int, int]] = []  # (original, first relay id, count)
         self._next_ack = [0] * self.clients
         self._acks_pending: dict[tuple[int, int], float] = {}
         self.ack_rtts: list[float] = []
@@ -231,7 +301,37 @@ class SocketIO(HttpClient, Strategy):
             "ack_rtt_mean_s": float(rtts.mean()) if rtts.size else math.nan,
             "ack_rtt_p95_s": float(np.quantile(rtts, 0.95)) if rtts.size else math.nan,
             "acks": int(rtts.size),
+            **self._fanout_stats(),
         }
+
+    def _fanout_stats(self) -> dict[str, float]:
+        """First and last recipient latency per broadcast, and deliveries per room."""
+        if not self.broadcasts:
+            return {}
+        columns = self.recorder.deliveries
+        ids = np.asarray(columns["update_id"])
+        latency = np.asarray(columns["delivered_at"]) - np.asarray(columns["created_at"])
+        clients = np.asarray(columns["client"])
+        firsts, lasts = [], []
+        relay_ids = []
+        for _original, first_id, count in self.broadcasts:
+            mask = (ids >= first_id) & (ids < first_id + count)
+            relay_ids.append((first_id, count))
+            if mask.sum() == count:  # every recipient got it: a complete fan-out
+                firsts.append(latency[mask].min())
+                lasts.append(latency[mask].max())
+        stats = {
+            "broadcasts": len(self.broadcasts),
+            "fanout_first_mean_s": float(np.mean(firsts)) if firsts else math.nan,
+            "fanout_last_mean_s": float(np.mean(lasts)) if lasts else math.nan,
+        }
+        relayed = np.zeros(ids.size, dtype=bool)
+        for first_id, count in relay_ids:
+            relayed |= (ids >= first_id) & (ids < first_id + count)
+        for name, members in self.room_members.items():
+            inside = (clients >= members.start) & (clients < members.stop)
+            stats[f"room_deliveries:{name}"] = int((relayed & inside).sum())
+        return stats
 
     # -- client: the session's life --------------------------------------------------------
 
@@ -559,6 +659,30 @@ class SocketIO(HttpClient, Strategy):
             if packet.ack_id is not None:
                 size = len(eio.ack_packet(packet.ack_id, self.params.namespace))
                 self._send_to_client(session, _Packet("sio-ack", size, ack_id=packet.ack_id))
+            for update in packet.updates:
+                recipients = self._room_peers.get(update.origin)
+                if recipients:
+                    self._broadcast(update, recipients)
+
+    def _broadcast(self, original: Update, recipients: list[int]) -> None:
+        """``socket.to(rooms).emit``: every other member of the sender's rooms, once each,
+        one after the other at ``fanout_s_per_recipient`` of server time each."""
+        relays = [self.model.workload.relay(original, r) for r in recipients]
+        self.broadcasts.append((original.id, relays[0].id, len(relays)))
+        cost = self.params.fanout_s_per_recipient
+        if cost == 0:
+            for relay in relays:
+                self._emit_to(relay.target, relay, "message")
+            return
+        self.env.process(self._fan_out(relays, cost))
+
+    def _fan_out(self, relays: list[Update], cost: float):
+        self.server.updates_held += len(relays)
+        self.server.busy_s += cost * len(relays)
+        for relay in relays:
+            yield self.env.timeout(cost)
+            self.server.updates_held -= 1
+            self._emit_to(relay.target, relay, "message")
 
     def _client_receives(self, session: _Session, packet: _Packet, message: Message) -> None:
         kind = packet.kind
@@ -618,14 +742,19 @@ class SocketIO(HttpClient, Strategy):
     # -- updates and client messages -----------------------------------------------------------
 
     def publish(self, update: Update) -> None:
-        overhead = eio.event_overhead_bytes(self.params.event_name, self.params.namespace)
         for client in self.targets(update):
-            session = self._sessions[client]
-            if session is None or not session.alive or not session.connected:
-                self.missed += 1
-                continue
-            packet = _Packet("sio-event", overhead + update.payload_bytes, (update,))
-            self._send_to_client(session, packet)
+            self._emit_to(client, update, self.params.event_name)
+
+    def _emit_to(self, client: int, update: Update, event: str) -> None:
+        """Server: ``io.to(socket).emit(event, update)``, or a miss with no session."""
+        session = self._sessions[client]
+        if session is None or not session.alive or not session.connected:
+            self.missed += 1
+            return
+        overhead = eio.event_overhead_bytes(event, self.params.namespace)
+        self._send_to_client(
+            session, _Packet("sio-event", overhead + update.payload_bytes, (update,))
+        )
 
     def client_send(self, update: Update) -> None:
         client = update.origin
