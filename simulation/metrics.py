@@ -37,6 +37,7 @@ SUMMARY_METRICS = {
     "ack_rtt_mean_s": "Socket.IO: mean time from a client's emit to its acknowledgement",
     "ack_rtt_p95_s": "Socket.IO: 95th percentile of the acknowledgement round trip",
     "broadcasts": "Socket.IO: client messages broadcast to their rooms",
+    "recovered_updates": "Socket.IO: events kept for a disconnected client, then delivered",
     "fanout_first_mean_s": "Socket.IO: mean latency to a broadcast's first recipient",
     "fanout_last_mean_s": "Socket.IO: mean latency to a broadcast's last recipient",
     "messages": "messages sent on the wire, both directions",
@@ -156,7 +157,7 @@ def summarize(result) -> pd.Series:
     newest = deliveries.groupby("message_id")[["created_at", "delivered_at"]].max()
     age = (newest["delivered_at"] - newest["created_at"]).to_numpy()
 
-    expected = int(np.where(updates["target"] < 0, scenario.clients, 1).sum())
+    expected = int(updates["audience"].sum())
     responses = int(transfers["response"].sum())
     empty = int(transfers["empty"].sum())
     payload = int(transfers["payload_bytes"].sum())
@@ -206,6 +207,7 @@ def summarize(result) -> pd.Series:
         "ack_rtt_mean_s": float(stats.get("ack_rtt_mean_s", math.nan)),
         "ack_rtt_p95_s": float(stats.get("ack_rtt_p95_s", math.nan)),
         "broadcasts": int(stats.get("broadcasts", 0)),
+        "recovered_updates": int(stats.get("recovered_updates", 0)),
         "fanout_first_mean_s": float(stats.get("fanout_first_mean_s", math.nan)),
         "fanout_last_mean_s": float(stats.get("fanout_last_mean_s", math.nan)),
         "messages": len(transfers),

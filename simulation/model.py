@@ -58,6 +58,7 @@ class Model:
             self.recorder,
             self.strategy.publish,
             self.strategy.client_send,
+            self.strategy.targets_of,
         )
 
     def channel(

@@ -58,6 +58,7 @@ class Recorder:
             "target": array("q"),
             "direction": array("b"),
             "origin": array("q"),
+            "audience": array("q"),
         }
         self.transfers = {
             "message_id": array("q"),
@@ -103,7 +104,8 @@ class Recorder:
 
     # -- recording -------------------------------------------------------------------------
 
-    def update(self, update: Update) -> None:
+    def update(self, update: Update, audience: int = 1) -> None:
+        """Record ``update``, meant for ``audience`` clients (1 for a client message)."""
         columns = self.updates
         columns["update_id"].append(update.id)
         columns["created_at"].append(update.created_at)
@@ -111,6 +113,7 @@ class Recorder:
         columns["target"].append(NO_TARGET if update.target is None else update.target)
         columns["direction"].append(self._directions(update.direction))
         columns["origin"].append(update.origin)
+        columns["audience"].append(audience)
 
     def transfer(
         self,

@@ -35,7 +35,9 @@ class Result:
       in_flight.
     * ``connections``: connection_id, client, kind, requested_at, opened_at (set-up done),
       ready_at (application protocol ready), closed_at (NaN while open), close_reason.
-    * ``updates``: update_id, created_at, payload_bytes, target (-1 for every client).
+    * ``updates``: update_id, created_at, payload_bytes, target (-1 for every client),
+      direction, origin (the sending client of a client message), audience (how many
+      clients it is meant for).
 
     Times are seconds of simulated time, sizes bytes.
     """

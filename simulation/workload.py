@@ -217,6 +217,7 @@ class Workload:
         recorder: Recorder,
         publish: Callable[[Update], None],
         client_send: Callable[[Update], None],
+        audience_of: Callable[[Update], int] | None = None,
     ):
         self.env = env
         self.params = params
@@ -226,6 +227,7 @@ class Workload:
         self.recorder = recorder
         self.publish = publish
         self.client_send = client_send
+        self.audience_of = audience_of or (lambda u: clients if u.target is None else 1)
         self.created = 0
 
     def _sampler(self, distribution: Distribution, name: str) -> Sampler:
@@ -257,7 +259,7 @@ class Workload:
         update.direction = direction
         update.origin = origin
         self.created += 1
-        self.recorder.update(update)
+        self.recorder.update(update, self.audience_of(update) if direction == DOWN else 1)
         return update
 
     def relay(self, original: Update, target: int) -> Update:
@@ -270,7 +272,7 @@ class Workload:
         update.direction = DOWN
         update.origin = original.origin
         self.created += 1
-        self.recorder.update(update)
+        self.recorder.update(update, 1)
         return update
 
     def _server_updates(self):

@@ -227,3 +227,71 @@ def test_bad_rooms_are_explained(rooms, message):
 
     with pytest.raises(ScenarioError, match=message):
         make_scenario(strategy={"kind": "socketio", "rooms": rooms})
+
+
+def rooms_scenario(update_rooms, **strategy):
+    return make_scenario(
+        clients=4,
+        duration_s=3.0,
+        network={"latency_s": 0.01},
+        strategy={
+            "kind": "socketio",
+            "transports": ["websocket"],
+            "rooms": [{"name": "a", "members": 3}, {"name": "b", "first_client": 2, "members": 2}],
+            "update_rooms": update_rooms,
+            **strategy,
+        },
+        workload={"kind": "periodic", "rate_per_s": 1.0, "start_s": 0.5},
+    )
+
+
+@pytest.mark.parametrize(("update_rooms", "clients"), [(["b"], [2, 3]), (["a", "b"], [0, 1, 2, 3])])
+def test_server_updates_go_to_rooms_each_socket_once(update_rooms, clients):
+    result = run(rooms_scenario(update_rooms))
+    d = result.deliveries
+    for _update_id, group in d.groupby("update_id"):
+        assert sorted(group["client"]) == clients  # client 2, in both rooms, gets one copy
+    summary = result.summary()
+    assert summary["expected_deliveries"] == 3 * len(clients)
+    assert summary["delivery_ratio"] == 1.0
+
+
+def test_unknown_update_rooms_are_refused():
+    from simulation import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"update_rooms names rooms that do not exist: \['c'\]"):
+        rooms_scenario(["c"])
+
+
+def recovery(**strategy):
+    return run(
+        make_scenario(
+            duration_s=6.0,
+            network={"latency_s": 0.01},
+            strategy={
+                "kind": "socketio",
+                "transports": ["websocket"],
+                "randomization_factor": 0.0,
+                **strategy,
+            },
+            faults={"server_restarts_s": [2.0]},
+            workload={"kind": "periodic", "rate_per_s": 4.0, "start_s": 0.125},
+        )
+    )
+
+
+def test_connection_state_recovery_delivers_what_was_emitted_while_away():
+    # sessions drop at 2.0; the client is back 1 s later (+ set-up): the updates at 2.125,
+    # ..., 3.0 are emitted while it is away
+    plain = recovery().summary()
+    assert plain["missed_updates"] >= 4
+    recovered = recovery(connection_state_recovery=True).summary()
+    assert recovered["recovered_updates"] == plain["missed_updates"]
+    assert recovered["missed_updates"] == 0
+    assert recovered["deliveries"] == plain["deliveries"] + plain["missed_updates"]
+
+
+def test_recovery_gives_up_after_the_maximum_disconnection():
+    late = recovery(connection_state_recovery=True, max_disconnection_s=0.5).summary()
+    assert late["recovered_updates"] == 0
+    assert late["missed_updates"] == recovery().summary()["missed_updates"]

@@ -80,6 +80,10 @@ class Strategy:
     def on_down(self, message: Message) -> None:
         raise NotImplementedError(f"{self.name}: unexpected message at a client: {message}")
 
+    def targets_of(self, update: Update) -> int:
+        """How many clients an update is meant for (for the delivery accounting)."""
+        return self.clients if update.target is None else 1
+
     def targets(self, update: Update) -> range | tuple[int]:
         return range(self.clients) if update.target is None else (update.target,)
 

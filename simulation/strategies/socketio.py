@@ -135,6 +135,26 @@ class Rooms:
 
 
 @dataclass(frozen=True)
+class RoomNames:
+    """A list of room names, e.g. the rooms server updates go to."""
+
+    names: tuple[str, ...] = ()
+    type_text = "list of strings"
+    default_text = "[]"
+
+    @classmethod
+    def from_toml(cls, value: Any, where: str) -> RoomNames:
+        if isinstance(value, RoomNames):
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ScenarioError(f"{where}: expected a list of room names, got {value!r}")
+        return cls(tuple(value))
+
+    def to_toml(self) -> list[str]:
+        return list(self.names)
+
+
+@dataclass(frozen=True)
 class SocketIOParams:
     transports: Transports = param(
         Transports(),
@@ -172,6 +192,22 @@ class SocketIOParams:
         "chat rooms [{ name, members, first_client }]: client messages go to the rest of "
         "the sender's rooms",
     )
+    update_rooms: RoomNames = param(
+        RoomNames(),
+        "server updates go to these rooms (each socket once); empty: as [workload] audience",
+    )
+    connection_state_recovery: bool = param(
+        False,
+        "the server keeps events for a disconnected client and replays them on reconnect",
+        source="off in Socket.IO unless enabled (connectionStateRecovery)",
+    )
+    max_disconnection_s: float = param(
+        120.0,
+        "with recovery: how long the server keeps a disconnected client's events",
+        unit="s",
+        gt=0,
+        source="Socket.IO connectionStateRecovery maxDisconnectionDuration, 2 minutes",
+    )
     fanout_s_per_recipient: float = param(
         0.0,
         "server time to write one broadcast to one recipient (serial)",
@@ -206,6 +242,13 @@ class SocketIOParams:
             raise ValueError(f"namespace must start with '/', got {self.namespace!r}")
         if self.reconnection_delay_max_s < self.reconnection_delay_s:
             raise ValueError("reconnection_delay_max_s must be >= reconnection_delay_s")
+        known = {name for name, _, _ in self.rooms.rooms}
+        unknown = [name for name in self.update_rooms.names if name not in known]
+        if unknown:
+            raise ValueError(
+                f"update_rooms names rooms that do not exist: {unknown} "
+                f"(rooms: {sorted(known) or 'none'})"
+            )
 
 
 class _Packet:
@@ -269,6 +312,18 @@ class SocketIO(HttpClient, Strategy):
         # the rest of each client's rooms, each socket once (socket.to(rooms) semantics)
         self._room_peers = {c: sorted(p - {c}) for c, p in peers.items()}
         self.broadcasts: list[tuple[int, int, int]] = []  # (original, first relay id, count)
+        if params.update_rooms.names:
+            chosen = set()
+            for name in params.update_rooms.names:
+                chosen.update(members[name])
+            self._update_targets = sorted(chosen)
+            self._update_target_set = set(chosen)
+        else:
+            self._update_targets = None
+        # connection state recovery: events kept for clients whose session dropped
+        self._kept: list[list[Update]] = [[] for _ in range(self.clients)]
+        self._kept_since = [math.inf] * self.clients
+        self.recovered = 0
         self._next_ack = [0] * self.clients
         self._acks_pending: dict[tuple[int, int], float] = {}
         self.ack_rtts: list[float] = []
@@ -292,7 +347,7 @@ class SocketIO(HttpClient, Strategy):
             if session is not None
             for packet in session.outbox
         )
-        return queued + self._emits_waiting
+        return queued + self._emits_waiting + sum(map(len, self._kept))
 
     def stats(self) -> dict[str, float]:
         rtts = np.asarray(self.ack_rtts)
@@ -301,6 +356,7 @@ class SocketIO(HttpClient, Strategy):
             "ack_rtt_mean_s": float(rtts.mean()) if rtts.size else math.nan,
             "ack_rtt_p95_s": float(np.quantile(rtts, 0.95)) if rtts.size else math.nan,
             "acks": int(rtts.size),
+            "recovered_updates": self.recovered,
             **self._fanout_stats(),
         }
 
@@ -363,12 +419,31 @@ class SocketIO(HttpClient, Strategy):
                 self._backoffs[client].reset()
             yield env.timeout(self._backoffs[client].next_delay())
 
+    def _keeping(self, client: int) -> bool:
+        """Is the server keeping events for this disconnected client (recovery)?"""
+        if not self.params.connection_state_recovery:
+            return False
+        if self.env.now - self._kept_since[client] > self.params.max_disconnection_s:
+            self.missed += len(self._kept[client])  # kept too long: given up
+            self._kept[client] = []
+            self._kept_since[client] = math.inf
+            return False
+        return self._kept_since[client] < math.inf
+
     def _drop(self, session: _Session, reason: str) -> None:
         """The session is over at both ends; the client will reconnect."""
         if not session.alive:
             return
         session.alive = False
-        self.missed += sum(len(packet.updates) for packet in session.outbox)
+        if self.params.connection_state_recovery and session.connected:
+            self._kept_since[session.client] = self.env.now
+            queued = [
+                u for packet in session.outbox for u in packet.updates if packet.kind == "sio-event"
+            ]
+            self._kept[session.client].extend(queued)
+            self.missed += sum(len(p.updates) for p in session.outbox) - len(queued)
+        else:
+            self.missed += sum(len(packet.updates) for packet in session.outbox)
         session.outbox = []
         if session.held_get is not None:
             self.server.release()
@@ -640,6 +715,7 @@ class SocketIO(HttpClient, Strategy):
         if kind == "sio-connect":
             session.connected = True
             self._send_to_client(session, _Packet("sio-connect", self._connect_answer_size))
+            self._recover(session)
         elif kind == "eio-pong":
             if session.pong is not None and not session.pong.triggered:
                 session.pong.succeed()
@@ -714,6 +790,18 @@ class SocketIO(HttpClient, Strategy):
             packets, session.outbox = session.outbox, []
             self._respond_poll(held, packets)
 
+    def _recover(self, session: _Session) -> None:
+        """A reconnected client gets what was kept for it, if it is back in time."""
+        client = session.client
+        if self._kept_since[client] == math.inf:
+            return
+        if self._keeping(client):
+            kept, self._kept[client] = self._kept[client], []
+            self.recovered += len(kept)
+            for update in kept:
+                self._emit_to(client, update, self.params.event_name)
+        self._kept_since[client] = math.inf
+
     def _start_pinging(self, session: _Session) -> None:
         if not session.pinging:
             session.pinging = True
@@ -742,14 +830,33 @@ class SocketIO(HttpClient, Strategy):
     # -- updates and client messages -----------------------------------------------------------
 
     def publish(self, update: Update) -> None:
-        for client in self.targets(update):
+        if self._update_targets is not None:  # io.to([rooms]).emit: each socket once
+            targets = self._update_targets
+            if update.target is not None:  # the workload meant one client: keep that
+                targets = [update.target] if update.target in self._update_target_set else []
+        else:
+            targets = self.targets(update)
+        for client in targets:
             self._emit_to(client, update, self.params.event_name)
+
+    def targets_of(self, update: Update) -> int:
+        """How many clients an update is meant for (for the delivery accounting)."""
+        if self._update_targets is None:
+            return self.clients if update.target is None else 1
+        return (
+            len(self._update_targets)
+            if update.target is None
+            else int(update.target in self._update_target_set)
+        )
 
     def _emit_to(self, client: int, update: Update, event: str) -> None:
         """Server: ``io.to(socket).emit(event, update)``, or a miss with no session."""
         session = self._sessions[client]
         if session is None or not session.alive or not session.connected:
-            self.missed += 1
+            if self._keeping(client):
+                self._kept[client].append(update)  # connection state recovery
+            else:
+                self.missed += 1
             return
         overhead = eio.event_overhead_bytes(event, self.params.namespace)
         self._send_to_client(
