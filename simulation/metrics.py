@@ -48,7 +48,7 @@ SUMMARY_METRICS = {
     "payload_bytes": "application bytes sent",
     "overhead_bytes": "application protocol bytes sent: headers, framing, handshakes",
     "transport_bytes": "IP/TCP header and TLS record bytes sent",
-    "handshake_bytes": "bytes of TCP, TLS and WebSocket handshakes (all layers)",
+    "handshake_bytes": "bytes of TCP, TLS, WebSocket and Engine.IO handshakes (all layers)",
     "wire_bytes": "payload_bytes + overhead_bytes + transport_bytes",
     "bytes_per_delivery": "wire_bytes / deliveries",
     "wire_bps": "wire_bytes * 8 / measured time",
@@ -70,8 +70,19 @@ SUMMARY_METRICS = {
     "peak_memory_bytes": "peak server memory for connections and held requests (whole run)",
 }
 
-HANDSHAKE_KIND_PREFIXES = ("tcp-", "tls-", "ws-upgrade-")
-HEARTBEAT_KINDS = ("ws-ping", "ws-pong", "sse-comment")
+# TCP, TLS, the WebSocket upgrade, and Engine.IO/Socket.IO's own handshake and upgrade
+HANDSHAKE_KIND_PREFIXES = (
+    "tcp-",
+    "tls-",
+    "ws-upgrade-",
+    "eio-handshake",
+    "eio-open",
+    "eio-probe",
+    "eio-upgrade",
+    "eio-noop",
+    "sio-connect",
+)
+HEARTBEAT_KINDS = ("ws-ping", "ws-pong", "sse-comment", "eio-ping", "eio-pong")
 BYTE_CATEGORIES = ("payload", "headers and framing", "IP/TCP/TLS", "handshakes", "heartbeats")
 
 

@@ -295,3 +295,17 @@ def test_recovery_gives_up_after_the_maximum_disconnection():
     late = recovery(connection_state_recovery=True, max_disconnection_s=0.5).summary()
     assert late["recovered_updates"] == 0
     assert late["missed_updates"] == recovery().summary()["missed_updates"]
+
+
+def test_upgrade_and_heartbeat_bytes_are_counted_as_such():
+    from simulation.metrics import byte_breakdown
+
+    result = run(scenario(["polling", "websocket"], duration_s=30.0, ping_interval_s=5.0))
+    t = result.transfers
+    parts = byte_breakdown(t)
+    kinds = t["kind"].astype(str)
+    total = t["payload_bytes"] + t["overhead_bytes"] + t["transport_bytes"]
+    assert parts["heartbeats"] == total[kinds.isin(["eio-ping", "eio-pong"])].sum() > 0
+    engine = kinds.isin(["eio-handshake", "eio-open", "eio-probe", "eio-upgrade"])
+    assert parts["handshakes"] >= total[engine].sum() > 0
+    assert sum(parts.values()) == total.sum()
