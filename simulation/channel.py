@@ -230,6 +230,4 @@ class Channel:
 
     def _deliver(self, event: simpy.Event) -> None:
         message = event.value
-        if message.connection is None:  # no transport: the application gets it at once
-            self.recorder.handed(message, message.received_at)
         self._handlers[message.direction](message)

@@ -86,6 +86,7 @@ class Model:
         for at in self.scenario.faults.server_restarts_s.values:
             self.env.timeout(at).callbacks.append(self._restart_server)
         self.env.run(until=self.scenario.duration_s)
+        self.transport.finish()
         return self.env.now
 
     def _restart_server(self, _event) -> None:

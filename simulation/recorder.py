@@ -65,23 +65,21 @@ class Recorder:
             "client": array("q"),
             "direction": array("b"),
             "kind": array("h"),
-            "request": array("b"),
-            "response": array("b"),
-            "empty": array("b"),
+            "flags": array("b"),  # request, response, empty, lost, dropped: one bit each
             "updates": array("l"),
             "sent_at": array("d"),
             "started_at": array("d"),
             "received_at": array("d"),
-            "handed_at": array("d"),
             "payload_bytes": array("q"),
             "overhead_bytes": array("q"),
             "transport_bytes": array("q"),
             "connection_id": array("q"),
             "seq": array("q"),
             "attempt": array("l"),
-            "lost": array("b"),
-            "dropped": array("b"),
         }
+        # handed_at is received_at except where these say otherwise (a message that waited
+        # behind a lost one, or one never handed on: NaN); few messages, so a dict
+        self._handed: dict[int, float] = {}
         self.deliveries = {
             "direction": array("b"),
             "update_id": array("q"),
@@ -123,21 +121,28 @@ class Recorder:
         lost: bool,
         dropped: bool,
     ) -> None:
-        """Record ``message`` as offered to a channel; this assigns ``message.id``."""
+        """Record ``message`` as offered to a channel; this assigns ``message.id``.
+
+        This runs for every message, so it is written for speed: codes are looked up
+        directly and the five flags share one byte.
+        """
         columns = self.transfers
         message.id = len(columns["message_id"])
         columns["message_id"].append(message.id)
         columns["client"].append(message.client)
-        columns["direction"].append(self._directions(message.direction))
-        columns["kind"].append(self._kinds(message.kind))
-        columns["request"].append(message.request)
-        columns["response"].append(message.response)
-        columns["empty"].append(message.empty)
+        code = self._directions.codes.get(message.direction)
+        columns["direction"].append(
+            code if code is not None else self._directions(message.direction)
+        )
+        code = self._kinds.codes.get(message.kind)
+        columns["kind"].append(code if code is not None else self._kinds(message.kind))
+        columns["flags"].append(
+            message.request | message.response << 1 | message.empty << 2 | lost << 3 | dropped << 4
+        )
         columns["updates"].append(len(message.updates))
         columns["sent_at"].append(message.sent_at)
         columns["started_at"].append(started_at)
         columns["received_at"].append(math.nan if received_at is None else received_at)
-        columns["handed_at"].append(math.nan)
         columns["payload_bytes"].append(message.payload_bytes)
         columns["overhead_bytes"].append(message.overhead_bytes)
         columns["transport_bytes"].append(message.transport_bytes)
@@ -145,12 +150,11 @@ class Recorder:
         columns["connection_id"].append(-1 if connection is None else connection.id)
         columns["seq"].append(message.seq)
         columns["attempt"].append(message.attempt)
-        columns["lost"].append(lost)
-        columns["dropped"].append(dropped)
 
     def handed(self, message: Message, at: float) -> None:
-        """The receiver's transport handed ``message`` to the application at ``at``."""
-        self.transfers["handed_at"][message.id] = at
+        """The receiver's transport handed ``message`` on at ``at`` (NaN: never)."""
+        if at != message.received_at:
+            self._handed[message.id] = at
 
     def delivery(self, update: Update, message: Message, at: float) -> None:
         """Record that ``message`` brought ``update`` to its client at time ``at``.
@@ -205,12 +209,41 @@ class Recorder:
         updates["direction"] = self._directions.categorical(self.updates["direction"])
 
         t = {name: np.asarray(col) for name, col in self.transfers.items()}
-        for flag in ("request", "response", "empty", "lost", "dropped"):
-            t[flag] = t[flag].astype(bool)
+        flags = t.pop("flags")
+        for bit, flag in enumerate(("request", "response", "empty", "lost", "dropped")):
+            t[flag] = (flags >> bit & 1).astype(bool)
+        handed = t["received_at"].copy()
+        if self._handed:
+            ids = np.fromiter(self._handed.keys(), dtype=np.int64, count=len(self._handed))
+            handed[ids] = np.fromiter(self._handed.values(), dtype=float, count=len(ids))
         arrived = t["received_at"] <= end_s
         t["received_at"] = np.where(arrived, t["received_at"], np.nan)
-        t["handed_at"] = np.where(t["handed_at"] <= end_s, t["handed_at"], np.nan)
+        t["handed_at"] = np.where(handed <= end_s, handed, np.nan)
         t["in_flight"] = ~t["lost"] & ~arrived
+        order = [
+            "message_id",
+            "client",
+            "direction",
+            "kind",
+            "request",
+            "response",
+            "empty",
+            "updates",
+            "sent_at",
+            "started_at",
+            "received_at",
+            "handed_at",
+            "payload_bytes",
+            "overhead_bytes",
+            "transport_bytes",
+            "connection_id",
+            "seq",
+            "attempt",
+            "lost",
+            "dropped",
+            "in_flight",
+        ]
+        t = {name: t[name] for name in order}
         t["direction"] = self._directions.categorical(self.transfers["direction"])
         t["kind"] = self._kinds.categorical(self.transfers["kind"])
         transfers = pd.DataFrame(t)

@@ -148,6 +148,11 @@ class Transport:
         self.discarded_updates = 0  # updates whose message died with its connection
         self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
 
+    def finish(self) -> None:
+        """At the end of a run: record what is still held inside connections."""
+        for connection in self.connections:
+            connection.mark_unreleased()
+
     def updates_in_transit(self) -> int:
         """Updates sent on open connections and not yet handed to the client."""
         return sum(c.updates_in_transit() for c in self.connections if not c.closed)
@@ -263,6 +268,13 @@ class Connection:
     def updates_in_transit(self) -> int:
         return sum(len(message.updates) for message in self._carrying.values())
 
+    def mark_unreleased(self) -> None:
+        """At the end of a run: messages still held behind a missing one were never
+        handed on."""
+        for held in self._held.values():
+            for message in held.values():
+                self.recorder.handed(message, math.nan)
+
     def _transmit(self, message: Message) -> None:
         message.connection = self
         if message.seq < 0:
@@ -286,6 +298,7 @@ class Connection:
     def arrive(self, message: Message) -> None:
         """Channel delivery: release this message, and any it unblocks, in order."""
         if self.closed:
+            self.recorder.handed(message, math.nan)  # discarded: never handed on
             return
         self.last_activity = self.env.now
         direction = message.direction
@@ -295,6 +308,7 @@ class Connection:
             ready = held.pop(self._expected[direction])
             self._expected[direction] += 1
             if ready.kind in HANDSHAKE_KINDS:
+                self.recorder.handed(ready, math.nan)  # the transport's own: not handed on
                 self._handshake_step(ready)
             else:
                 if direction == UP:
