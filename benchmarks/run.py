@@ -13,6 +13,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_link
+import bench_memory
+import bench_polling
+import bench_sweep
 
 
 def main() -> int:
@@ -20,14 +23,23 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--json", default="results/bench.json", help="where to write results")
     args = parser.parse_args()
-    size = {"packets": 20_000, "repeats": 1} if args.quick else {}
-    rows = bench_link.bench(**size)
-    print(f"{'benchmark':10} {'ratio':>7} {'target':>7}  met  measure")
+    if args.quick:
+        rows = bench_link.bench(packets=20_000, repeats=1)
+        rows += bench_polling.bench(clients=(1000,), duration_s=5.0, rss=False)
+        rows += bench_memory.bench(clients=200, duration_s=10.0)
+        rows += bench_sweep.bench(runs=4, duration_s=10.0, clients=100)
+    else:
+        rows = bench_link.bench()
+        rows += bench_polling.bench()
+        rows += bench_memory.bench()
+        rows += bench_sweep.bench()
+    print(f"{'benchmark':12} {'ratio':>7} {'target':>9}  met  measure (value vs baseline)")
     for row in rows:
         met = "yes" if row["met"] else "NO"
+        bound = "<=" if row.get("lower_is_better") else ">="
         print(
-            f"{row['benchmark']:10} {row['ratio']:7.2f} {row['target']:7.2f}  {met:3}  "
-            f"{row['measure']} ({row['value']:,.0f} vs {row['baseline']:,.0f})"
+            f"{row['benchmark']:12} {row['ratio']:7.2f} {bound} {row['target']:5.2f}  {met:3}  "
+            f"{row['measure']} ({row['value']:,.3g} vs {row['baseline']:,.3g})"
         )
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)

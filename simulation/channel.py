@@ -140,6 +140,7 @@ class Channel:
         self.bandwidth_bps = network.bandwidth_bps
         self.queue_bytes = network.queue_bytes
         self.turnaround_s = network.turnaround_s if self.mode == "half-duplex" else 0.0
+        self._half_duplex = self.mode == "half-duplex"
         prefix = f"link.{client}"
         self.faults = faults  # simulation.faults.Faults, or None
         bursts = faults.bursts if faults is not None else None
@@ -170,19 +171,24 @@ class Channel:
             ) from None
         size = message.payload_bytes + message.overhead_bytes + message.transport_bytes
         serialization = size * 8 / self.bandwidth_bps
-        if self.mode == "half-duplex":
+        # This runs for every message: plain comparisons instead of max(), and a constant
+        # latency read without a call. The arithmetic is unchanged, bit for bit.
+        half_duplex = self._half_duplex
+        if half_duplex:
             if self._medium_direction in (None, message.direction):
                 start = max(now, self._medium_tx_free_at)
             else:
                 start = max(now, self._medium_busy_until) + self.turnaround_s
         else:
-            start = max(now, state.free_at)
+            free_at = state.free_at
+            start = now if now >= free_at else free_at
         message.sent_at = now
         if state.backlog is not None and state.backlog.at(now) + size > self.queue_bytes:
             self.recorder.transfer(message, math.nan, None, lost=True, dropped=True)
             return None
         end = start + serialization
-        arrival = end + state.latency()
+        latency = state.latency
+        arrival = end + (latency.constant if latency.constant is not None else latency())
         if state.jitter_rng is not None:
             arrival += state.jitter_rng.uniform(0.0, state.jitter_s)
         lost = state.loss_rng is not None and state.loss_rng.random() < state.loss
@@ -196,7 +202,8 @@ class Channel:
         # SimPy fires the delivery at now + delay, which float rounding may put one ulp away
         # from `arrival`; work with the time it really fires at, and never before an earlier
         # message of this direction (in-order delivery; equal times keep FIFO order).
-        delay = max(arrival, state.last_arrival) - now
+        last_arrival = state.last_arrival
+        delay = (arrival if arrival >= last_arrival else last_arrival) - now
         arrival = now + delay
         if not lost:
             while arrival < state.last_arrival:
@@ -205,7 +212,7 @@ class Channel:
         state.free_at = end
         if state.backlog is not None:
             state.backlog.add(start, end, size)
-        if self.mode == "half-duplex":  # a lost message still occupied the medium
+        if half_duplex:  # a lost message still occupied the medium
             self._medium_tx_free_at = end
             self._medium_busy_until = max(self._medium_busy_until, arrival)
             self._medium_direction = message.direction

@@ -1,4 +1,4 @@
-"""The benchmarks stay runnable and their two paths agree (no timing is asserted)."""
+"""The benchmarks stay runnable and their paths agree (no timing is asserted)."""
 
 import sys
 
@@ -7,6 +7,8 @@ from helpers import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_link
+import bench_memory
+import bench_polling
 
 
 def test_link_benchmark_paths_deliver_every_packet():
@@ -15,3 +17,15 @@ def test_link_benchmark_paths_deliver_every_packet():
     assert bench_link.run_lean(gaps) == 2000
     (row,) = bench_link.bench(packets=500, repeats=1)
     assert row["ratio"] > 0 and row["met"] == (row["ratio"] >= row["target"])
+
+
+def test_polling_benchmark_models_deliver_about_the_same():
+    # the same loop with independent random updates: deliveries agree to within noise
+    full, bare = bench_polling.run_full(200, 20.0), bench_polling.run_bare(200, 20.0)
+    assert abs(full - bare) < 0.25 * bare
+
+
+def test_memory_per_delivery_is_counted_from_the_columns():
+    (row,) = bench_memory.bench(clients=20, duration_s=5.0)
+    # six eight-byte columns and a one-byte direction: 49 bytes per delivery
+    assert row["value"] == 49.0 and row["met"]
