@@ -147,7 +147,8 @@ def _cmd_validate(args) -> int:
         scenario = load_scenario(path)
         print(
             f"ok: {path} ({scenario.name}: {scenario.strategy.kind} on "
-            f"{scenario.network.mode}, {scenario.clients} clients, {scenario.duration_s:g} s)"
+            f"{scenario.network.mode}, {scenario.clients} client"
+            f"{'' if scenario.clients == 1 else 's'}, {scenario.duration_s:g} s)"
         )
     return 0
 

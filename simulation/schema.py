@@ -149,6 +149,10 @@ def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> An
         return spec.type.from_toml(value, where)
     if spec.type is Distribution:
         distribution = parse_distribution(value, where, base_dir)
+        constant = distribution.constant_value()
+        if constant is not None:  # a plain number: the same message as any number
+            _check_range(spec, constant, where)
+            return distribution
         low, _high = distribution.support()
         if spec.ge is not None and low < spec.ge:
             raise ScenarioError(
