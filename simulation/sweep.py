@@ -46,7 +46,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .errors import ScenarioError
 from .metrics import SUMMARY_METRICS
@@ -400,6 +399,8 @@ def _mean_half_width(values: np.ndarray, confidence: float = 0.95) -> tuple[floa
     mean = float(values.mean())
     if values.size < 2:
         return mean, math.nan
+    from scipy import stats  # here, not at import: it takes half a second to load
+
     quantile = stats.t.ppf((1 + confidence) / 2, values.size - 1)
     return mean, float(quantile * values.std(ddof=1) / math.sqrt(values.size))
 
