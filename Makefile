@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench format reference notebooks figures clean
+.PHONY: demo test bench scaling format reference notebooks figures clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rtsim needs Python >= 3.11; set PYTHON=python3.11")'
@@ -33,6 +33,10 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --json results/bench.json
+
+# Run time against clients, duration and update rate: results/scaling.csv and .png.
+scaling: $(VENV)/.installed
+	$(BIN)/python benchmarks/scaling.py results
 
 # JupyterLab on the course in notebooks/ (each .ipynb is paired with a .py script).
 notebooks: $(VENV)/.installed-notebooks

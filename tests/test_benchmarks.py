@@ -2,6 +2,8 @@
 
 import sys
 
+import pytest
+
 from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -9,6 +11,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_link
 import bench_memory
 import bench_polling
+import scaling
 
 
 def test_link_benchmark_paths_deliver_every_packet():
@@ -29,3 +32,9 @@ def test_memory_per_delivery_is_counted_from_the_columns():
     (row,) = bench_memory.bench(clients=20, duration_s=5.0)
     # six eight-byte columns and a one-byte direction: 49 bytes per delivery
     assert row["value"] == 49.0 and row["met"]
+
+
+def test_scaling_points_count_messages_and_time():
+    row = scaling.point("websocket", clients=50, duration_s=5.0, rate_per_s=1.0)
+    assert row["messages"] > 0 and row["wall_s"] > 0
+    assert row["us_per_message"] == pytest.approx(1e6 * row["wall_s"] / row["messages"])

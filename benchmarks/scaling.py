@@ -1,0 +1,100 @@
+"""How run time grows with clients, simulated duration and update rate (make scaling).
+
+Runs one scenario per point, serially, and reports wall time, messages on the wire and
+microseconds per message. Writes results/scaling.csv and results/scaling.png.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simulation import parse_scenario, run
+
+BASE = {"clients": 1000, "duration_s": 10.0, "rate_per_s": 1.0}
+AXES = {
+    "clients": [1000, 3000, 10_000, 30_000],
+    "duration_s": [10.0, 30.0, 100.0],
+    "rate_per_s": [0.1, 1.0, 10.0],
+}
+
+
+def point(strategy: str, clients: int, duration_s: float, rate_per_s: float) -> dict:
+    scenario = parse_scenario(
+        {
+            "duration_s": duration_s,
+            "clients": clients,
+            "strategy": {"kind": strategy},
+            "workload": {"rate_per_s": rate_per_s},
+        },
+        source="scaling",
+    )
+    started = time.perf_counter()
+    result = run(scenario)
+    summary = result.summary()
+    wall = time.perf_counter() - started
+    messages = len(result.transfers)
+    return {
+        "strategy": strategy,
+        "clients": clients,
+        "duration_s": duration_s,
+        "rate_per_s": rate_per_s,
+        "wall_s": wall,
+        "messages": messages,
+        "deliveries": int(summary["deliveries"]),
+        "us_per_message": 1e6 * wall / messages,
+    }
+
+
+def measure() -> pd.DataFrame:
+    rows = []
+    for axis, values in AXES.items():
+        for value in values:
+            for strategy in ("short-polling", "websocket"):
+                parameters = {**BASE, axis: value}
+                rows.append({"varied": axis, **point(strategy, **parameters)})
+    return pd.DataFrame(rows)
+
+
+def plot(table: pd.DataFrame, path: Path) -> None:
+    figure = Figure(figsize=(11, 3.6), layout="constrained")
+    for ax, axis in zip(figure.subplots(1, 3), AXES, strict=True):
+        for strategy, group in table[table["varied"] == axis].groupby("strategy"):
+            ax.plot(group[axis], group["wall_s"], marker="o", label=strategy)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(axis)
+        ax.set_ylabel("wall time (s)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="small")
+    figure.suptitle("rtsim run time (one run, serial)")
+    figure.savefig(path, dpi=110)
+
+
+def main(out: str = "results") -> int:
+    directory = Path(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    table = measure()
+    table.to_csv(directory / "scaling.csv", index=False)
+    plot(table, directory / "scaling.png")
+    columns = [
+        "varied",
+        "strategy",
+        "clients",
+        "duration_s",
+        "rate_per_s",
+        "wall_s",
+        "messages",
+        "us_per_message",
+    ]
+    print(table[columns].round(3).to_string(index=False))
+    print(f"written to {directory}/scaling.csv and scaling.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))
