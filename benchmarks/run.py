@@ -12,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_fanout
 import bench_link
 import bench_memory
 import bench_polling
@@ -26,19 +27,22 @@ def main() -> int:
     if args.quick:
         rows = bench_link.bench(packets=20_000, repeats=1)
         rows += bench_polling.bench(clients=(1000,), duration_s=5.0, rss=False)
+        rows += bench_fanout.bench(sockets=500, rate_per_s=10.0, duration_s=5.0)
         rows += bench_memory.bench(clients=200, duration_s=10.0)
         rows += bench_sweep.bench(runs=4, duration_s=10.0, clients=100)
     else:
         rows = bench_link.bench()
         rows += bench_polling.bench()
+        rows += bench_fanout.bench()
         rows += bench_memory.bench()
         rows += bench_sweep.bench()
     print(f"{'benchmark':12} {'ratio':>7} {'target':>9}  met  measure (value vs baseline)")
     for row in rows:
-        met = "yes" if row["met"] else "NO"
+        met = "-" if row["met"] is None else "yes" if row["met"] else "NO"
         bound = "<=" if row.get("lower_is_better") else ">="
+        target = "    -" if row["target"] is None else f"{row['target']:5.2f}"
         print(
-            f"{row['benchmark']:12} {row['ratio']:7.2f} {bound} {row['target']:5.2f}  {met:3}  "
+            f"{row['benchmark']:12} {row['ratio']:7.2f} {bound} {target}  {met:3}  "
             f"{row['measure']} ({row['value']:,.3g} vs {row['baseline']:,.3g})"
         )
     path = Path(args.json)

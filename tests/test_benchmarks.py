@@ -8,6 +8,7 @@ from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bench_fanout
 import bench_link
 import bench_memory
 import bench_polling
@@ -38,3 +39,8 @@ def test_scaling_points_count_messages_and_time():
     row = scaling.point("websocket", clients=50, duration_s=5.0, rate_per_s=1.0)
     assert row["messages"] > 0 and row["wall_s"] > 0
     assert row["us_per_message"] == pytest.approx(1e6 * row["wall_s"] / row["messages"])
+
+
+def test_fanout_benchmark_models_deliver_the_same_frames():
+    # periodic broadcasts from t = 1 s: both deliver every frame sent before the end
+    assert bench_fanout.run_full(20, 2.0, 4.0) == bench_fanout.run_bare(20, 2.0, 4.0) == 120
