@@ -156,20 +156,31 @@ class Recorder:
         if at != message.received_at:
             self._handed[message.id] = at
 
-    def delivery(self, update: Update, message: Message, at: float) -> None:
-        """Record that ``message`` brought ``update`` to its client at time ``at``.
+    def deliveries_of(self, message: Message, updates, at: float) -> None:
+        """Record every update in ``updates`` as delivered by ``message`` at ``at``.
 
         ``at`` is the message's arrival, or later when the transport held it back for an
-        earlier message that had to be retransmitted (head-of-line blocking).
+        earlier message that had to be retransmitted (head-of-line blocking). One call per
+        message keeps the per-update work to the appends alone.
         """
         columns = self.deliveries
-        columns["direction"].append(self._directions(update.direction))
-        columns["update_id"].append(update.id)
-        columns["client"].append(message.client)
-        columns["message_id"].append(message.id)
-        columns["created_at"].append(update.created_at)
-        columns["sent_at"].append(message.sent_at)
-        columns["delivered_at"].append(at)
+        direction, update_id, client = (
+            columns["direction"],
+            columns["update_id"],
+            columns["client"],
+        )
+        message_id, created_at = columns["message_id"], columns["created_at"]
+        sent_at, delivered_at = columns["sent_at"], columns["delivered_at"]
+        codes = self._directions.codes
+        for update in updates:
+            code = codes.get(update.direction)
+            direction.append(code if code is not None else self._directions(update.direction))
+            update_id.append(update.id)
+            client.append(message.client)
+            message_id.append(message.id)
+            created_at.append(update.created_at)
+            sent_at.append(message.sent_at)
+            delivered_at.append(at)
 
     def open_connection(self, client: int, kind: str, requested_at: float) -> int:
         """Start a connection row; returns its id for the calls below."""

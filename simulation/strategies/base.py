@@ -89,7 +89,4 @@ class Strategy:
 
     def deliver(self, message: Message) -> None:
         """Record every update ``message`` carried as delivered to its client, now."""
-        record = self.recorder.delivery
-        now = self.env.now
-        for update in message.updates:
-            record(update, message, now)
+        self.recorder.deliveries_of(message, message.updates, self.env.now)

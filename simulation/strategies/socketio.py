@@ -880,6 +880,4 @@ class SocketIO(HttpClient, Strategy):
         )
 
     def deliver_updates(self, updates, message: Message) -> None:
-        record, now = self.recorder.delivery, self.env.now
-        for update in updates:
-            record(update, message, now)
+        self.recorder.deliveries_of(message, updates, self.env.now)
