@@ -89,11 +89,9 @@ class _Direction:
         "latency",
         "loss",
         "loss_rng",
-        "name",
     )
 
-    def __init__(self, name, network, streams: RandomStreams, prefix: str, bursts=None):
-        self.name = name
+    def __init__(self, network, streams: RandomStreams, prefix: str, bursts=None):
         latency = network.latency_s
         self.latency = Sampler(
             latency,
@@ -145,9 +143,9 @@ class Channel:
         self.faults = faults  # simulation.faults.Faults, or None
         bursts = faults.bursts if faults is not None else None
         self._bursts = bursts
-        self._directions = {DOWN: _Direction(DOWN, network, streams, f"{prefix}.down", bursts)}
+        self._directions = {DOWN: _Direction(network, streams, f"{prefix}.down", bursts)}
         if self.mode != "simplex":
-            self._directions[UP] = _Direction(UP, network, streams, f"{prefix}.up", bursts)
+            self._directions[UP] = _Direction(network, streams, f"{prefix}.up", bursts)
         self._handlers = {UP: deliver_up, DOWN: deliver_down}
         # Half-duplex medium state: end of the last transmission, last bit received, and
         # the direction of the last message.

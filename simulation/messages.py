@@ -116,11 +116,6 @@ class Message:
         again.meta = self.meta
         return again
 
-    @property
-    def size(self) -> int:
-        """Bytes on the wire: payload, protocol overhead and transport overhead."""
-        return self.payload_bytes + self.overhead_bytes + self.transport_bytes
-
     def __repr__(self) -> str:
         return (
             f"Message(id={self.id}, client={self.client}, {self.direction}, {self.kind!r}, "

@@ -211,7 +211,6 @@ class Connection:
         self.established = env.event()
         self.closed = False
         self.close_reason = ""
-        self.server_ready = False
         self._server_side_open = False
         self._handlers = {DOWN: on_client_message, UP: on_server_message}
         self._on_close = on_close
@@ -321,8 +320,6 @@ class Connection:
             self.recorder.handed(ready, math.nan)  # the transport's own: not handed on
             self._handshake_step(ready)
             return
-        if direction == UP:
-            self.server_ready = True
         if ready.updates:
             del self._carrying[direction, ready.seq]
         if now != ready.received_at:  # it waited behind a lost message
@@ -342,7 +339,7 @@ class Connection:
             return
         # TLS: each flight answers the previous one
         if message.direction == UP:
-            self._next_server_flight(kind)
+            self._next_server_flight()
         else:
             self._next_client_flight()
 
@@ -357,12 +354,10 @@ class Connection:
             self.recorder.connection_opened(self.id, self.env.now)
             self.established.succeed(self)
 
-    def _next_server_flight(self, kind: str) -> None:
+    def _next_server_flight(self) -> None:
         if self._flights and self._flights[0][0] == DOWN:
             _direction, reply, size = self._flights.pop(0)
             self._send_control(DOWN, reply, size)
-        if kind == "tls-client-finished":
-            self.server_ready = True
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -445,11 +440,6 @@ class ConnectionPool:
             self._waiting.popleft().succeed(connection)
         else:
             self._idle.append(connection)
-
-    @property
-    def waiting(self) -> int:
-        """Requests waiting for a connection."""
-        return len(self._waiting)
 
     def _open_for(self, request: simpy.Event) -> None:
         self.open_count += 1

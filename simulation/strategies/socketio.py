@@ -266,9 +266,8 @@ class _Packet:
 class _Session:
     """A client's Engine.IO session: both ends' view of it."""
 
-    def __init__(self, client: int, generation: int):
+    def __init__(self, client: int):
         self.client = client
-        self.generation = generation
         self.mode = "polling"  # or "upgrading", "websocket"
         self.socket: Connection | None = None  # the WebSocket, once opened
         self.connected = False  # the Socket.IO CONNECT was answered (server side)
@@ -293,7 +292,6 @@ class SocketIO(HttpClient, Strategy):
         super().__init__(model, params)
         self.make_pools(self._on_http_response, self._on_http_request, self._on_closed)
         self._sessions: list[_Session | None] = [None] * self.clients
-        self._generation = [0] * self.clients
         self._backoffs = [
             Backoff(
                 params.reconnection_delay_s,
@@ -399,8 +397,7 @@ class SocketIO(HttpClient, Strategy):
         env = self.env
         first = True
         while True:
-            self._generation[client] += 1
-            session = _Session(client, self._generation[client])
+            session = _Session(client)
             session.dropped = env.event()
             session.last_heard = env.now
             self._sessions[client] = session
