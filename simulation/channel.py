@@ -34,7 +34,7 @@ from collections.abc import Callable
 import simpy
 
 from .messages import DOWN, UP, Message
-from .rng import RandomStreams, Sampler
+from .rng import RandomStreams
 
 __all__ = ["CHANNEL_MODES", "Channel", "ChannelError"]
 
@@ -92,13 +92,7 @@ class _Direction:
     )
 
     def __init__(self, network, streams: RandomStreams, prefix: str, bursts=None):
-        latency = network.latency_s
-        self.latency = Sampler(
-            latency,
-            None
-            if latency.constant_value() is not None
-            else streams.generator(f"{prefix}.latency"),
-        )
+        self.latency = streams.sampler(network.latency_s, f"{prefix}.latency")
         self.jitter_s = network.jitter_s
         self.jitter_rng = streams.generator(f"{prefix}.jitter") if self.jitter_s > 0 else None
         self.loss = network.loss

@@ -50,6 +50,12 @@ class RandomStreams:
             self._generators[name] = generator
         return generator
 
+    def sampler(self, distribution, name: str) -> Sampler:
+        """A :class:`Sampler` of ``distribution`` drawing from stream ``name``; a constant
+        distribution needs no stream, so none is created for it."""
+        constant = distribution.constant_value() is not None
+        return Sampler(distribution, None if constant else self.generator(name))
+
     def names(self) -> list[str]:
         """Names of the streams created so far, in creation order."""
         return list(self._generators)

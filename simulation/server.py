@@ -23,7 +23,7 @@ import simpy
 
 from .distributions import Constant, Distribution
 from .messages import Message
-from .rng import RandomStreams, Sampler
+from .rng import RandomStreams
 from .schema import param
 
 __all__ = ["Server", "ServerParams"]
@@ -72,11 +72,7 @@ class Server:
     def __init__(self, env: simpy.Environment, params: ServerParams, streams: RandomStreams):
         self.env = env
         self.params = params
-        service = params.service_time_s
-        self._service = Sampler(
-            service,
-            None if service.constant_value() is not None else streams.generator("server.service"),
-        )
+        self._service = streams.sampler(params.service_time_s, "server.service")
         self.instant = math.isinf(params.workers) and self._service.constant == 0
         self._free = params.workers
         self._queue: deque[tuple[Message, Callable[[Message], None]]] = deque()

@@ -230,10 +230,6 @@ class Workload:
         self.audience_of = audience_of or (lambda u: clients if u.target is None else 1)
         self.created = 0
 
-    def _sampler(self, distribution: Distribution, name: str) -> Sampler:
-        constant = distribution.constant_value() is not None
-        return Sampler(distribution, None if constant else self.streams.generator(name))
-
     def start(self) -> None:
         env, params = self.env, self.params
         if params.kind == "trace":
@@ -249,7 +245,7 @@ class Workload:
         phases = self.streams.generator("workload.up.phase").uniform(
             0.0, 1.0 / up.rate_per_s, self.clients
         )
-        payload = self._sampler(up.payload_bytes, "workload.up.payload")
+        payload = self.streams.sampler(up.payload_bytes, "workload.up.payload")
         for client in range(self.clients):
             first = up.start_s + (phases[client] if up.kind == "periodic" else 0.0)
             env.process(self._client_messages(client, first, payload))
@@ -279,10 +275,10 @@ class Workload:
         env, params = self.env, self.params
         rng = self.streams.generator("workload.arrivals")
         on_off = (
-            self._sampler(params.on_s, "workload.on"),
-            self._sampler(params.off_s, "workload.off"),
+            self.streams.sampler(params.on_s, "workload.on"),
+            self.streams.sampler(params.off_s, "workload.off"),
         )
-        payload = self._sampler(params.payload_bytes, "workload.payload")
+        payload = self.streams.sampler(params.payload_bytes, "workload.payload")
         audience = self.streams.generator("workload.audience") if params.audience == "one" else None
         for at in _arrival_times(params, rng, on_off, params.start_s):
             if at > env.now:
@@ -294,8 +290,8 @@ class Workload:
         env, up = self.env, self.up
         rng = self.streams.generator(f"workload.up.{client}")
         on_off = (
-            self._sampler(up.on_s, f"workload.up.{client}.on"),
-            self._sampler(up.off_s, f"workload.up.{client}.off"),
+            self.streams.sampler(up.on_s, f"workload.up.{client}.on"),
+            self.streams.sampler(up.off_s, f"workload.up.{client}.off"),
         )
         for at in _arrival_times(up, rng, on_off, first):
             if at > env.now:
