@@ -206,12 +206,12 @@ class WebSocket(Strategy):
         client = connection.client
         if self._sockets[client] is connection:
             self._sockets[client] = None
-        dropped = self._dropped[client]
         if self._client_sockets[client] is connection:
+            was_open = self._client_ready[client]  # did this socket get its 101?
             self._client_ready[client] = False
-        if self._client_sockets[client] is connection and not dropped.triggered:
-            ready_at = self.recorder.connections["ready_at"][connection.id]
-            dropped.succeed(not math.isnan(ready_at))  # was the socket ever open?
+            dropped = self._dropped[client]
+            if not dropped.triggered:
+                dropped.succeed(was_open)
 
     # -- server ----------------------------------------------------------------------------
 
