@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench scaling format reference notebooks figures clean
+.PHONY: demo test validate bench scaling format reference notebooks figures clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rtsim needs Python >= 3.11; set PYTHON=python3.11")'
@@ -23,6 +23,10 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	@touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-testbed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[testbed]'
+	@touch $@ $(VENV)/.installed
+
 demo: $(VENV)/.installed
 	$(BIN)/rtsim run scenarios/default.toml scenarios/default-websocket.toml --plot results/latency.png
 
@@ -30,6 +34,11 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Real servers and clients on 127.0.0.1 against rtsim: the measured-versus-simulated table
+# (about 12 minutes; results/validation.csv).
+validate: $(VENV)/.installed-testbed
+	$(BIN)/rtsim validate-testbed --csv results/validation.csv
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run.py --json results/bench.json

@@ -153,6 +153,41 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_validate_testbed(args) -> int:
+    try:
+        from .testbed import TESTBED_STRATEGIES, Cell, compare
+        from .testbed.report import markdown_table
+    except ImportError as error:
+        raise ScenarioError(
+            f"the testbed needs the 'testbed' extra ({error.name} is missing): "
+            "pip install 'rtsim[testbed]', or run make validate"
+        ) from None
+    strategies = args.strategies or TESTBED_STRATEGIES
+    unknown = [name for name in strategies if name not in TESTBED_STRATEGIES]
+    if unknown:
+        raise ScenarioError(
+            f"--strategies: unknown {', '.join(unknown)} (allowed: {', '.join(TESTBED_STRATEGIES)})"
+        )
+    latencies, rates, duration = args.latencies_ms, args.rates, args.duration_s
+    if args.quick:
+        latencies, rates, duration = (50.0,), (2.0,), 5.0
+    if not (duration > 0 and math.isfinite(duration)):
+        raise ScenarioError(f"--duration-s: must be a positive number, got {duration}")
+    cells = [
+        Cell(name, latency / 1000, rate, args.clients, duration, args.seed)
+        for name in strategies
+        for latency in latencies
+        for rate in rates
+    ]
+    comparison = compare(cells, progress=not args.no_progress)
+    print(markdown_table(comparison))
+    if args.csv:
+        path = Path(args.csv)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        comparison.to_csv(path, index=False)
+    return 0
+
+
 def _cmd_list(args) -> int:
     if args.markdown and not args.keys:
         raise ScenarioError("--markdown goes with --keys")
@@ -214,6 +249,29 @@ def build_parser() -> argparse.ArgumentParser:
     validate_parser.add_argument("files", nargs="+", metavar="FILE")
     validate_parser.set_defaults(handler=_cmd_validate)
 
+    testbed_parser = commands.add_parser(
+        "validate-testbed",
+        help="run real servers and clients on 127.0.0.1 and compare them with rtsim",
+    )
+    testbed_parser.add_argument(
+        "--strategies", type=_names, metavar="A,B", help="default: all (see rtsim list)"
+    )
+    testbed_parser.add_argument(
+        "--latencies-ms", type=_numbers, default=(10.0, 50.0, 150.0), metavar="10,50,150"
+    )
+    testbed_parser.add_argument(
+        "--rates", type=_numbers, default=(1.0, 5.0), metavar="1,5", help="updates per second"
+    )
+    testbed_parser.add_argument("--duration-s", type=float, default=20.0, help="per cell")
+    testbed_parser.add_argument("--clients", type=_positive_int, default=10)
+    testbed_parser.add_argument("--seed", type=_seed, default=1)
+    testbed_parser.add_argument(
+        "--quick", action="store_true", help="50 ms, 2 updates/s, 5 s per strategy"
+    )
+    testbed_parser.add_argument("--csv", metavar="FILE", help="also write the long table")
+    testbed_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    testbed_parser.set_defaults(handler=_cmd_validate_testbed)
+
     list_parser = commands.add_parser("list", help="strategies, distributions, channel modes")
     list_parser.add_argument("--keys", action="store_true", help="also every scenario key")
     list_parser.add_argument(
@@ -221,6 +279,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     list_parser.set_defaults(handler=_cmd_list)
     return parser
+
+
+def _numbers(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of numbers: {text!r}"
+        ) from None
+    if not all(value > 0 and math.isfinite(value) for value in values):
+        raise argparse.ArgumentTypeError(f"every value must be a positive number, got {text!r}")
+    return values
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _positive_int(text: str) -> int:

@@ -22,6 +22,7 @@ from .distributions import Constant, Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .faults import FaultParams
 from .protocols import http
+from .protocols import websocket as ws_protocol
 from .schema import describe_section, param, parse_section
 from .server import ServerParams
 from .strategies import STRATEGIES
@@ -112,6 +113,13 @@ class HttpParams:
         unit="bytes",
         ge=0,
         source="a lean API response; hereket.com measured 300 B at the small end",
+    )
+    upgrade_response_bytes: int = param(
+        ws_protocol.UPGRADE_RESPONSE_BYTES,
+        "bytes of the server's 101 Switching Protocols answer to a WebSocket upgrade",
+        unit="bytes",
+        ge=0,
+        source="RFC 6455 section 1.2, the example handshake (no Date or Server lines)",
     )
 
 

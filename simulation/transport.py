@@ -235,6 +235,16 @@ class Connection:
         state = "closed" if self.closed else "open" if self.established.triggered else "opening"
         return f"Connection(id={self.id}, client={self.client}, {self.kind}, {state})"
 
+    def rebind(
+        self,
+        on_client_message: Callable[[Message], None],
+        on_server_message: Callable[[Message], None],
+        on_close: Callable[[Connection, str], None] | None,
+    ) -> None:
+        """Hand the connection's later messages and its closing to new handlers."""
+        self._handlers = {DOWN: on_client_message, UP: on_server_message}
+        self._on_close = on_close
+
     # -- sending ---------------------------------------------------------------------------
 
     def send(self, message: Message) -> None:
@@ -440,6 +450,18 @@ class ConnectionPool:
             self._waiting.popleft().succeed(connection)
         else:
             self._idle.append(connection)
+
+    def detach(
+        self,
+        connection: Connection,
+        on_client_message: Callable[[Message], None],
+        on_server_message: Callable[[Message], None],
+        on_close: Callable[[Connection, str], None] | None,
+    ) -> None:
+        """Take a connection out of the pool for good, handing its messages to new
+        handlers (an HTTP connection upgraded to a WebSocket, for example)."""
+        connection.rebind(on_client_message, on_server_message, on_close)
+        self._forget(connection)
 
     def _open_for(self, request: simpy.Event) -> None:
         self.open_count += 1

@@ -21,6 +21,10 @@ Sequence with the default ``transports = ["polling", "websocket"]``, for each cl
       | -- 421["message","..."] (client emit, ack 1) --> |
       | <-- 431[] --------------------------------------- |   the acknowledgement
 
+With ``client_library = "python-socketio"`` the client instead upgrades at once on the
+handshake's kept-alive connection (no POST, no held GET, no second connection), and sends
+CONNECT over the WebSocket after ``5``.
+
 With ``["polling"]`` the session stays on long polling: the server's packets go in
 responses to held GETs (several joined by the record separator), the client's in POSTs.
 With ``["websocket"]`` the client opens the WebSocket directly and the server sends the
@@ -58,6 +62,7 @@ from .http_client import HttpClient
 __all__ = ["SocketIO", "SocketIOParams"]
 
 TRANSPORT_NAMES = ("polling", "websocket")
+CLIENT_LIBRARIES = ("socket.io-client", "python-socketio")
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,15 @@ class SocketIOParams:
         Transports(),
         "Engine.IO transports: polling then upgrade, polling only, or WebSocket only",
         source="socket.io-client's default transports",
+    )
+    client_library: str = param(
+        "socket.io-client",
+        "whose upgrade sequence the client follows: socket.io-client (CONNECT posted, a GET "
+        "held, the WebSocket probed on a second connection) or python-socketio (upgrade at "
+        "once on the handshake's kept-alive connection, then CONNECT over the WebSocket)",
+        choices=CLIENT_LIBRARIES,
+        source="socket.io-client, the browser client; python-engineio AsyncClient "
+        "_connect_polling for the other",
     )
     ping_interval_s: float = param(
         25.0,
@@ -280,6 +294,7 @@ class _Session:
         self.alive = True
         self.last_heard = 0.0  # client side: last packet from the server
         self.dropped = None  # the client process waits on this event
+        self.connect_after_upgrade = False  # python-socketio: CONNECT once upgraded
 
 
 class SocketIO(HttpClient, Strategy):
@@ -335,6 +350,10 @@ class SocketIO(HttpClient, Strategy):
         )
         connect, answer = eio.connect_packets(params.namespace)
         self._connect_size, self._connect_answer_size = len(connect), len(answer)
+        self._upgrade_at_once = (
+            params.client_library == "python-socketio"
+            and params.transports.names == ("polling", "websocket")
+        )
 
     # -- accounting ------------------------------------------------------------------------
 
@@ -594,6 +613,9 @@ class SocketIO(HttpClient, Strategy):
         request.connection.send(response)
 
     def _on_http_response(self, response: Message) -> None:
+        if response.kind == "eio-open" and self._upgrade_at_once:
+            self._upgrade_on(response)
+            return
         self.pools[response.client].release(response.connection)
         kind = response.kind
         session = self._sessions[response.client]
@@ -619,6 +641,29 @@ class SocketIO(HttpClient, Strategy):
 
     # -- websocket -----------------------------------------------------------------------------
 
+    def _upgrade_on(self, response: Message) -> None:
+        """python-socketio: the open packet arrived; upgrade at once on the same connection
+        (taken out of the HTTP pool), and send CONNECT once the WebSocket carries it."""
+        session = self._sessions[response.client]
+        connection = response.connection
+        if session is None or not session.alive:
+            self.pools[response.client].release(connection)
+            return
+        session.last_heard = self.env.now
+        session.connect_after_upgrade = True
+        self.pools[response.client].detach(
+            connection, self._on_ws_client, self._on_ws_server, self._on_closed
+        )
+        session.socket = connection
+        session.mode = "upgrading"
+        self._send_upgrade_request(connection, session)
+
+    def _send_upgrade_request(self, connection: Connection, session: _Session) -> None:
+        overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
+        request = Message(session.client, UP, "ws-upgrade-request", 0, overhead, request=True)
+        request.meta = session
+        connection.send(request)
+
     def _open_websocket(self, session: _Session) -> None:
         connection = self.transport.connect(
             self.channels[session.client],
@@ -633,13 +678,9 @@ class SocketIO(HttpClient, Strategy):
         elif self.params.transports.names == ("websocket",):
             session.mode = "websocket"
 
-        def upgrade(event):
-            overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
-            request = Message(session.client, UP, "ws-upgrade-request", 0, overhead, request=True)
-            request.meta = session
-            event.value.send(request)
-
-        connection.established.callbacks.append(upgrade)
+        connection.established.callbacks.append(
+            lambda event: self._send_upgrade_request(event.value, session)
+        )
 
     def _frame(
         self, connection: Connection, direction: str, packet: _Packet, session: _Session
@@ -674,7 +715,7 @@ class SocketIO(HttpClient, Strategy):
                     DOWN,
                     "ws-upgrade-response",
                     0,
-                    ws.UPGRADE_RESPONSE_BYTES,
+                    self.http.upgrade_response_bytes,
                     response=True,
                 )
             )
@@ -692,7 +733,8 @@ class SocketIO(HttpClient, Strategy):
         if message.kind == "ws-upgrade-response":
             session = self._sessions[message.client]
             if session is not None and session.socket is message.connection:
-                self.recorder.connection_ready(message.connection.id, self.env.now)
+                if message.connection.kind == "websocket":  # not a reused HTTP connection
+                    self.recorder.connection_ready(message.connection.id, self.env.now)
                 if session.mode == "upgrading":
                     self._frame(
                         message.connection, UP, _Packet("eio-probe", len("2probe")), session
@@ -768,6 +810,9 @@ class SocketIO(HttpClient, Strategy):
         elif kind == "eio-probe":
             self._frame(session.socket, UP, _Packet("eio-upgrade", 1), session)
             session.mode = "websocket"
+            if session.connect_after_upgrade:
+                session.connect_after_upgrade = False
+                self._frame(session.socket, UP, _Packet("sio-connect", self._connect_size), session)
         elif kind == "sio-event":
             self.deliver_updates(packet.updates, message)
         elif kind == "sio-ack":

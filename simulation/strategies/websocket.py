@@ -233,7 +233,7 @@ class WebSocket(Strategy):
         self._sockets[client] = connection
         self._ever_open[client] = True
         reply = Message(
-            client, DOWN, "ws-upgrade-response", 0, ws.UPGRADE_RESPONSE_BYTES, response=True
+            client, DOWN, "ws-upgrade-response", 0, self.http.upgrade_response_bytes, response=True
         )
         connection.send(reply)
         buffered, self._buffered[client] = self._buffered[client], []

@@ -1,0 +1,73 @@
+"""An aiohttp server on 127.0.0.1 (port chosen by the OS) that counts requests and the
+size of every request and response head it handles."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..measurements import Measurements, header_block_bytes
+
+__all__ = ["HttpServer", "record_response_head"]
+
+_SHUTDOWN_S = 0.5  # at the end of a run, held requests and streams are simply cut
+
+
+def request_head_bytes(request: web.BaseRequest) -> int:
+    version = request.version
+    start = f"{request.method} {request.raw_path} HTTP/{version.major}.{version.minor}"
+    return header_block_bytes(start, request.raw_headers)
+
+
+def record_response_head(
+    measurements: Measurements, request: web.BaseRequest, response: web.StreamResponse
+) -> None:
+    """Record the bytes of ``response``'s head; call it once the response is prepared."""
+    version = request.version
+    start = f"HTTP/{version.major}.{version.minor} {response.status} {response.reason}"
+    measurements.response_header_bytes.append(header_block_bytes(start, response.headers.items()))
+
+
+class HttpServer:
+    """Runs ``app`` (made by :meth:`application`) until :meth:`stop`."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    @staticmethod
+    def application(measurements: Measurements) -> web.Application:
+        @web.middleware
+        async def measure(request, handler):
+            measurements.requests += 1
+            head = request_head_bytes(request)
+            if request.headers.get("Upgrade", "").lower() == "websocket":
+                measurements.upgrade_request_header_bytes.append(head)
+            else:
+                measurements.request_header_bytes.append(head)
+            response = await handler(request)
+            if isinstance(response, web.Response) and not response.prepared:
+                await response.prepare(request)  # makes the head final (Date, lengths)
+                record_response_head(measurements, request, response)
+            return response
+
+        return web.Application(middlewares=[measure])
+
+    async def start(self) -> int:
+        self._runner = web.AppRunner(
+            self.app,
+            access_log=None,
+            handle_signals=False,
+            handler_cancellation=True,  # a held request ends when its client goes
+            shutdown_timeout=_SHUTDOWN_S,
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

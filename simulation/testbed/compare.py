@@ -1,0 +1,237 @@
+"""Measured versus simulated: run a strategy on the real stack and in rtsim with the same
+parameters, and put the numbers side by side.
+
+For each cell (strategy, one-way latency, update rate):
+
+1. rtsim runs the cell's scenario; its update times and client start times become the
+   schedule the real stack replays (schedule.py), so both see the same arrivals;
+2. the real stack runs through the latency proxy (harness.py);
+3. rtsim runs again with the HTTP header sizes the real stack actually sent (its mean
+   request and response heads; for WebSocket, the upgrade request less the upgrade lines
+   rtsim adds itself, and the 101 answer where the server's hook can see it);
+4. both are summarized with the same definitions: latency mean and p95 per delivery,
+   requests and TCP-stream bytes (both directions, everything above TCP: what the proxy
+   counts) per delivered update, connections opened.
+
+The bounds checked (:data:`BOUNDS`): mean latency within 10% or 2 ms, bytes per update
+within 5%.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..protocols import websocket as ws_protocol
+from ..runner import run
+from ..scenario import Scenario, parse_scenario
+from .harness import TestbedRun, run_testbed
+from .schedule import Schedule
+
+__all__ = [
+    "BOUNDS",
+    "STRATEGY_KEYS",
+    "TESTBED_STRATEGIES",
+    "Cell",
+    "cell_scenario",
+    "compare",
+    "compare_cell",
+    "measured_summary",
+    "simulated_summary",
+]
+
+logger = logging.getLogger(__name__)
+
+# Each testbed strategy: the rtsim strategy kind and the keys of its [strategy] table,
+# shared by the real app and rtsim. The WebSocket ping interval is the websockets
+# package's default (20 s, its ping_interval); Socket.IO's ping interval and timeout are
+# rtsim's and python-engineio's shared defaults (25 s, 20 s).
+STRATEGY_KEYS: dict[str, tuple[str, dict]] = {
+    "short-polling": ("short-polling", {"interval_s": 1.0}),
+    "long-polling": ("long-polling", {"hold_timeout_s": 30.0}),
+    "sse": ("sse", {}),
+    "websocket": ("websocket", {"ping_interval_s": 20.0}),
+    "socketio": (
+        "socketio",
+        {"transports": ["polling", "websocket"], "client_library": "python-socketio"},
+    ),
+    "socketio-websocket": (
+        "socketio",
+        {"transports": ["websocket"], "client_library": "python-socketio"},
+    ),
+}
+TESTBED_STRATEGIES = tuple(STRATEGY_KEYS)
+
+PAYLOAD_BYTES = 200  # as in scenarios/default.toml
+
+# metric -> (relative bound, absolute bound): met when within either
+BOUNDS = {
+    "latency_mean_s": (0.10, 0.002),
+    "stream_bytes_per_delivery": (0.05, 0.0),
+}
+
+METRICS = (
+    "deliveries",
+    "latency_mean_s",
+    "latency_p95_s",
+    "requests_per_delivery",
+    "stream_bytes_per_delivery",
+    "connections_opened",
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One comparison: a strategy (a key of :data:`STRATEGY_KEYS`) at a one-way latency (s)
+    and update rate (per second)."""
+
+    kind: str
+    latency_s: float
+    rate_per_s: float
+    clients: int = 10
+    duration_s: float = 20.0
+    seed: int = 1
+
+
+def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
+    """The rtsim scenario of ``cell``: full duplex, no loss, no bandwidth limit (as the
+    proxy), Poisson updates of 200 bytes to every client, no warm-up."""
+    if cell.kind not in TESTBED_STRATEGIES:
+        raise ValueError(
+            f"unknown testbed strategy {cell.kind!r} (allowed: {', '.join(TESTBED_STRATEGIES)})"
+        )
+    kind, keys = STRATEGY_KEYS[cell.kind]
+    data = {
+        "name": f"{cell.kind} {cell.latency_s * 1000:g} ms {cell.rate_per_s:g}/s",
+        "seed": cell.seed,
+        "duration_s": cell.duration_s,
+        "warmup_s": 0.0,
+        "clients": cell.clients,
+        "network": {"mode": "full-duplex", "latency_s": cell.latency_s},
+        "strategy": {"kind": kind, **keys},
+        "workload": {
+            "kind": "poisson",
+            "rate_per_s": cell.rate_per_s,
+            "payload_bytes": PAYLOAD_BYTES,
+            "audience": "all",
+        },
+    }
+    if http:
+        data["http"] = http
+    return parse_scenario(data)
+
+
+def measured_headers(kind: str, measured: TestbedRun) -> dict[str, int]:
+    """``[http]`` header sizes from what the real stack sent (rounded means)."""
+    m = measured.measurements
+    headers = {}
+    if m.request_header_bytes:
+        headers["request_header_bytes"] = round(np.mean(m.request_header_bytes))
+    elif m.upgrade_request_header_bytes:  # rtsim adds the upgrade lines itself
+        extra = ws_protocol.UPGRADE_REQUEST_EXTRA_BYTES
+        request = np.mean(m.upgrade_request_header_bytes) - extra
+        headers["request_header_bytes"] = max(0, round(request))
+    if m.upgrade_response_header_bytes:
+        headers["upgrade_response_bytes"] = round(np.mean(m.upgrade_response_header_bytes))
+    if m.response_header_bytes:
+        headers["response_header_bytes"] = round(np.mean(m.response_header_bytes))
+    return headers
+
+
+def _latency_stats(latency: np.ndarray) -> tuple[float, float]:
+    if latency.size == 0:
+        return math.nan, math.nan
+    return float(latency.mean()), float(np.quantile(latency, 0.95))
+
+
+def measured_summary(measured: TestbedRun) -> pd.Series:
+    """The comparison metrics of a testbed run."""
+    latency = measured.deliveries["latency_s"].dropna().to_numpy()
+    count = len(measured.deliveries)
+    mean, p95 = _latency_stats(latency)
+    stream = measured.bytes_up + measured.bytes_down
+    return pd.Series(
+        {
+            "deliveries": count,
+            "latency_mean_s": mean,
+            "latency_p95_s": p95,
+            "requests_per_delivery": measured.measurements.requests / count if count else math.nan,
+            "stream_bytes_per_delivery": stream / count if count else math.nan,
+            "connections_opened": measured.connections_opened,
+        }
+    )
+
+
+def simulated_summary(result) -> pd.Series:
+    """The same metrics from an rtsim result: stream bytes are payload + overhead bytes
+    (IP/TCP headers and TCP's own segments are below what the proxy sees)."""
+    deliveries = result.deliveries[result.deliveries["direction"] == "down"]
+    latency = deliveries["latency_s"].to_numpy()
+    count = len(deliveries)
+    mean, p95 = _latency_stats(latency)
+    transfers = result.transfers
+    stream = int(transfers["payload_bytes"].sum() + transfers["overhead_bytes"].sum())
+    return pd.Series(
+        {
+            "deliveries": count,
+            "latency_mean_s": mean,
+            "latency_p95_s": p95,
+            "requests_per_delivery": int(transfers["request"].sum()) / count if count else math.nan,
+            "stream_bytes_per_delivery": stream / count if count else math.nan,
+            "connections_opened": len(result.connections),
+        }
+    )
+
+
+def _within(metric: str, measured: float, simulated: float) -> bool | None:
+    if metric not in BOUNDS:
+        return None
+    relative, absolute = BOUNDS[metric]
+    difference = abs(simulated - measured)
+    return bool(difference <= relative * abs(measured) or difference <= absolute)
+
+
+def compare_cell(cell: Cell) -> tuple[pd.DataFrame, TestbedRun, object]:
+    """Rows (one per metric) comparing the real stack and rtsim on ``cell``, with the
+    testbed run and the calibrated rtsim result."""
+    schedule = Schedule.from_result(run(cell_scenario(cell)))
+    kind, keys = STRATEGY_KEYS[cell.kind]
+    measured = run_testbed(kind, schedule, cell.latency_s, keys, seed=cell.seed)
+    simulated = run(cell_scenario(cell, measured_headers(cell.kind, measured)))
+    real, model = measured_summary(measured), simulated_summary(simulated)
+    rows = []
+    for metric in METRICS:
+        m, s = float(real[metric]), float(model[metric])
+        rows.append(
+            {
+                "strategy": cell.kind,
+                "latency_ms": cell.latency_s * 1000,
+                "rate_per_s": cell.rate_per_s,
+                "metric": metric,
+                "measured": m,
+                "simulated": s,
+                "relative_error": (s - m) / m if m else math.nan,
+                "within_bound": _within(metric, m, s),
+            }
+        )
+    return pd.DataFrame(rows), measured, simulated
+
+
+def compare(cells: Iterable[Cell], progress: bool = False) -> pd.DataFrame:
+    """Long-format comparison of every cell (see :func:`compare_cell`)."""
+    cells = list(cells)
+    iterator = cells
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(cells, desc="testbed", unit="cell")
+    frames = []
+    for cell in iterator:
+        logger.info("testbed: %s at %g ms, %g/s", cell.kind, cell.latency_s * 1000, cell.rate_per_s)
+        frames.append(compare_cell(cell)[0])
+    return pd.concat(frames, ignore_index=True)

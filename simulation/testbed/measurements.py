@@ -1,0 +1,66 @@
+"""What the testbed measures, as DataFrames with rtsim's column names where they mean the
+same thing (``Result.deliveries``, ``summary()``).
+
+Every time is read from the event loop's clock (``time.monotonic``), server and client
+alike, since both run in one process; times are seconds since the run's start.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Measurements", "header_block_bytes"]
+
+
+def header_block_bytes(start_line: str, headers) -> int:
+    """Bytes of an HTTP/1.1 head as sent: start line, ``Name: value`` lines, blank line.
+
+    ``headers`` is a sequence of (name, value) pairs, as str or bytes.
+    """
+    size = len(start_line.encode("latin-1")) + 2
+    for name, value in headers:
+        name = name if isinstance(name, bytes) else name.encode("latin-1")
+        value = value if isinstance(value, bytes) else value.encode("latin-1")
+        size += len(name) + 2 + len(value) + 2
+    return size + 2
+
+
+@dataclass
+class Measurements:
+    """Appended to by the real servers and clients during one testbed run."""
+
+    created: dict[int, float] = field(default_factory=dict)
+    received: list[tuple[int, int, float]] = field(default_factory=list)
+    requests: int = 0
+    request_header_bytes: list[int] = field(default_factory=list)
+    response_header_bytes: list[int] = field(default_factory=list)
+    upgrade_request_header_bytes: list[int] = field(default_factory=list)
+    upgrade_response_header_bytes: list[int] = field(default_factory=list)
+    reconnects: int = 0
+    ack_rtts: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def receive(self, update_id: int, client: int, at: float) -> None:
+        self.received.append((update_id, client, at))
+
+    def deliveries(self) -> pd.DataFrame:
+        """One row per update received by a client: ``direction``, ``update_id``,
+        ``client``, ``created_at``, ``delivered_at``, ``latency_s`` (as rtsim's)."""
+        ids = np.array([r[0] for r in self.received], dtype=np.int64)
+        clients = np.array([r[1] for r in self.received], dtype=np.int64)
+        delivered = np.array([r[2] for r in self.received], dtype=float)
+        created = np.array([self.created.get(int(i), math.nan) for i in ids], dtype=float)
+        return pd.DataFrame(
+            {
+                "direction": pd.Categorical(["down"] * len(ids), categories=["down", "up"]),
+                "update_id": ids,
+                "client": clients,
+                "created_at": created,
+                "delivered_at": delivered,
+                "latency_s": delivered - created,
+            }
+        )

@@ -1,0 +1,72 @@
+"""The measured-versus-simulated table: one row per cell, as text or Markdown."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .compare import BOUNDS
+
+__all__ = ["markdown_table", "wide_table"]
+
+_COLUMNS = {  # metric -> (heading, scale, digits)
+    "latency_mean_s": ("mean latency (ms)", 1000, 1),
+    "latency_p95_s": ("p95 latency (ms)", 1000, 1),
+    "requests_per_delivery": ("requests / update", 1, 3),
+    "stream_bytes_per_delivery": ("bytes / update", 1, 1),
+}
+
+
+def wide_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell: measured, simulated and relative error of each metric, and
+    whether every bounded metric is within its bound."""
+    rows = []
+    keys = ["strategy", "latency_ms", "rate_per_s"]
+    for (strategy, latency_ms, rate), cell in comparison.groupby(keys, sort=False):
+        by_metric = cell.set_index("metric")
+        row = {"strategy": strategy, "latency_ms": latency_ms, "rate_per_s": rate}
+        row["deliveries"] = int(by_metric.loc["deliveries", "measured"])
+        for metric in _COLUMNS:
+            row[f"{metric}_measured"] = by_metric.loc[metric, "measured"]
+            row[f"{metric}_simulated"] = by_metric.loc[metric, "simulated"]
+            row[f"{metric}_error"] = by_metric.loc[metric, "relative_error"]
+        row["within_bounds"] = bool(by_metric.loc[list(BOUNDS), "within_bound"].all())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cell(measured: float, simulated: float, error: float, scale: float, digits: int) -> str:
+    if math.isnan(measured):
+        return "-"
+    percent = "" if math.isnan(error) else f" ({error * 100:+.1f}%)"
+    return f"{measured * scale:.{digits}f} / {simulated * scale:.{digits}f}{percent}"
+
+
+def markdown_table(comparison: pd.DataFrame) -> str:
+    """The table as Markdown: each metric as ``measured / simulated (error)``."""
+    wide = wide_table(comparison)
+    headings = ["strategy", "one-way latency", "updates/s", "deliveries"]
+    headings += [heading for heading, _, _ in _COLUMNS.values()] + ["bounds met"]
+    lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
+    for row in wide.itertuples(index=False):
+        row = row._asdict()
+        cells = [
+            row["strategy"],
+            f"{row['latency_ms']:g} ms",
+            f"{row['rate_per_s']:g}",
+            str(row["deliveries"]),
+        ]
+        for metric, (_, scale, digits) in _COLUMNS.items():
+            cells.append(
+                _cell(
+                    row[f"{metric}_measured"],
+                    row[f"{metric}_simulated"],
+                    row[f"{metric}_error"],
+                    scale,
+                    digits,
+                )
+            )
+        cells.append("yes" if row["within_bounds"] else "no")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
