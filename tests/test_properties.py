@@ -52,6 +52,7 @@ def scenarios(draw):
         strategy["transports"] = draw(
             st.sampled_from([["polling", "websocket"], ["polling"], ["websocket"]])
         )
+        strategy["client_library"] = draw(st.sampled_from(["socket.io-client", "python-socketio"]))
         strategy["ping_interval_s"] = draw(st.sampled_from([0.3, 25.0]))
         strategy["ping_timeout_s"] = draw(st.sampled_from([0.2, 20.0]))
         strategy["reconnection_delay_s"] = draw(st.sampled_from([0.0, 0.2]))

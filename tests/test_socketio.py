@@ -74,6 +74,40 @@ def test_polling_handshake_then_upgrade_to_websocket():
     assert d["latency_s"].tolist() == pytest.approx([0.01, 0.01])  # down and up
 
 
+def test_python_socketio_upgrades_at_once_on_the_same_connection():
+    result = run(
+        make_scenario(
+            duration_s=0.5,
+            network={"latency_s": 0.01},
+            http={"upgrade_response_bytes": 200},
+            strategy={
+                "kind": "socketio",
+                "transports": ["polling", "websocket"],
+                "client_library": "python-socketio",
+            },
+            workload={"kind": "periodic", "rate_per_s": 1.0, "start_s": 0.3, "payload_bytes": 10},
+        )
+    )
+    assert [(k, sent) for k, sent, _ in rows(result)] == [
+        ("tcp-syn", 0.0),
+        ("tcp-syn-ack", 0.01),
+        ("eio-handshake", 0.02),  # GET ...transport=polling
+        ("eio-open", 0.03),
+        ("ws-upgrade-request", 0.04),  # at once, on the same kept-alive connection
+        ("ws-upgrade-response", 0.05),
+        ("eio-probe", 0.06),
+        ("eio-probe", 0.07),
+        ("eio-upgrade", 0.08),
+        ("sio-connect", 0.08),  # CONNECT only now, over the WebSocket
+        ("sio-connect", 0.09),
+        ("sio-event", 0.3),
+    ]
+    assert len(result.connections) == 1
+    response = result.transfers[result.transfers["kind"] == "ws-upgrade-response"]
+    assert response["overhead_bytes"].tolist() == [200]  # [http] upgrade_response_bytes
+    assert result.deliveries["latency_s"].tolist() == pytest.approx([0.01])
+
+
 def test_polling_only_carries_events_in_poll_responses_and_emits_in_posts():
     result = run(scenario(["polling"]))
     t = result.transfers

@@ -43,6 +43,8 @@ class TestbedRun:
     bytes_down: int
     connections_opened: int
     duration_s: float
+    server_port: int
+    proxy_port: int
 
 
 def run_testbed(
@@ -91,6 +93,8 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed) -> Testbe
         proxy.down.bytes,
         proxy.connections,
         schedule.duration_s,
+        port,
+        proxy.port,
     )
 
 

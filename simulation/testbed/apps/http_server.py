@@ -7,7 +7,7 @@ from aiohttp import web
 
 from ..measurements import Measurements, header_block_bytes
 
-__all__ = ["HttpServer", "record_response_head"]
+__all__ = ["HttpServer", "response_head_bytes"]
 
 _SHUTDOWN_S = 0.5  # at the end of a run, held requests and streams are simply cut
 
@@ -18,13 +18,12 @@ def request_head_bytes(request: web.BaseRequest) -> int:
     return header_block_bytes(start, request.raw_headers)
 
 
-def record_response_head(
-    measurements: Measurements, request: web.BaseRequest, response: web.StreamResponse
-) -> None:
-    """Record the bytes of ``response``'s head; call it once the response is prepared."""
+def response_head_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
+    """Bytes of ``response``'s head; aiohttp has made it final (Date, Server, lengths)
+    when it signals ``on_response_prepare``."""
     version = request.version
     start = f"HTTP/{version.major}.{version.minor} {response.status} {response.reason}"
-    measurements.response_header_bytes.append(header_block_bytes(start, response.headers.items()))
+    return header_block_bytes(start, response.headers.items())
 
 
 class HttpServer:
@@ -45,13 +44,18 @@ class HttpServer:
                 measurements.upgrade_request_header_bytes.append(head)
             else:
                 measurements.request_header_bytes.append(head)
-            response = await handler(request)
-            if isinstance(response, web.Response) and not response.prepared:
-                await response.prepare(request)  # makes the head final (Date, lengths)
-                record_response_head(measurements, request, response)
-            return response
+            return await handler(request)
 
-        return web.Application(middlewares=[measure])
+        async def measure_response(request, response) -> None:
+            head = response_head_bytes(request, response)
+            if response.status == 101:
+                measurements.upgrade_response_header_bytes.append(head)
+            else:
+                measurements.response_header_bytes.append(head)
+
+        app = web.Application(middlewares=[measure])
+        app.on_response_prepare.append(measure_response)
+        return app
 
     async def start(self) -> int:
         self._runner = web.AppRunner(

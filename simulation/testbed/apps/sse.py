@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp_sse import sse_response
 
 from ..context import Testbed
-from .http_server import HttpServer, record_response_head
+from .http_server import HttpServer
 from .short_polling import MAX_REQUESTS_PER_CLIENT, client_session
 
 __all__ = ["EventStreamParser", "ServerSentEventsApp"]
@@ -80,7 +80,6 @@ class ServerSentEventsApp:
         last_id = request.headers.get("Last-Event-ID")
         ends_at = testbed.now() + self.max_stream_s
         async with sse_response(request, sep="\n", ping_interval=self.ping_interval_s) as stream:
-            record_response_head(testbed.measurements, request, stream)
             # a new subscriber gets what comes from now on; a returning one, what it missed
             if last_id is not None:
                 updates = testbed.after(client, int(last_id))

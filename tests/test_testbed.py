@@ -1,0 +1,192 @@
+"""The loopback testbed: the latency proxy, the real apps, and the model against them.
+
+Everything runs on 127.0.0.1 with ports chosen by the OS; each real run lasts a few
+seconds. Timing checks allow a few milliseconds for the event loop (timers fire on
+millisecond ticks) and Python's own work, never less than the latency asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import socket
+import threading
+
+import pandas as pd
+import pytest
+from helpers import make_scenario
+
+from simulation import run
+from simulation.cli import main
+from simulation.distributions import Uniform
+from simulation.testbed import LatencyProxy, Schedule, run_testbed
+from simulation.testbed.apps.sse import EventStreamParser
+from simulation.testbed.compare import BOUNDS, Cell, compare_cell
+from simulation.testbed.schedule import parse_update_ids, payload_text
+
+SLACK_S = 0.012  # event-loop ticks and Python's work, per measured interval
+
+
+async def _echo_server():
+    async def echo(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (asyncio.CancelledError, ConnectionError):
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(echo, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def test_proxy_adds_handshake_and_latency_and_counts_bytes():
+    async def scenario():
+        server, port = await _echo_server()
+        loop = asyncio.get_running_loop()
+        async with LatencyProxy(port, 0.03) as proxy:
+            start = loop.time()
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+            writer.write(b"x" * 100)
+            await reader.readexactly(100)
+            first = loop.time() - start
+            start = loop.time()
+            writer.write(b"y" * 50)
+            await reader.readexactly(50)
+            second = loop.time() - start
+            writer.close()
+            counts = (proxy.up.bytes, proxy.down.bytes, proxy.connections)
+        server.close()
+        return first, second, counts
+
+    first, second, counts = asyncio.run(scenario())
+    assert 0.12 <= first <= 0.12 + SLACK_S  # SYN/SYN-ACK round trip, then there and back
+    assert 0.06 <= second <= 0.06 + SLACK_S
+    assert counts == (150, 150, 1)
+
+
+def test_proxy_keeps_order_under_random_latency_and_serializes_at_its_rate():
+    async def scenario():
+        server, port = await _echo_server()
+        loop = asyncio.get_running_loop()
+        proxy = LatencyProxy(port, Uniform(0.0, 0.02), bandwidth_bps=8e6, seed=3)
+        async with proxy:
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+            sent = b"".join(f"{i:04d}".encode() for i in range(200))
+            for i in range(200):
+                writer.write(sent[4 * i : 4 * i + 4])
+                await asyncio.sleep(0.0005)
+            echoed = await reader.readexactly(len(sent))
+            start = loop.time()
+            writer.write(b"z" * 100_000)
+            await reader.readexactly(100_000)
+            bulk = loop.time() - start
+            writer.close()
+        server.close()
+        return sent, echoed, bulk
+
+    sent, echoed, bulk = asyncio.run(scenario())
+    assert echoed == sent
+    assert bulk >= 100_000 * 8 / 8e6  # at least one serialization at 8 Mbit/s
+
+
+def test_proxy_rejects_negative_latency():
+    with pytest.raises(ValueError, match="latency_up must not be negative"):
+        LatencyProxy(1, Uniform(-0.01, 0.01))
+
+
+def test_payloads_carry_their_ids_and_size():
+    text = payload_text(12, 200) + payload_text(7, 30)
+    assert len(payload_text(12, 200)) == 200
+    assert parse_update_ids(text) == [12, 7]
+    with pytest.raises(ValueError, match="cannot carry"):
+        payload_text(123456, 4)
+
+
+def test_event_stream_parser_follows_the_whatwg_rules():
+    parser = EventStreamParser()
+    lines = [": comment\n", "id: 4\n", "data: a\n", "data:b\n", "\n", "\n", "id: 5\r\n", "\n"]
+    events = [parser.feed_line(line) for line in lines]
+    assert [e for e in events if e is not None] == ["a\nb"]
+    assert parser.last_event_id == "5"  # an id without data still sets the last id
+
+
+def _schedule(kind: str, duration_s: float, clients: int = 3, **strategy) -> Schedule:
+    scenario = make_scenario(
+        duration_s=duration_s,
+        clients=clients,
+        network={"latency_s": 0.02},
+        strategy={"kind": kind, **strategy},
+        workload={"kind": "poisson", "rate_per_s": 4.0, "payload_bytes": 200},
+    )
+    return Schedule.from_result(run(scenario))
+
+
+def test_request_and_response_heads_add_up_to_the_bytes_on_the_wire():
+    measured = run_testbed("short-polling", _schedule("short-polling", 3.0), 0.02)
+    m = measured.measurements
+    assert m.requests == len(m.request_header_bytes) == len(m.response_header_bytes) > 0
+    payload = 200 * len(measured.deliveries)
+    assert measured.bytes_up == sum(m.request_header_bytes)
+    assert measured.bytes_down == sum(m.response_header_bytes) + payload
+
+
+def test_sse_client_resumes_with_last_event_id_without_loss_or_duplicates():
+    params = {"max_stream_s": 0.8, "retry_s": 0.2}
+    schedule = _schedule("sse", 3.5, **params)
+    measured = run_testbed("sse", schedule, 0.02, params)
+    deliveries = measured.deliveries
+    assert measured.measurements.reconnects >= 3 * schedule.clients
+    assert not deliveries.duplicated(["update_id", "client"]).any()
+    # every update created after a client's first stream opened and well before the end
+    # reaches it, including those created while it was reconnecting (replayed)
+    settled = schedule.updates[
+        (schedule.updates["created_at"] > 0.2) & (schedule.updates["created_at"] < 3.0)
+    ]
+    for client in range(schedule.clients):
+        got = set(deliveries.loc[deliveries["client"] == client, "update_id"])
+        assert set(settled["update_id"]) <= got
+
+
+def test_a_run_leaves_no_thread_process_or_listening_socket():
+    threads = threading.active_count()
+    measured = run_testbed("websocket", _schedule("websocket", 1.5), 0.02)
+    assert len(measured.deliveries) > 0
+    assert threading.active_count() == threads
+    assert multiprocessing.active_children() == []
+    for port in (measured.server_port, measured.proxy_port):
+        with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+            probe.connect(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(
+    "kind", ["short-polling", "long-polling", "sse", "websocket", "socketio", "socketio-websocket"]
+)
+def test_model_matches_the_real_stack_at_50_ms(kind):
+    rows, measured, simulated = compare_cell(Cell(kind, 0.05, 2.0, clients=5, duration_s=4.0))
+    assert measured.measurements.errors == []
+    table = rows.set_index("metric")
+    assert table.loc["deliveries", "measured"] > 20
+    for metric, (relative, absolute) in BOUNDS.items():
+        m, s = table.loc[metric, "measured"], table.loc[metric, "simulated"]
+        assert abs(s - m) <= max(relative * m, absolute), (metric, m, s)
+    assert table.loc["connections_opened", "measured"] == len(simulated.connections)
+
+
+def test_validate_testbed_rejects_unknown_strategies(capsys):
+    assert main(["validate-testbed", "--strategies", "carrier-pigeon", "--quick"]) == 2
+    error = capsys.readouterr().err
+    assert "carrier-pigeon" in error and "allowed: short-polling" in error
+    assert "Traceback" not in error
+
+
+def test_validate_testbed_prints_the_table(capsys, tmp_path):
+    out = tmp_path / "validation.csv"
+    argv = ["validate-testbed", "--strategies", "sse", "--latencies-ms", "10"]
+    argv += ["--rates", "4", "--duration-s", "2", "--clients", "2", "--no-progress"]
+    assert main([*argv, "--csv", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "| sse | 10 ms | 4 |" in printed
+    table = pd.read_csv(out)
+    assert set(table["metric"]) >= set(BOUNDS)
