@@ -14,7 +14,6 @@ import threading
 
 import pandas as pd
 import pytest
-from helpers import make_scenario
 
 from simulation import run
 from simulation.cli import main
@@ -23,6 +22,8 @@ from simulation.testbed import LatencyProxy, Schedule, run_testbed
 from simulation.testbed.apps.sse import EventStreamParser
 from simulation.testbed.compare import BOUNDS, Cell, compare_cell
 from simulation.testbed.schedule import parse_update_ids, payload_text
+
+from helpers import make_scenario
 
 SLACK_S = 0.012  # event-loop ticks and Python's work, per measured interval
 
