@@ -11,6 +11,7 @@ processes, no open sockets.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import math
 from dataclasses import dataclass
@@ -62,7 +63,14 @@ def run_testbed(
     """
     if kind not in APPS:
         raise ValueError(f"unknown testbed strategy {kind!r} (allowed: {', '.join(APPS)})")
-    return asyncio.run(_run(kind, schedule, latency_s, params or {}, bandwidth_bps, seed))
+    coroutine = _run(kind, schedule, latency_s, params or {}, bandwidth_bps, seed)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # called from a running event loop (a Jupyter kernel): run on a thread of its own
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="rtsim-testbed") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed) -> TestbedRun:

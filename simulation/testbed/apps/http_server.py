@@ -7,7 +7,7 @@ from aiohttp import web
 
 from ..measurements import Measurements, header_block_bytes
 
-__all__ = ["HttpServer", "response_head_bytes"]
+__all__ = ["AiohttpApp", "HttpServer", "response_head_bytes"]
 
 _SHUTDOWN_S = 0.5  # at the end of a run, held requests and streams are simply cut
 
@@ -75,3 +75,29 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class AiohttpApp:
+    """Base of the apps served by aiohttp: one GET route, ``path``, handled by
+    :meth:`handle`; subclasses read their strategy keys in :meth:`configure`."""
+
+    path = "/"
+
+    def __init__(self, testbed, params: dict) -> None:
+        self.testbed = testbed
+        self.configure(params)
+        app = HttpServer.application(testbed.measurements)
+        app.router.add_get(self.path, self.handle)
+        self.server = HttpServer(app)
+
+    def configure(self, params: dict) -> None:
+        """Read the strategy keys this app understands."""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        raise NotImplementedError
+
+    async def start_server(self) -> int:
+        return await self.server.start()
+
+    async def stop_server(self) -> None:
+        await self.server.stop()

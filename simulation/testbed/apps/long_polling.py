@@ -12,31 +12,21 @@ import asyncio
 
 from aiohttp import web
 
-from ..context import Testbed
-from .http_server import HttpServer
+from .http_server import AiohttpApp
 from .short_polling import MAX_REQUESTS_PER_CLIENT, client_session, poll_url
 
 __all__ = ["LongPollingApp"]
 
 
-class LongPollingApp:
+class LongPollingApp(AiohttpApp):
     kind = "long-polling"
+    path = "/poll"
 
-    def __init__(self, testbed: Testbed, params: dict) -> None:
-        self.testbed = testbed
+    def configure(self, params: dict) -> None:
         self.hold_timeout_s = float(params.get("hold_timeout_s", 30.0))
         self.reconnect_delay_s = float(params.get("reconnect_delay_s", 0.0))
-        app = HttpServer.application(testbed.measurements)
-        app.router.add_get("/poll", self._poll)
-        self.server = HttpServer(app)
 
-    async def start_server(self) -> int:
-        return await self.server.start()
-
-    async def stop_server(self) -> None:
-        await self.server.stop()
-
-    async def _poll(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         testbed = self.testbed
         client = int(request.query["client"])
         deadline = testbed.now() + self.hold_timeout_s

@@ -13,8 +13,7 @@ import asyncio
 import aiohttp
 from aiohttp import web
 
-from ..context import Testbed
-from .http_server import HttpServer
+from .http_server import AiohttpApp
 
 __all__ = ["ShortPollingApp", "client_session", "poll_url"]
 
@@ -33,23 +32,14 @@ def poll_url(port: int, client: int) -> str:
     return f"http://127.0.0.1:{port}/poll?client={client}"
 
 
-class ShortPollingApp:
+class ShortPollingApp(AiohttpApp):
     kind = "short-polling"
+    path = "/poll"
 
-    def __init__(self, testbed: Testbed, params: dict) -> None:
-        self.testbed = testbed
+    def configure(self, params: dict) -> None:
         self.interval_s = float(params.get("interval_s", 1.0))
-        app = HttpServer.application(testbed.measurements)
-        app.router.add_get("/poll", self._poll)
-        self.server = HttpServer(app)
 
-    async def start_server(self) -> int:
-        return await self.server.start()
-
-    async def stop_server(self) -> None:
-        await self.server.stop()
-
-    async def _poll(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.Response:
         client = int(request.query["client"])
         return web.Response(body=self.testbed.body(self.testbed.take(client)).encode())
 

@@ -16,8 +16,7 @@ import math
 from aiohttp import web
 from aiohttp_sse import sse_response
 
-from ..context import Testbed
-from .http_server import HttpServer
+from .http_server import AiohttpApp
 from .short_polling import MAX_REQUESTS_PER_CLIENT, client_session
 
 __all__ = ["EventStreamParser", "ServerSentEventsApp"]
@@ -55,26 +54,17 @@ class EventStreamParser:
         return None
 
 
-class ServerSentEventsApp:
+class ServerSentEventsApp(AiohttpApp):
     kind = "sse"
+    path = "/events"
 
-    def __init__(self, testbed: Testbed, params: dict) -> None:
-        self.testbed = testbed
+    def configure(self, params: dict) -> None:
         self.retry_s = float(params.get("retry_s", 3.0))
         self.max_stream_s = float(params.get("max_stream_s", math.inf))
         comment = float(params.get("comment_interval_s", math.inf))
         self.ping_interval_s = comment if math.isfinite(comment) else _NO_PINGS_S
-        app = HttpServer.application(testbed.measurements)
-        app.router.add_get("/events", self._events)
-        self.server = HttpServer(app)
 
-    async def start_server(self) -> int:
-        return await self.server.start()
-
-    async def stop_server(self) -> None:
-        await self.server.stop()
-
-    async def _events(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         testbed = self.testbed
         client = int(request.query["client"])
         last_id = request.headers.get("Last-Event-ID")
