@@ -23,6 +23,10 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,dask]'
 	@touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $@ $(VENV)/.installed
+
 $(VENV)/.installed-testbed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[testbed]'
 	@touch $@ $(VENV)/.installed
@@ -40,7 +44,7 @@ test: $(VENV)/.installed-dev
 validate: $(VENV)/.installed-testbed
 	$(BIN)/rtsim validate-testbed --csv results/validation.csv
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py --json results/bench.json
 
 # Run time against clients, duration and update rate: results/scaling.csv and .png.

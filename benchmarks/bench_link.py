@@ -1,13 +1,23 @@
-"""Link throughput: rtsim's channel with full records against a lean SimPy loop.
+"""Link throughput: rtsim's channel with full records against two baselines.
 
-Both push the same Poisson packets (same arrival times, same sizes) through one direction
-with a 50 ms latency and a bandwidth limit, in the same process, and the report is the
-ratio of their packets per second: machines are noisy, so only ratios measured in one run
-are comparable.
+All three push the same Poisson packets (same arrival times, same sizes) through one
+direction with a 50 ms latency and a bandwidth limit, in the same process, and the report
+is the ratio of their packets per second: machines are noisy, so only ratios measured in
+one run are comparable. The baselines are
+
+* a lean SimPy loop written by hand (next-free-time arithmetic, one timeout per packet,
+  no records): the floor for any SimPy model of this link;
+* the ns.py network simulator's path for the same link: a ``Port`` (FIFO output buffer
+  at the bandwidth), a ``Wire`` (the propagation delay) and a ``PacketSink`` recording
+  each packet's arrival and wait. It needs the ``bench`` extra (``pip install -e
+  '.[bench]'``); without it that row is skipped with a note.
+
+Every run's arrival times are checked against rtsim's, so the three do the same work.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -30,7 +40,7 @@ def arrivals(packets: int, seed: int = 1) -> list[float]:
     return np.random.default_rng(seed).exponential(1 / RATE_PER_S, packets).tolist()
 
 
-def run_rtsim(gaps: list[float]) -> int:
+def run_rtsim(gaps: list[float]) -> list[float]:
     """The channel path used by every strategy, with every transfer recorded."""
     env = simpy.Environment()
     recorder = Recorder()
@@ -46,17 +56,18 @@ def run_rtsim(gaps: list[float]) -> int:
     env.process(source())
     env.run()
     recorder.dataframes(env.now)
-    return len(received)
+    return [message.received_at for message in received]
 
 
-def run_lean(gaps: list[float]) -> int:
+def run_lean(gaps: list[float]) -> list[float]:
     """The same arithmetic written by hand: next free time + one timeout, no records."""
     env = simpy.Environment()
-    state = {"free_at": 0.0, "received": 0}
+    state = {"free_at": 0.0}
+    arrivals = []
     service = SIZE_BYTES * 8 / BANDWIDTH_BPS
 
     def deliver(_event):
-        state["received"] += 1
+        arrivals.append(env.now)
 
     def source():
         for gap in gaps:
@@ -67,25 +78,61 @@ def run_lean(gaps: list[float]) -> int:
 
     env.process(source())
     env.run()
-    return state["received"]
+    return arrivals
 
 
-def measure(function, gaps, repeats: int) -> float:
-    """Best packets per second over ``repeats`` runs."""
+def run_nspy(gaps: list[float]) -> list[float]:
+    """ns.py's Port -> Wire -> PacketSink for the same packets (``bench`` extra)."""
+    from ns.packet.packet import Packet
+    from ns.packet.sink import PacketSink
+    from ns.port.port import Port
+    from ns.port.wire import Wire
+
+    env = simpy.Environment()
+    port = Port(env, rate=BANDWIDTH_BPS)
+    wire = Wire(env, delay_dist=lambda: LATENCY_S)
+    # rec_waits records each packet's wait, size, creation and arrival time (with
+    # rec_arrivals on as well, ns.py would append every arrival a second time)
+    sink = PacketSink(env, rec_arrivals=False, rec_waits=True)
+    port.out, wire.out = wire, sink
+
+    def source():
+        for packet_id, gap in enumerate(gaps):
+            yield env.timeout(gap)
+            port.put(Packet(env.now, SIZE_BYTES, packet_id))
+
+    env.process(source())
+    env.run()
+    return sink.arrivals[0]
+
+
+def nspy_available() -> bool:
+    try:
+        import ns.port.port  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def measure(function, gaps, repeats: int, expected: list[float] | None) -> float:
+    """Best packets per second over ``repeats`` runs; every run must match ``expected``."""
     best = float("inf")
     for _ in range(repeats):
         started = time.perf_counter()
-        delivered = function(gaps)
+        arrivals = function(gaps)
         best = min(best, time.perf_counter() - started)
-        assert delivered == len(gaps)
+        if expected is not None and not np.allclose(arrivals, expected, rtol=0, atol=1e-9):
+            raise AssertionError(f"{function.__name__}: arrival times differ from rtsim's")
     return len(gaps) / best
 
 
 def bench(packets: int = 200_000, repeats: int = 3) -> list[dict]:
     gaps = arrivals(packets)
-    rtsim = measure(run_rtsim, gaps, repeats)
-    lean = measure(run_lean, gaps, repeats)
-    return [
+    expected = run_rtsim(gaps)
+    assert len(expected) == packets
+    rtsim = measure(run_rtsim, gaps, repeats, None)
+    lean = measure(run_lean, gaps, repeats, expected)
+    rows = [
         {
             "benchmark": "link",
             "measure": "packets/s, rtsim with records / lean SimPy loop",
@@ -96,3 +143,22 @@ def bench(packets: int = 200_000, repeats: int = 3) -> list[dict]:
             "met": rtsim / lean >= 0.7,
         }
     ]
+    if nspy_available():
+        nspy = measure(run_nspy, gaps, repeats, expected)
+        measure_text = "packets/s, rtsim with records / ns.py Port+Wire+PacketSink"
+        rows.append(
+            {
+                "benchmark": "link-ns.py",
+                "measure": measure_text,
+                "value": rtsim,
+                "baseline": nspy,
+                "ratio": rtsim / nspy,
+                "target": 2.5,
+                "met": rtsim / nspy >= 2.5,
+            }
+        )
+    else:
+        logging.getLogger(__name__).warning(
+            "ns.py is not installed: no link-ns.py row (pip install -e '.[bench]')"
+        )
+    return rows

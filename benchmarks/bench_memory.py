@@ -1,4 +1,4 @@
-"""Memory per recorded delivery: bytes of the recorder's delivery columns per row."""
+"""Memory per recorded delivery: bytes of the recorder's packed delivery rows per row."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ def bench(clients: int = 2000, duration_s: float = 20.0) -> list[dict]:
     )
     model = Model(scenario, seed=1)
     model.run()
-    columns = model.recorder.deliveries
-    rows = len(columns["update_id"])
-    used = sum(column.itemsize * len(column) for column in columns.values())
-    per_row = used / rows
+    deliveries = model.recorder.deliveries
+    rows = len(deliveries)
+    per_row = len(deliveries.rows) / rows
     return [
         {
             "benchmark": "memory",

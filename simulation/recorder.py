@@ -1,8 +1,10 @@
 """Append-only columnar records of one run, turned into pandas DataFrames once at the end.
 
-Columns are :mod:`array` arrays (8 bytes or less per value, no Python object per row);
-text columns such as a message's kind are stored as small integer codes and become pandas
-categoricals. Four tables are kept:
+No Python object is kept per row. Rows written once (updates, transfers, deliveries) are
+packed with :mod:`struct` into one bytearray per table; connection rows, which are filled
+in as a connection opens and closes, are :mod:`array` columns. Text columns such as a
+message's kind are stored as small integer codes and become pandas categoricals. Four
+tables are kept:
 
 * ``updates``: one row per update created by the workload;
 * ``transfers``: one row per message offered to a channel (lost or not);
@@ -13,6 +15,7 @@ categoricals. Four tables are kept:
 from __future__ import annotations
 
 import math
+import struct
 from array import array
 
 import numpy as np
@@ -23,6 +26,37 @@ from .messages import Message, Update
 __all__ = ["Recorder"]
 
 NO_TARGET = -1
+
+
+class PackedRows:
+    """An append-only table whose rows are packed by :mod:`struct` into one bytearray.
+
+    ``fields`` are ``(name, struct code)`` pairs, in order; codes are little-endian with
+    standard sizes and no padding, so a row of ``b``, ``q`` and ``d`` takes 17 bytes.
+    Writing a row is one ``pack`` and one bytearray extend, several times faster than one
+    append per column. Read back, integer columns are int64 and doubles float64.
+    """
+
+    __slots__ = ("_dtype", "fields", "pack", "row_bytes", "rows")
+
+    def __init__(self, fields: tuple[tuple[str, str], ...]):
+        self.fields = fields
+        layout = struct.Struct("<" + "".join(code for _name, code in fields))
+        self.pack = layout.pack
+        self.row_bytes = layout.size
+        self._dtype = np.dtype([(name, "<" + code) for name, code in fields])
+        self.rows = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.rows) // self.row_bytes
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """One contiguous numpy array per field."""
+        rows = np.frombuffer(self.rows, dtype=self._dtype)
+        return {
+            name: rows[name].astype(np.float64 if code == "d" else np.int64)
+            for name, code in self.fields
+        }
 
 
 class _Codes:
@@ -37,7 +71,7 @@ class _Codes:
             code = self.codes[text] = len(self.codes)
         return code
 
-    def categorical(self, codes: array) -> pd.Categorical:
+    def categorical(self, codes) -> pd.Categorical:
         return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), list(self.codes))
 
 
@@ -51,44 +85,51 @@ class Recorder:
         self._reasons("")  # code 0: not closed
         self._directions("down")  # fixed codes, so both categories always exist
         self._directions("up")
-        self.updates = {
-            "update_id": array("q"),
-            "created_at": array("d"),
-            "payload_bytes": array("q"),
-            "target": array("q"),
-            "direction": array("b"),
-            "origin": array("q"),
-            "audience": array("q"),
-        }
-        self.transfers = {
-            "message_id": array("q"),
-            "client": array("q"),
-            "direction": array("b"),
-            "kind": array("h"),
-            "flags": array("b"),  # request, response, empty, lost, dropped: one bit each
-            "updates": array("l"),
-            "sent_at": array("d"),
-            "started_at": array("d"),
-            "received_at": array("d"),
-            "payload_bytes": array("q"),
-            "overhead_bytes": array("q"),
-            "transport_bytes": array("q"),
-            "connection_id": array("q"),
-            "seq": array("q"),
-            "attempt": array("l"),
-        }
+        self.updates = PackedRows(
+            (
+                ("update_id", "q"),
+                ("created_at", "d"),
+                ("payload_bytes", "q"),
+                ("target", "q"),
+                ("direction", "b"),
+                ("origin", "q"),
+                ("audience", "q"),
+            )
+        )
+        # message_id is the row number
+        self.transfers = PackedRows(
+            (
+                ("client", "q"),
+                ("direction", "b"),
+                ("kind", "h"),
+                ("flags", "b"),  # request, response, empty, lost, dropped: one bit each
+                ("updates", "i"),
+                ("sent_at", "d"),
+                ("started_at", "d"),
+                ("received_at", "d"),
+                ("payload_bytes", "q"),
+                ("overhead_bytes", "q"),
+                ("transport_bytes", "q"),
+                ("connection_id", "q"),
+                ("seq", "q"),
+                ("attempt", "i"),
+            )
+        )
+        self._transfer_count = 0
         # handed_at is received_at except where these say otherwise (a message that waited
         # behind a lost one, or one never handed on: NaN); few messages, so a dict
         self._handed: dict[int, float] = {}
-        self.deliveries = {
-            "direction": array("b"),
-            "update_id": array("q"),
-            "client": array("q"),
-            "message_id": array("q"),
-            "created_at": array("d"),
-            "sent_at": array("d"),
-            "delivered_at": array("d"),
-        }
+        self.deliveries = PackedRows(
+            (
+                ("direction", "b"),
+                ("update_id", "q"),
+                ("client", "q"),
+                ("message_id", "q"),
+                ("created_at", "d"),
+                ("sent_at", "d"),
+                ("delivered_at", "d"),
+            )
+        )
         self.connections = {
             "connection_id": array("q"),
             "client": array("q"),
@@ -104,14 +145,16 @@ class Recorder:
 
     def update(self, update: Update, audience: int = 1) -> None:
         """Record ``update``, meant for ``audience`` clients (1 for a client message)."""
-        columns = self.updates
-        columns["update_id"].append(update.id)
-        columns["created_at"].append(update.created_at)
-        columns["payload_bytes"].append(update.payload_bytes)
-        columns["target"].append(NO_TARGET if update.target is None else update.target)
-        columns["direction"].append(self._directions(update.direction))
-        columns["origin"].append(update.origin)
-        columns["audience"].append(audience)
+        updates = self.updates
+        updates.rows += updates.pack(
+            update.id,
+            update.created_at,
+            update.payload_bytes,
+            NO_TARGET if update.target is None else update.target,
+            self._directions(update.direction),
+            update.origin,
+            audience,
+        )
 
     def transfer(
         self,
@@ -124,32 +167,34 @@ class Recorder:
         """Record ``message`` as offered to a channel; this assigns ``message.id``.
 
         This runs for every message, so it is written for speed: codes are looked up
-        directly and the five flags share one byte.
+        directly, the five flags share one number and the row is written in one call.
         """
-        columns = self.transfers
-        message.id = len(columns["message_id"])
-        columns["message_id"].append(message.id)
-        columns["client"].append(message.client)
-        code = self._directions.codes.get(message.direction)
-        columns["direction"].append(
-            code if code is not None else self._directions(message.direction)
-        )
-        code = self._kinds.codes.get(message.kind)
-        columns["kind"].append(code if code is not None else self._kinds(message.kind))
-        columns["flags"].append(
-            message.request | message.response << 1 | message.empty << 2 | lost << 3 | dropped << 4
-        )
-        columns["updates"].append(len(message.updates))
-        columns["sent_at"].append(message.sent_at)
-        columns["started_at"].append(started_at)
-        columns["received_at"].append(math.nan if received_at is None else received_at)
-        columns["payload_bytes"].append(message.payload_bytes)
-        columns["overhead_bytes"].append(message.overhead_bytes)
-        columns["transport_bytes"].append(message.transport_bytes)
+        message.id = self._transfer_count
+        self._transfer_count += 1
+        direction = self._directions.codes.get(message.direction)
+        if direction is None:
+            direction = self._directions(message.direction)
+        kind = self._kinds.codes.get(message.kind)
+        if kind is None:
+            kind = self._kinds(message.kind)
         connection = message.connection
-        columns["connection_id"].append(-1 if connection is None else connection.id)
-        columns["seq"].append(message.seq)
-        columns["attempt"].append(message.attempt)
+        transfers = self.transfers
+        transfers.rows += transfers.pack(
+            message.client,
+            direction,
+            kind,
+            message.request | message.response << 1 | message.empty << 2 | lost << 3 | dropped << 4,
+            len(message.updates),
+            message.sent_at,
+            started_at,
+            math.nan if received_at is None else received_at,
+            message.payload_bytes,
+            message.overhead_bytes,
+            message.transport_bytes,
+            -1 if connection is None else connection.id,
+            message.seq,
+            message.attempt,
+        )
 
     def handed(self, message: Message, at: float) -> None:
         """The receiver's transport handed ``message`` on at ``at`` (NaN: never)."""
@@ -161,26 +206,24 @@ class Recorder:
 
         ``at`` is the message's arrival, or later when the transport held it back for an
         earlier message that had to be retransmitted (head-of-line blocking). One call per
-        message keeps the per-update work to the appends alone.
+        message keeps the per-update work to one packed row.
         """
-        columns = self.deliveries
-        direction, update_id, client = (
-            columns["direction"],
-            columns["update_id"],
-            columns["client"],
-        )
-        message_id, created_at = columns["message_id"], columns["created_at"]
-        sent_at, delivered_at = columns["sent_at"], columns["delivered_at"]
+        deliveries = self.deliveries
+        pack = deliveries.pack
+        rows = deliveries.rows
         codes = self._directions.codes
+        client, message_id, sent_at = message.client, message.id, message.sent_at
         for update in updates:
             code = codes.get(update.direction)
-            direction.append(code if code is not None else self._directions(update.direction))
-            update_id.append(update.id)
-            client.append(message.client)
-            message_id.append(message.id)
-            created_at.append(update.created_at)
-            sent_at.append(message.sent_at)
-            delivered_at.append(at)
+            rows += pack(
+                code if code is not None else self._directions(update.direction),
+                update.id,
+                client,
+                message_id,
+                update.created_at,
+                sent_at,
+                at,
+            )
 
     def open_connection(self, client: int, kind: str, requested_at: float) -> int:
         """Start a connection row; returns its id for the calls below."""
@@ -216,10 +259,11 @@ class Recorder:
         A message still travelling at ``end_s`` has ``received_at`` NaN and ``in_flight``
         True; a connection still open has ``closed_at`` NaN.
         """
-        updates = pd.DataFrame({name: np.asarray(col) for name, col in self.updates.items()})
-        updates["direction"] = self._directions.categorical(self.updates["direction"])
+        updates = pd.DataFrame(self.updates.columns())
+        updates["direction"] = self._directions.categorical(updates["direction"])
 
-        t = {name: np.asarray(col) for name, col in self.transfers.items()}
+        t = {"message_id": np.arange(len(self.transfers), dtype=np.int64)}
+        t.update(self.transfers.columns())
         flags = t.pop("flags")
         for bit, flag in enumerate(("request", "response", "empty", "lost", "dropped")):
             t[flag] = (flags >> bit & 1).astype(bool)
@@ -255,12 +299,12 @@ class Recorder:
             "in_flight",
         ]
         t = {name: t[name] for name in order}
-        t["direction"] = self._directions.categorical(self.transfers["direction"])
-        t["kind"] = self._kinds.categorical(self.transfers["kind"])
+        t["direction"] = self._directions.categorical(t["direction"])
+        t["kind"] = self._kinds.categorical(t["kind"])
         transfers = pd.DataFrame(t)
 
-        deliveries = pd.DataFrame({name: np.asarray(col) for name, col in self.deliveries.items()})
-        deliveries["direction"] = self._directions.categorical(self.deliveries["direction"])
+        deliveries = pd.DataFrame(self.deliveries.columns())
+        deliveries["direction"] = self._directions.categorical(deliveries["direction"])
         deliveries["latency_s"] = deliveries["delivered_at"] - deliveries["created_at"]
 
         c = {name: np.asarray(col) for name, col in self.connections.items()}

@@ -381,10 +381,10 @@ class SocketIO(HttpClient, Strategy):
         """First and last recipient latency per broadcast, and deliveries per room."""
         if not self.broadcasts:
             return {}
-        columns = self.recorder.deliveries
-        ids = np.asarray(columns["update_id"])
-        latency = np.asarray(columns["delivered_at"]) - np.asarray(columns["created_at"])
-        clients = np.asarray(columns["client"])
+        columns = self.recorder.deliveries.columns()
+        ids = columns["update_id"]
+        latency = columns["delivered_at"] - columns["created_at"]
+        clients = columns["client"]
         firsts, lasts = [], []
         relay_ids = []
         for _original, first_id, count in self.broadcasts:
