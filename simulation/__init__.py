@@ -21,7 +21,7 @@ from .errors import ScenarioError
 from .result import Result
 from .runner import run
 from .scenario import Scenario, load_scenario, parse_scenario
-from .sweep import aggregate, sweep
+from .sweep import SweepWorkerError, aggregate, sweep
 
 try:
     __version__ = version("rtsim")
@@ -39,6 +39,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "SweepWorkerError",
     "Uniform",
     "__version__",
     "aggregate",

@@ -20,6 +20,7 @@ from .errors import ScenarioError
 from .runner import run
 from .scenario import load_scenario, scenario_keys
 from .strategies import STRATEGIES
+from .sweep import SweepWorkerError
 
 __all__ = ["main"]
 
@@ -328,3 +329,6 @@ def main(argv: list[str] | None = None) -> int:
     except ScenarioError as error:
         print(f"rtsim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except SweepWorkerError as error:  # not bad input: the run itself failed
+        print(f"rtsim: error: {error}", file=sys.stderr)
+        return 1

@@ -41,6 +41,7 @@ import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,15 @@ from .errors import ScenarioError
 from .metrics import SUMMARY_METRICS
 from .scenario import Scenario
 
-__all__ = ["EXECUTORS", "aggregate", "expand_grid", "sweep"]
+__all__ = ["EXECUTORS", "SweepWorkerError", "aggregate", "expand_grid", "sweep"]
 
 EXECUTORS = ("serial", "processes", "dask")
 SCHEDULER_TIMEOUT_S = 10
 log = logging.getLogger(__name__)
+
+
+class SweepWorkerError(RuntimeError):
+    """A worker process of the ``processes`` executor died before returning its run."""
 
 
 # -- cells and tasks -------------------------------------------------------------------------
@@ -170,11 +175,22 @@ def _run_serial(tasks, on_done):
 
 
 def _run_processes(tasks, on_done, workers):
+    # spawn, not fork: the parent may run threads (tqdm's monitor, Dask), and forking a
+    # process with threads can deadlock the child
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(run_task, task) for task in tasks]
-        for future in as_completed(futures):
-            on_done(future.result())
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = [pool.submit(run_task, task) for task in tasks]
+            for future in as_completed(futures):
+                on_done(future.result())
+    except BrokenProcessPool as error:
+        raise SweepWorkerError(
+            "a sweep worker process died before returning its run. Workers are started "
+            "with 'spawn', which imports the calling script again: in a script, call "
+            'sweep() under `if __name__ == "__main__":`. Otherwise the worker may have '
+            "run out of memory: try fewer workers or executor='serial'. Runs already "
+            "finished are kept when the sweep has an output path."
+        ) from error
 
 
 def _dask_client(client, scheduler, workers):
@@ -236,6 +252,9 @@ def sweep(
     """Run ``grid`` x ``replications`` from ``base``; see the module docstring.
 
     Returns one row per run (stored runs included), sorted by cell and replication.
+    Raises :class:`SweepWorkerError` when a worker process of the ``processes`` executor
+    dies (most often: a script that calls ``sweep()`` without an
+    ``if __name__ == "__main__":`` guard).
     """
     if not isinstance(base, Scenario):
         raise TypeError(f"sweep() needs a Scenario as base, got {type(base).__name__}")

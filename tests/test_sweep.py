@@ -147,6 +147,26 @@ def test_a_killed_sweep_resumes_without_repeating_or_losing_runs(tmp_path):
     assert not list(out.glob(".*.tmp"))
 
 
+def test_a_script_without_a_main_guard_gets_an_explanation(tmp_path):
+    # spawned workers import the script again, which starts another pool: the pool breaks
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from simulation import parse_scenario, sweep\n"
+        "base = parse_scenario({'duration_s': 2.0, 'clients': 2,"
+        " 'strategy': {'kind': 'websocket'}}, source='script')\n"
+        "sweep(base, {'network.latency_s': [0.01, 0.02]}, 1, executor='processes',"
+        " workers=2, progress=False)\n"
+    )
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script)], env=environment, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    last_line = done.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("simulation.sweep.SweepWorkerError: a sweep worker")
+    assert 'if __name__ == "__main__":' in last_line
+
+
 def test_confidence_intervals_shrink_with_replications():
     def half_width(replications):
         runs = sweep(
