@@ -156,7 +156,7 @@ def _cmd_validate(args) -> int:
 
 def _cmd_validate_testbed(args) -> int:
     try:
-        from .testbed import TESTBED_STRATEGIES, Cell, compare
+        from .testbed import CLIENT_MESSAGE_STRATEGIES, TESTBED_STRATEGIES, Cell, compare
         from .testbed.report import markdown_table
     except ImportError as error:
         raise ScenarioError(
@@ -175,7 +175,15 @@ def _cmd_validate_testbed(args) -> int:
     if not (duration > 0 and math.isfinite(duration)):
         raise ScenarioError(f"--duration-s: must be a positive number, got {duration}")
     cells = [
-        Cell(name, latency / 1000, rate, args.clients, duration, args.seed)
+        Cell(
+            name,
+            latency / 1000,
+            rate,
+            args.clients,
+            duration,
+            args.seed,
+            args.client_rate if name in CLIENT_MESSAGE_STRATEGIES else 0.0,
+        )
         for name in strategies
         for latency in latencies
         for rate in rates
@@ -267,6 +275,14 @@ def build_parser() -> argparse.ArgumentParser:
     testbed_parser.add_argument("--clients", type=_positive_int, default=10)
     testbed_parser.add_argument("--seed", type=_seed, default=1)
     testbed_parser.add_argument(
+        "--client-rate",
+        type=_non_negative,
+        default=0.0,
+        metavar="R",
+        help="messages each Socket.IO client sends per second, acknowledged by the server "
+        "(adds the ack RTT; default 0: none)",
+    )
+    testbed_parser.add_argument(
         "--quick", action="store_true", help="50 ms, 2 updates/s, 5 s per strategy"
     )
     testbed_parser.add_argument("--csv", metavar="FILE", help="also write the long table")
@@ -305,6 +321,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
     return value
 
 

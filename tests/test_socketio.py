@@ -125,6 +125,35 @@ def test_polling_only_carries_events_in_poll_responses_and_emits_in_posts():
     assert "ws-upgrade-request" not in set(t["kind"].astype(str))
 
 
+@pytest.mark.parametrize("library, first_id", [("socket.io-client", 0), ("python-socketio", 1)])
+def test_each_client_library_numbers_its_acks_from_its_own_start(library, first_id):
+    # emits at 10 per second from 0.3 s: ids first_id, first_id + 1, ..., in each emit's
+    # text; the tenth id has two digits with python-socketio and one with socket.io-client
+    result = run(
+        make_scenario(
+            duration_s=1.5,
+            network={"latency_s": 0.01},
+            strategy={"kind": "socketio", "transports": ["websocket"], "client_library": library},
+            workload={
+                "kind": "periodic",
+                "rate_per_s": 0.1,
+                "start_s": 5.0,
+                "up": {"kind": "periodic", "rate_per_s": 10.0, "start_s": 0.3, "payload_bytes": 5},
+            },
+        )
+    )
+    t = result.transfers
+    emits = t[(t["kind"].astype(str) == "sio-event") & (t["direction"] == "up")]
+    # + a client frame's 6-byte header (2 + the 4-byte mask, RFC 6455 section 5.2)
+    expected = [eio.event_overhead_bytes("message", ack_id=first_id + k) + 6 for k in range(10)]
+    assert emits["overhead_bytes"].tolist()[:10] == expected
+    assert expected[9] - expected[0] == (1 if library == "python-socketio" else 0)
+    acks = t[t["kind"].astype(str) == "sio-ack"]  # server frames: a 2-byte header
+    assert acks["overhead_bytes"].tolist()[:10] == [
+        len(f"43{first_id + k}[]") + 2 for k in range(10)
+    ]
+
+
 def test_websocket_only_gets_the_open_packet_as_its_first_frame():
     result = run(scenario(["websocket"]))
     kinds = [k for k, _, _ in rows(result)]

@@ -20,7 +20,7 @@ from simulation.cli import main
 from simulation.distributions import Uniform
 from simulation.testbed import LatencyProxy, Schedule, run_testbed
 from simulation.testbed.apps.sse import EventStreamParser
-from simulation.testbed.compare import BOUNDS, Cell, compare_cell
+from simulation.testbed.compare import BOUNDS, Cell, cell_scenario, compare_cell
 from simulation.testbed.schedule import parse_update_ids, payload_text
 
 from helpers import make_scenario
@@ -161,6 +161,15 @@ def test_a_run_leaves_no_thread_process_or_listening_socket():
             probe.connect(("127.0.0.1", port))
 
 
+def assert_within_bounds(table: pd.DataFrame, metrics: set[str]) -> None:
+    """``metrics`` are exactly the bounded rows of ``table``, and each meets its bound."""
+    assert set(BOUNDS) & set(table.index) == metrics
+    for metric in metrics:
+        relative, absolute = BOUNDS[metric]
+        m, s = table.loc[metric, "measured"], table.loc[metric, "simulated"]
+        assert abs(s - m) <= max(relative * m, absolute), (metric, m, s)
+
+
 @pytest.mark.parametrize(
     "kind", ["short-polling", "long-polling", "sse", "websocket", "socketio", "socketio-websocket"]
 )
@@ -169,10 +178,39 @@ def test_model_matches_the_real_stack_at_50_ms(kind):
     assert measured.measurements.errors == []
     table = rows.set_index("metric")
     assert table.loc["deliveries", "measured"] > 20
-    for metric, (relative, absolute) in BOUNDS.items():
-        m, s = table.loc[metric, "measured"], table.loc[metric, "simulated"]
-        assert abs(s - m) <= max(relative * m, absolute), (metric, m, s)
+    assert_within_bounds(table, {"latency_mean_s", "stream_bytes_per_delivery"})
     assert table.loc["connections_opened", "measured"] == len(simulated.connections)
+
+
+@pytest.mark.parametrize("kind", ["socketio", "socketio-websocket"])
+def test_socketio_acks_match_the_model_at_50_ms(kind):
+    cell = Cell(kind, 0.05, 2.0, clients=4, duration_s=4.0, client_rate_per_s=2.0)
+    rows, measured, _ = compare_cell(cell)
+    assert measured.measurements.errors == []
+    table = rows.set_index("metric")
+    acks = table.loc["acks"]
+    assert acks["measured"] == acks["simulated"] > 10  # every message rtsim sent, acked
+    rtts = measured.measurements.ack_rtts
+    assert min(rtts) >= 2 * 0.05  # never faster than the two trips
+    assert_within_bounds(table, set(BOUNDS))
+
+
+def test_only_socketio_cells_take_client_messages():
+    with pytest.raises(ValueError, match="sends no client messages"):
+        compare_cell(Cell("sse", 0.05, 2.0, client_rate_per_s=1.0))
+
+
+def test_schedule_holds_the_client_messages_rtsim_delivered():
+    scenario = cell_scenario(Cell("socketio-websocket", 0.05, 2.0, clients=3, duration_s=5.0))
+    assert Schedule.from_result(run(scenario)).client_messages.empty
+    cell = Cell("socketio-websocket", 0.05, 2.0, clients=3, duration_s=5.0, client_rate_per_s=4.0)
+    result = run(cell_scenario(cell))
+    messages = Schedule.from_result(result).client_messages
+    up = result.updates[result.updates["direction"] == "up"]
+    delivered = result.deliveries[result.deliveries["direction"] == "up"]
+    assert len(messages) == len(delivered) < len(up)  # those due before set-up are missed
+    assert set(messages["origin"]) == {0, 1, 2}
+    assert (messages["created_at"] >= 0.3).all()  # after TCP, upgrade and CONNECT
 
 
 def test_validate_testbed_rejects_unknown_strategies(capsys):
@@ -189,5 +227,7 @@ def test_validate_testbed_prints_the_table(capsys, tmp_path):
     assert main([*argv, "--csv", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "| sse | 10 ms | 4 |" in printed
+    assert "ack RTT" not in printed  # no client messages, no ack column
     table = pd.read_csv(out)
-    assert set(table["metric"]) >= set(BOUNDS)
+    assert set(table["metric"]) >= set(BOUNDS) - {"ack_rtt_mean_s"}
+    assert "ack_rtt_mean_s" not in set(table["metric"])

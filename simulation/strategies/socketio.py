@@ -22,8 +22,8 @@ Sequence with the default ``transports = ["polling", "websocket"]``, for each cl
       | <-- 431[] --------------------------------------- |   the acknowledgement
 
 With ``client_library = "python-socketio"`` the client instead upgrades at once on the
-handshake's kept-alive connection (no POST, no held GET, no second connection), and sends
-CONNECT over the WebSocket after ``5``.
+handshake's kept-alive connection (no POST, no held GET, no second connection), sends
+CONNECT over the WebSocket after ``5``, and numbers its acks from 1 instead of 0.
 
 With ``["polling"]`` the session stays on long polling: the server's packets go in
 responses to held GETs (several joined by the record separator), the client's in POSTs.
@@ -168,9 +168,10 @@ class SocketIOParams:
     )
     client_library: str = param(
         "socket.io-client",
-        "whose upgrade sequence the client follows: socket.io-client (CONNECT posted, a GET "
-        "held, the WebSocket probed on a second connection) or python-socketio (upgrade at "
-        "once on the handshake's kept-alive connection, then CONNECT over the WebSocket)",
+        "which client is modelled: socket.io-client (CONNECT posted, a GET held, the "
+        "WebSocket probed on a second connection, acks numbered from 0) or python-socketio "
+        "(upgrade at once on the handshake's kept-alive connection, then CONNECT over the "
+        "WebSocket, acks from 1)",
         choices=CLIENT_LIBRARIES,
         source="socket.io-client, the browser client; python-engineio AsyncClient "
         "_connect_polling for the other",
@@ -337,7 +338,11 @@ class SocketIO(HttpClient, Strategy):
         self._kept: list[list[Update]] = [[] for _ in range(self.clients)]
         self._kept_since = [math.inf] * self.clients
         self.recovered = 0
-        self._next_ack = [0] * self.clients
+        # the first ack id of a socket: socket.io-client counts from 0 (lib/socket.ts,
+        # `packet.id = this.ids++`), python-socketio from 1 (base_client.py,
+        # `itertools.count(1)`); the id's digits are part of every emit's bytes
+        first_ack = 1 if params.client_library == "python-socketio" else 0
+        self._next_ack = [first_ack] * self.clients
         self._acks_pending: dict[tuple[int, int], float] = {}
         self.ack_rtts: list[float] = []
         self._emits_waiting = 0

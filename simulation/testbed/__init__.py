@@ -8,13 +8,22 @@ Needs the ``testbed`` extra (``pip install 'rtsim[testbed]'``). Entry points:
 
 from __future__ import annotations
 
-from .compare import BOUNDS, TESTBED_STRATEGIES, Cell, cell_scenario, compare, compare_cell
+from .compare import (
+    BOUNDS,
+    CLIENT_MESSAGE_STRATEGIES,
+    TESTBED_STRATEGIES,
+    Cell,
+    cell_scenario,
+    compare,
+    compare_cell,
+)
 from .harness import TestbedRun, run_testbed
 from .proxy import LatencyProxy
 from .schedule import Schedule
 
 __all__ = [
     "BOUNDS",
+    "CLIENT_MESSAGE_STRATEGIES",
     "TESTBED_STRATEGIES",
     "Cell",
     "LatencyProxy",

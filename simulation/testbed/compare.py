@@ -13,8 +13,12 @@ For each cell (strategy, one-way latency, update rate):
    requests and TCP-stream bytes (both directions, everything above TCP: what the proxy
    counts) per delivered update, connections opened.
 
-The bounds checked (:data:`BOUNDS`): mean latency within 10% or 2 ms, bytes per update
-within 5%.
+With client messages (``Cell.client_rate_per_s``, Socket.IO only), each client also
+emits its own messages with an acknowledgement, and the mean ack RTT (emit to ack, at
+the client) is compared too.
+
+The bounds checked (:data:`BOUNDS`): mean latency and mean ack RTT within 10% or 2 ms,
+bytes per update within 5%.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from .schedule import Schedule
 
 __all__ = [
     "BOUNDS",
+    "CLIENT_MESSAGE_STRATEGIES",
     "STRATEGY_KEYS",
     "TESTBED_STRATEGIES",
     "Cell",
@@ -66,6 +71,8 @@ STRATEGY_KEYS: dict[str, tuple[str, dict]] = {
     ),
 }
 TESTBED_STRATEGIES = tuple(STRATEGY_KEYS)
+# the testbed strategies whose real clients can send messages of their own (with acks)
+CLIENT_MESSAGE_STRATEGIES = ("socketio", "socketio-websocket")
 
 PAYLOAD_BYTES = 200  # as in scenarios/default.toml
 
@@ -73,6 +80,7 @@ PAYLOAD_BYTES = 200  # as in scenarios/default.toml
 BOUNDS = {
     "latency_mean_s": (0.10, 0.002),
     "stream_bytes_per_delivery": (0.05, 0.0),
+    "ack_rtt_mean_s": (0.10, 0.002),
 }
 
 METRICS = (
@@ -83,12 +91,14 @@ METRICS = (
     "stream_bytes_per_delivery",
     "connections_opened",
 )
+ACK_METRICS = ("acks", "ack_rtt_mean_s")  # compared only with client messages
 
 
 @dataclass(frozen=True)
 class Cell:
     """One comparison: a strategy (a key of :data:`STRATEGY_KEYS`) at a one-way latency (s)
-    and update rate (per second)."""
+    and update rate (per second); ``client_rate_per_s`` > 0 adds Poisson messages from
+    each client, acknowledged by the server (:data:`CLIENT_MESSAGE_STRATEGIES` only)."""
 
     kind: str
     latency_s: float
@@ -96,6 +106,7 @@ class Cell:
     clients: int = 10
     duration_s: float = 20.0
     seed: int = 1
+    client_rate_per_s: float = 0.0
 
 
 def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
@@ -104,6 +115,11 @@ def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
     if cell.kind not in TESTBED_STRATEGIES:
         raise ValueError(
             f"unknown testbed strategy {cell.kind!r} (allowed: {', '.join(TESTBED_STRATEGIES)})"
+        )
+    if cell.client_rate_per_s > 0 and cell.kind not in CLIENT_MESSAGE_STRATEGIES:
+        raise ValueError(
+            f"testbed strategy {cell.kind!r} sends no client messages (those that do: "
+            f"{', '.join(CLIENT_MESSAGE_STRATEGIES)})"
         )
     kind, keys = STRATEGY_KEYS[cell.kind]
     data = {
@@ -121,6 +137,12 @@ def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
             "audience": "all",
         },
     }
+    if cell.client_rate_per_s > 0:
+        data["workload"]["up"] = {
+            "kind": "poisson",
+            "rate_per_s": cell.client_rate_per_s,
+            "payload_bytes": PAYLOAD_BYTES,
+        }
     if http:
         data["http"] = http
     return parse_scenario(data)
@@ -143,6 +165,10 @@ def measured_headers(kind: str, measured: TestbedRun) -> dict[str, int]:
     return headers
 
 
+def _mean(values) -> float:
+    return float(np.mean(values)) if len(values) else math.nan
+
+
 def _latency_stats(latency: np.ndarray) -> tuple[float, float]:
     if latency.size == 0:
         return math.nan, math.nan
@@ -163,6 +189,8 @@ def measured_summary(measured: TestbedRun) -> pd.Series:
             "requests_per_delivery": measured.measurements.requests / count if count else math.nan,
             "stream_bytes_per_delivery": stream / count if count else math.nan,
             "connections_opened": measured.connections_opened,
+            "acks": len(measured.measurements.ack_rtts),
+            "ack_rtt_mean_s": _mean(measured.measurements.ack_rtts),
         }
     )
 
@@ -184,6 +212,8 @@ def simulated_summary(result) -> pd.Series:
             "requests_per_delivery": int(transfers["request"].sum()) / count if count else math.nan,
             "stream_bytes_per_delivery": stream / count if count else math.nan,
             "connections_opened": len(result.connections),
+            "acks": result.stats.get("acks", 0),
+            "ack_rtt_mean_s": result.stats.get("ack_rtt_mean_s", math.nan),
         }
     )
 
@@ -205,13 +235,14 @@ def compare_cell(cell: Cell) -> tuple[pd.DataFrame, TestbedRun, object]:
     simulated = run(cell_scenario(cell, measured_headers(cell.kind, measured)))
     real, model = measured_summary(measured), simulated_summary(simulated)
     rows = []
-    for metric in METRICS:
+    for metric in METRICS + (ACK_METRICS if cell.client_rate_per_s > 0 else ()):
         m, s = float(real[metric]), float(model[metric])
         rows.append(
             {
                 "strategy": cell.kind,
                 "latency_ms": cell.latency_s * 1000,
                 "rate_per_s": cell.rate_per_s,
+                "client_rate_per_s": cell.client_rate_per_s,
                 "metric": metric,
                 "measured": m,
                 "simulated": s,

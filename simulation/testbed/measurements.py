@@ -41,6 +41,7 @@ class Measurements:
     upgrade_request_header_bytes: list[int] = field(default_factory=list)
     upgrade_response_header_bytes: list[int] = field(default_factory=list)
     reconnects: int = 0
+    ack_rtts: list[float] = field(default_factory=list)  # client emit -> its ack (s)
     errors: list[str] = field(default_factory=list)
 
     def receive(self, update_id: int, client: int, at: float) -> None:

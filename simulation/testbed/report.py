@@ -15,6 +15,7 @@ _COLUMNS = {  # metric -> (heading, scale, digits)
     "latency_p95_s": ("p95 latency (ms)", 1000, 1),
     "requests_per_delivery": ("requests / update", 1, 3),
     "stream_bytes_per_delivery": ("bytes / update", 1, 1),
+    "ack_rtt_mean_s": ("ack RTT (ms)", 1000, 1),  # cells with client messages only
 }
 
 
@@ -28,10 +29,11 @@ def wide_table(comparison: pd.DataFrame) -> pd.DataFrame:
         row = {"strategy": strategy, "latency_ms": latency_ms, "rate_per_s": rate}
         row["deliveries"] = int(by_metric.loc["deliveries", "measured"])
         for metric in _COLUMNS:
-            row[f"{metric}_measured"] = by_metric.loc[metric, "measured"]
-            row[f"{metric}_simulated"] = by_metric.loc[metric, "simulated"]
-            row[f"{metric}_error"] = by_metric.loc[metric, "relative_error"]
-        row["within_bounds"] = bool(by_metric.loc[list(BOUNDS), "within_bound"].all())
+            for column in ("measured", "simulated", "relative_error"):
+                value = by_metric.loc[metric, column] if metric in by_metric.index else math.nan
+                row[f"{metric}_{column.removeprefix('relative_')}"] = value
+        bounded = [metric for metric in BOUNDS if metric in by_metric.index]
+        row["within_bounds"] = bool(by_metric.loc[bounded, "within_bound"].all())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -46,8 +48,13 @@ def _cell(measured: float, simulated: float, error: float, scale: float, digits:
 def markdown_table(comparison: pd.DataFrame) -> str:
     """The table as Markdown: each metric as ``measured / simulated (error)``."""
     wide = wide_table(comparison)
+    columns = {
+        metric: spec
+        for metric, spec in _COLUMNS.items()
+        if wide[f"{metric}_measured"].notna().any()  # no ack column without acks
+    }
     headings = ["strategy", "one-way latency", "updates/s", "deliveries"]
-    headings += [heading for heading, _, _ in _COLUMNS.values()] + ["bounds met"]
+    headings += [heading for heading, _, _ in columns.values()] + ["bounds met"]
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for row in wide.itertuples(index=False):
         row = row._asdict()
@@ -57,7 +64,7 @@ def markdown_table(comparison: pd.DataFrame) -> str:
             f"{row['rate_per_s']:g}",
             str(row["deliveries"]),
         ]
-        for metric, (_, scale, digits) in _COLUMNS.items():
+        for metric, (_, scale, digits) in columns.items():
             cells.append(
                 _cell(
                     row[f"{metric}_measured"],

@@ -1,5 +1,6 @@
 """What the real stack replays: when each update is created, how big it is, who gets it,
-and when each client starts, taken from an rtsim run of the same scenario.
+when each client starts and when it sends its own messages, taken from an rtsim run of
+the same scenario.
 
 Replaying rtsim's own arrival times and client start times (rather than drawing new ones)
 means the measurement and the simulation differ only in what the model leaves out, not in
@@ -9,7 +10,7 @@ the luck of the draw. Times are seconds from the start of the run; sizes are byt
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,11 +22,18 @@ ALL_CLIENTS = -1
 @dataclass(frozen=True)
 class Schedule:
     """Updates (``update_id``, ``created_at``, ``payload_bytes``, ``target``; a target of
-    -1 means every client) and one start time per client, over ``duration_s`` seconds."""
+    -1 means every client), one start time per client, over ``duration_s`` seconds, and
+    the clients' own messages that rtsim delivered (``update_id``, ``created_at``,
+    ``payload_bytes``, ``origin``: the client sending it)."""
 
     updates: pd.DataFrame
     client_starts: tuple[float, ...]
     duration_s: float
+    client_messages: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {name: [] for name in ("update_id", "created_at", "payload_bytes", "origin")}
+        )
+    )
 
     @property
     def clients(self) -> int:
@@ -38,11 +46,22 @@ class Schedule:
         A client starts when it first asks for a connection (its phase, for polling).
         """
         scenario = result.scenario
-        updates = result.updates[result.updates["direction"] == "down"]
+        server = (result.updates["direction"] == "down") & (result.updates["origin"] < 0)
+        updates = result.updates[server]  # not the server's relays of client messages
         updates = updates[["update_id", "created_at", "payload_bytes", "target"]]
+        # the client messages rtsim delivered (not those due before their client connected)
+        deliveries = result.deliveries
+        delivered = deliveries.loc[deliveries["direction"] == "up", "update_id"]
+        up = (result.updates["direction"] == "up") & result.updates["update_id"].isin(delivered)
+        messages = result.updates.loc[up, ["update_id", "created_at", "payload_bytes", "origin"]]
         starts = result.connections.groupby("client")["requested_at"].min()
         client_starts = tuple(float(starts.get(c, 0.0)) for c in range(scenario.clients))
-        return cls(updates.reset_index(drop=True), client_starts, scenario.duration_s)
+        return cls(
+            updates.reset_index(drop=True),
+            client_starts,
+            scenario.duration_s,
+            messages.reset_index(drop=True),
+        )
 
 
 _RECORD = re.compile(r"(\d+);p*")

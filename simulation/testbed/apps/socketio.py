@@ -7,6 +7,13 @@ packet -> the WebSocket upgrade (``2probe``, ``3probe``, ``5``) -> the Socket.IO
 ``updates`` -> every update is broadcast to that room (or emitted to its one target) as
 ``42["update","<payload>"]`` -> Engine.IO pings every ``ping_interval_s``. With
 ``["websocket"]`` the client opens the WebSocket directly.
+
+Client messages (the schedule's ``client_messages``): once connected, a client emits each
+of its own at its scheduled time as ``42<id>["message","<payload>"]`` with a callback;
+the server's handler returns nothing, so python-socketio answers ``43<id>[]``, and the
+time from emit to that ack is one ack RTT. The schedule holds only the messages rtsim
+delivered; one due before the real client is connected (its set-up takes a few
+milliseconds longer than the model's) is emitted as soon as it is.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import asyncio
 import socketio
 
 from ..context import Testbed
-from ..schedule import ALL_CLIENTS
+from ..schedule import ALL_CLIENTS, payload_text
 from .http_server import HttpServer
 
 __all__ = ["SocketIOApp"]
@@ -38,6 +45,7 @@ class SocketIOApp:
             ping_timeout=float(params.get("ping_timeout_s", 20.0)),
         )
         self.sio.on("connect", self._connect)
+        self.sio.on("message", self._message)
         self.sid_of: dict[int, str] = {}
         app = HttpServer.application(testbed.measurements)
         self.sio.attach(app)
@@ -61,6 +69,9 @@ class SocketIOApp:
         self.sid_of[client] = sid
         await self.sio.enter_room(sid, ROOM)
 
+    async def _message(self, sid, data) -> None:
+        """A client message: returning nothing acknowledges it with no arguments."""
+
     async def _send(self) -> None:
         """Emit updates one by one, in the order they were appended."""
         while True:
@@ -80,6 +91,26 @@ class SocketIOApp:
                 transports=self.transports,
                 auth={"client": index},
             )
+            await self._emit_messages(sio, index)
             await sio.wait()
         finally:
             await sio.disconnect()
+
+    async def _emit_messages(self, sio: socketio.AsyncClient, index: int) -> None:
+        """Emit this client's scheduled messages, each with a callback timing its ack."""
+        testbed = self.testbed
+        messages = testbed.schedule.client_messages
+        mine = messages[messages["origin"] == index]
+        for update_id, created_at, payload_bytes in zip(
+            mine["update_id"], mine["created_at"], mine["payload_bytes"], strict=True
+        ):
+            await asyncio.sleep(max(0.0, created_at - testbed.now()))
+            if not sio.connected:
+                continue
+            sent = testbed.now()
+
+            def acked(*_args, sent=sent) -> None:
+                testbed.measurements.ack_rtts.append(testbed.now() - sent)
+
+            text = payload_text(int(update_id), int(payload_bytes))
+            await sio.emit("message", text, callback=acked)
