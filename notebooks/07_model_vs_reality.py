@@ -132,3 +132,7 @@ fig
 #    with `scenario.replace`). Does the latency gap close?
 # 2. Run short polling at 150 ms. Why is its relative error smaller than long polling's?
 # 3. Which strategy's bytes per update fall fastest as the update rate grows, and why?
+# 4. Socket.IO acknowledgements: run `compare_cell(Cell("socketio-websocket", 0.05, 2.0,
+#    client_rate_per_s=1.0))`. The model says an ack takes exactly two one-way trips;
+#    how much longer does the real one take, and is it the same extra time as for a
+#    pushed update, or twice it?
