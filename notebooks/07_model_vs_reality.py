@@ -113,8 +113,8 @@ fig
 #
 # - **A millisecond or two of real work.** The real stack parses HTTP, frames and JSON in
 #   Python and its timers fire on millisecond ticks; rtsim's server answers in zero time
-#   unless `[server] service_time_s` says otherwise. Measured mean latencies sit 1.4 to
-#   4.5 ms above the model's; long polling most, since the real client's turnaround
+#   unless `[server] service_time_s` says otherwise. Measured mean latencies sit 1.8 to
+#   5.7 ms above the model's; long polling most, since the real client's turnaround
 #   (reading a response, sending the next request) adds to the wait of every update
 #   that arrives between two requests.
 # - **Header sizes are calibrated, not predicted.** rtsim's defaults (700-byte requests,
