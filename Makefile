@@ -39,10 +39,12 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# Real servers and clients on 127.0.0.1 against rtsim: the measured-versus-simulated table
-# (about 12 minutes; results/validation.csv).
+# Real servers and clients on 127.0.0.1 against rtsim: the measured-versus-simulated table,
+# then Socket.IO with acknowledged client messages (about 15 minutes; results/validation*.csv).
 validate: $(VENV)/.installed-testbed
 	$(BIN)/rtsim validate-testbed --csv results/validation.csv
+	$(BIN)/rtsim validate-testbed --strategies socketio,socketio-websocket --rates 1 \
+		--client-rate 1 --csv results/validation-acks.csv
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py --json results/bench.json
