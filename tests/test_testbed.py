@@ -189,7 +189,10 @@ def test_socketio_acks_match_the_model_at_50_ms(kind):
     assert measured.measurements.errors == []
     table = rows.set_index("metric")
     acks = table.loc["acks"]
-    assert acks["measured"] == acks["simulated"] > 10  # every message rtsim sent, acked
+    # every message rtsim delivered is acked for real, but for at most one whose real ack
+    # (a few ms later than the model's) would land after the end of the run
+    assert acks["simulated"] - 1 <= acks["measured"] <= acks["simulated"]
+    assert acks["simulated"] > 10
     rtts = measured.measurements.ack_rtts
     assert min(rtts) >= 2 * 0.05  # never faster than the two trips
     assert_within_bounds(table, set(BOUNDS))
