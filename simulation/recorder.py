@@ -115,6 +115,7 @@ class Recorder:
                 ("attempt", "i"),
             )
         )
+        # len(self.transfers) too, but counted: len() is a Python call on the hot path
         self._transfer_count = 0
         # handed_at is received_at except where these say otherwise (a message that waited
         # behind a lost one, or one never handed on: NaN); few messages, so a dict

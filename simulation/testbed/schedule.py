@@ -17,6 +17,7 @@ import pandas as pd
 __all__ = ["Schedule", "parse_update_ids", "payload_text"]
 
 ALL_CLIENTS = -1
+CLIENT_MESSAGE_COLUMNS = ("update_id", "created_at", "payload_bytes", "origin")
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,7 @@ class Schedule:
     client_starts: tuple[float, ...]
     duration_s: float
     client_messages: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            {name: [] for name in ("update_id", "created_at", "payload_bytes", "origin")}
-        )
+        default_factory=lambda: pd.DataFrame({name: [] for name in CLIENT_MESSAGE_COLUMNS})
     )
 
     @property
@@ -53,7 +52,7 @@ class Schedule:
         deliveries = result.deliveries
         delivered = deliveries.loc[deliveries["direction"] == "up", "update_id"]
         up = (result.updates["direction"] == "up") & result.updates["update_id"].isin(delivered)
-        messages = result.updates.loc[up, ["update_id", "created_at", "payload_bytes", "origin"]]
+        messages = result.updates.loc[up, list(CLIENT_MESSAGE_COLUMNS)]
         starts = result.connections.groupby("client")["requested_at"].min()
         client_starts = tuple(float(starts.get(c, 0.0)) for c in range(scenario.clients))
         return cls(
