@@ -5,8 +5,7 @@
 >>> result.summary()["latency_mean_s"]                       # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
+from ._version import __version__
 from .distributions import (
     Constant,
     Distribution,
@@ -21,12 +20,7 @@ from .errors import ScenarioError
 from .result import Result
 from .runner import run
 from .scenario import Scenario, load_scenario, parse_scenario
-from .sweep import SweepWorkerError, aggregate, sweep
-
-try:
-    __version__ = version("rtsim")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from .sweep import SweepInterrupted, SweepWorkerError, aggregate, load_runs, sweep
 
 __all__ = [
     "Constant",
@@ -39,10 +33,12 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "SweepInterrupted",
     "SweepWorkerError",
     "Uniform",
     "__version__",
     "aggregate",
+    "load_runs",
     "load_scenario",
     "parse_scenario",
     "run",

@@ -25,6 +25,7 @@ from .sweep import SweepWorkerError
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def _format_value(value) -> str:
@@ -112,8 +113,8 @@ def _save_plot(results, path: Path) -> None:
 
 
 def _cmd_sweep(args) -> int:
-    from .sweep import aggregate, format_aggregate, sweep
-    from .sweep_file import load_sweep
+    from .sweep import SweepInterrupted, aggregate, format_aggregate, sweep
+    from .sweep.file import load_sweep
 
     spec = load_sweep(args.file)
     out = Path(args.out) if args.out else spec.out
@@ -121,26 +122,53 @@ def _cmd_sweep(args) -> int:
         raise ScenarioError(
             f"{out}: already holds runs of a sweep; pass --resume to finish it, or remove it"
         )
-    runs = sweep(
-        spec.base,
-        spec.grid,
-        args.replications or spec.replications,
-        executor=args.executor or spec.executor,
-        workers=args.workers or spec.workers,
-        scheduler=args.scheduler or spec.scheduler,
-        out=out,
-        target=spec.target,
-        progress=not args.no_progress,
-    )
+    if args.save:
+        _check_output_file(Path(args.save), "--save")
+    try:
+        runs = sweep(
+            spec.base,
+            spec.grid,
+            args.replications or spec.replications,
+            executor=args.executor or spec.executor,
+            workers=args.workers or spec.workers,
+            scheduler=args.scheduler or spec.scheduler,
+            out=out,
+            target=spec.target,
+            progress=not args.no_progress,
+            force=args.force,
+        )
+    except SweepInterrupted as interrupted:
+        print(f"rtsim: {interrupted}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     table = aggregate(runs, spec.metrics)
     sys.stdout.flush()
-    print(f"{spec.name}: {len(runs)} runs, {int((runs['error'] != '').sum())} failed")
+    failed = int((runs["error"] != "").sum())
+    reused = runs.attrs.get("reused", 0)
+    print(
+        f"{spec.name}: {len(runs)} runs, {failed} failed"
+        + (f" ({reused} reused from {out})" if reused else "")
+    )
+    if runs.attrs.get("stored_unused"):
+        print(
+            f"{out}: {runs.attrs['stored_unused']} stored runs belong to no cell of this "
+            "grid; they are kept on disk and left out of this table",
+            file=sys.stderr,
+        )
     print(format_aggregate(table, spec.metrics))
     if args.save:
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.save, index=False)
         print(f"aggregated table written to {args.save}", file=sys.stderr)
     return 0
+
+
+def _check_output_file(path: Path, option: str) -> None:
+    """Refuse, before any work, an output file that cannot be written."""
+    if path.is_dir():
+        raise ScenarioError(f"{option} {path}: is a directory; give a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise ScenarioError(f"{option} {path}: {folder} is not a directory")
 
 
 def _cmd_validate(args) -> int:
@@ -252,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_parser.add_argument("--out", metavar="DIR", help="override the file's output path")
     sweep_parser.add_argument("--save", metavar="CSV", help="write the aggregated table")
     sweep_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep_parser.add_argument(
+        "--force", action="store_true", help="start a sweep of more than 100,000 runs"
+    )
     sweep_parser.set_defaults(handler=_cmd_sweep)
 
     validate_parser = commands.add_parser("validate", help="check scenario files")
@@ -339,8 +370,8 @@ def _seed(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    if not 0 <= value <= 2**63 - 1:
+        raise argparse.ArgumentTypeError(f"must be >= 0 and <= 2^63 - 1, got {value}")
     return value
 
 

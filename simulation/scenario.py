@@ -149,7 +149,13 @@ class Scenario:
 
     name: str = param("", "short name shown in tables and plots; default: the file name")
     description: str = param("", "what the scenario shows, in a sentence or two")
-    seed: int = param(0, "seed of the run's random streams", ge=0, source="any fixed seed")
+    seed: int = param(
+        0,
+        "seed of the run's random streams (stored as a 64-bit signed integer)",
+        ge=0,
+        le=2**63 - 1,
+        source="any fixed seed",
+    )
     duration_s: float = param(
         60.0, "simulated time of a run", unit="s", gt=0, source="round number"
     )

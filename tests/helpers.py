@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulation import parse_scenario
+from simulation.sweep.stats import mean_half_width
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -26,12 +27,7 @@ def make_scenario(**sections):
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:
     """Sample mean and Student-t half-width of its confidence interval."""
-    import numpy as np
-    from scipy import stats
-
-    values = np.asarray(values, dtype=float)
-    half = stats.t.ppf((1 + confidence) / 2, values.size - 1) * values.std(ddof=1)
-    return float(values.mean()), float(half / np.sqrt(values.size))
+    return mean_half_width(values, confidence)
 
 
 def assert_within_ci(values, expected: float, max_half_width: float) -> None:

@@ -142,8 +142,10 @@ def test_a_killed_sweep_resumes_without_repeating_or_losing_runs(tmp_path):
     after = {part.name: part.read_bytes() for part in out.glob("*.parquet")}
     assert all(after[name] == data for name, data in before.items())  # nothing redone
     runs = pd.read_parquet(out)
-    keys = list(zip(runs["cell"], runs["replication"], strict=True))
-    assert sorted(keys) == [(c, r) for c in range(3) for r in range(4)]  # none lost, none twice
+    assert runs["run_id"].is_unique and len(runs) == 12  # none lost, none twice
+    keys = list(zip(runs["params"], runs["replication"], strict=True))
+    intervals = [f'{{"strategy.interval_s": {value}}}' for value in (0.5, 1.0, 2.0)]
+    assert sorted(keys) == sorted((p, r) for p in intervals for r in range(4))
     assert not list(out.glob(".*.tmp"))
 
 
@@ -163,7 +165,7 @@ def test_a_script_without_a_main_guard_gets_an_explanation(tmp_path):
     )
     assert done.returncode == 1
     last_line = done.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("simulation.sweep.SweepWorkerError: a sweep worker")
+    assert last_line.startswith("simulation.sweep.executors.SweepWorkerError: a sweep worker")
     assert 'if __name__ == "__main__":' in last_line
 
 
@@ -265,7 +267,7 @@ def test_expand_grid_orders_cells_as_given():
     "path", sorted((ROOT / "scenarios" / "sweeps").glob("*.toml")), ids=lambda p: p.name
 )
 def test_example_sweep_files_are_valid(path):
-    from simulation.sweep_file import load_sweep
+    from simulation.sweep.file import load_sweep
 
     spec = load_sweep(path)
     assert spec.description and spec.out is not None
@@ -273,7 +275,7 @@ def test_example_sweep_files_are_valid(path):
 
 
 def test_sweep_file_errors_name_the_file(tmp_path):
-    from simulation.sweep_file import load_sweep
+    from simulation.sweep.file import load_sweep
 
     path = tmp_path / "bad.toml"
     base = ROOT / "scenarios" / "default.toml"
