@@ -19,7 +19,7 @@ __all__ = ["SUMMARY_METRICS", "peak_concurrent", "summarize"]
 SUMMARY_METRICS = {
     "updates": "server updates created by the workload",
     "expected_deliveries": "updates x the clients each one is meant for",
-    "deliveries": "updates delivered to a client",
+    "deliveries": "updates delivered to a client (a duplicate counts again: duplicate_deliveries)",
     "delivery_ratio": "deliveries / expected_deliveries",
     "latency_mean_s": "mean time from an update's creation to its delivery",
     "latency_p50_s": "median delivery latency",
@@ -40,10 +40,10 @@ SUMMARY_METRICS = {
     "recovered_updates": "Socket.IO: events kept for a disconnected client, then delivered",
     "fanout_first_mean_s": "Socket.IO: mean latency to a broadcast's first recipient",
     "fanout_last_mean_s": "Socket.IO: mean latency to a broadcast's last recipient",
-    "messages": "messages sent on the wire, both directions",
-    "requests": "client requests that expect a response",
-    "responses": "responses to requests",
-    "empty_responses": "responses that carried no update",
+    "messages": "transmissions on the wire, both directions, retransmissions included",
+    "requests": "client requests that expect a response, each counted once (not resent copies)",
+    "responses": "responses to requests, each counted once (not resent copies)",
+    "empty_responses": "responses that carried no update, each counted once",
     "empty_fraction": "empty_responses / responses (NaN without responses)",
     "payload_bytes": "application bytes sent",
     "overhead_bytes": "application protocol bytes sent: headers, framing, handshakes",
@@ -52,9 +52,10 @@ SUMMARY_METRICS = {
     "wire_bytes": "payload_bytes + overhead_bytes + transport_bytes",
     "bytes_per_delivery": "wire_bytes / deliveries",
     "wire_bps": "wire_bytes * 8 / measured time",
-    "lost_messages": "messages lost on the network",
-    "dropped_messages": "messages dropped by a full queue",
-    "retransmissions": "messages sent again after a loss",
+    "lost_messages": "transmissions lost on the network (a lost resend counts again)",
+    "dropped_messages": "transmissions dropped by a full queue",
+    "retransmissions": "transmissions that resend a lost message (TCP retransmissions)",
+    "retransmitted_bytes": "wire bytes of those retransmissions (part of wire_bytes)",
     "reconnects": "times a client set up again after its connection or stream broke",
     "replayed_updates": "updates resent after a reconnect (SSE Last-Event-ID)",
     "replay_lost_updates": "updates a reconnecting client missed: no longer in the history",
@@ -169,19 +170,18 @@ def summarize(result) -> pd.Series:
     age = (newest["delivered_at"] - newest["created_at"]).to_numpy()
 
     expected = int(updates["audience"].sum())
-    responses = int(transfers["response"].sum())
-    empty = int(transfers["empty"].sum())
+    first = transfers["attempt"] == 0  # a retransmission repeats a message: count it once
+    responses = int((transfers["response"] & first).sum())
+    empty = int((transfers["empty"] & first).sum())
+    on_wire = (
+        transfers["payload_bytes"] + transfers["overhead_bytes"] + transfers["transport_bytes"]
+    )
     payload = int(transfers["payload_bytes"].sum())
     overhead = int(transfers["overhead_bytes"].sum())
     transport = int(transfers["transport_bytes"].sum())
     wire = payload + overhead + transport
     kinds = transfers["kind"].astype(str)
-    handshake = transfers[kinds.str.startswith(HANDSHAKE_KIND_PREFIXES)]
-    handshake_bytes = int(
-        (
-            handshake["payload_bytes"] + handshake["overhead_bytes"] + handshake["transport_bytes"]
-        ).sum()
-    )
+    handshake_bytes = int(on_wire[kinds.str.startswith(HANDSHAKE_KIND_PREFIXES)].sum())
     stats = result.stats
     workers = stats.get("server_workers", math.inf)
     busy_fraction = (
@@ -222,7 +222,7 @@ def summarize(result) -> pd.Series:
         "fanout_first_mean_s": float(stats.get("fanout_first_mean_s", math.nan)),
         "fanout_last_mean_s": float(stats.get("fanout_last_mean_s", math.nan)),
         "messages": len(transfers),
-        "requests": int(transfers["request"].sum()),
+        "requests": int((transfers["request"] & first).sum()),
         "responses": responses,
         "empty_responses": empty,
         "empty_fraction": empty / responses if responses else math.nan,
@@ -235,7 +235,8 @@ def summarize(result) -> pd.Series:
         "wire_bps": wire * 8 / measured_s if measured_s > 0 else math.nan,
         "lost_messages": int((transfers["lost"] & ~transfers["dropped"]).sum()),
         "dropped_messages": int(transfers["dropped"].sum()),
-        "retransmissions": int((transfers["attempt"] > 0).sum()),
+        "retransmissions": int((~first).sum()),
+        "retransmitted_bytes": int(on_wire[~first].sum()),
         "reconnects": int(stats.get("reconnects", 0)),
         "replayed_updates": int(stats.get("replayed_updates", 0)),
         "replay_lost_updates": int(stats.get("replay_lost_updates", 0)),
