@@ -3,7 +3,10 @@
 A **link** is one direction of transmission. A message of ``size`` bytes offered at time
 ``t`` starts at ``max(t, free_at)`` (FIFO), occupies the transmitter for
 ``size * 8 / bandwidth_bps`` seconds, then travels a one-way latency drawn from its
-distribution plus a jitter drawn uniformly from ``[0, jitter_s]``. With probability ``loss``
+distribution plus a jitter drawn uniformly from ``[0, jitter_s]``. Messages offered on the
+same connection at the same instant form one flight and share one draw of the latency (a
+TLS Finished and the request sent with it), as packets sent back to back over one path
+do. With probability ``loss``
 it never arrives (nothing here retransmits; it still used the transmitter). With a finite
 ``queue_bytes``, a message that would make the bytes waiting to be transmitted (including
 the unsent rest of the message being transmitted) exceed it is dropped on arrival
@@ -81,6 +84,9 @@ class _Direction:
     __slots__ = (
         "backlog",
         "burst_rng",
+        "flight_at",
+        "flight_connection",
+        "flight_latency",
         "free_at",
         "in_burst",
         "jitter_rng",
@@ -99,6 +105,11 @@ class _Direction:
         self.loss_rng = streams.generator(f"{prefix}.loss") if self.loss > 0 else None
         self.free_at = 0.0
         self.last_arrival = -math.inf
+        # The last flight: messages offered on one connection at one instant share a path
+        # delay (a TLS Finished and the request behind it leave in one flight)
+        self.flight_at = -math.inf
+        self.flight_connection = None
+        self.flight_latency = 0.0
         self.burst_rng = streams.generator(f"{prefix}.bursts") if bursts is not None else None
         self.in_burst = False
         finite_queue = math.isfinite(network.queue_bytes)
@@ -180,7 +191,15 @@ class Channel:
             return None
         end = start + serialization
         latency = state.latency
-        arrival = end + (latency.constant if latency.constant is not None else latency())
+        if latency.constant is not None:
+            arrival = end + latency.constant
+        elif now == state.flight_at and message.connection is state.flight_connection:
+            arrival = end + state.flight_latency  # the same flight: the same path delay
+        else:
+            state.flight_at = now
+            state.flight_connection = message.connection
+            state.flight_latency = drawn = latency()
+            arrival = end + drawn
         if state.jitter_rng is not None:
             arrival += state.jitter_rng.uniform(0.0, state.jitter_s)
         lost = state.loss_rng is not None and state.loss_rng.random() < state.loss
