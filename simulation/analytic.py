@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 __all__ = [
     "expected_latency_s",
+    "in_order_mean_latency_s",
+    "long_poll_blind_window_s",
     "long_poll_bytes_per_update",
     "long_poll_empty_fraction",
     "long_poll_mean_latency_s",
@@ -22,6 +26,7 @@ __all__ = [
     "short_poll_bytes_per_update",
     "short_poll_empty_fraction",
     "short_poll_mean_latency_s",
+    "short_poll_measured_wait_s",
 ]
 
 TLS_ROUND_TRIPS = {"none": 0, "1.3": 1, "1.2": 2}  # RFC 8446 and RFC 5246 full handshakes
@@ -42,6 +47,27 @@ def short_poll_mean_latency_s(
     then travels back in the response: one one-way latency ``L``.
     """
     return latency_s + interval_s / 2 + response_serialization_s
+
+
+def short_poll_measured_wait_s(interval_s: float, window_s: float) -> float:
+    """Mean wait for the next poll among the updates a run of finite length delivers.
+
+    An update created at ``c`` in the measured window waits ``W ~ U(0, T)`` and is
+    delivered only if its response arrives before the end, ``W <= A - (c - warmup)`` with
+    ``A = duration - warmup - L``. Updates created in the last ``T`` are delivered only
+    when their wait is short (right censoring), so the mean wait is below ``T/2``::
+
+        T (A - 2T/3) / (2A - T)        for A >= T
+
+    (about ``T/2 - T^2 / (12 A)``: the shorter the run, the further below the steady
+    state's ``L + T/2``).
+    """
+    interval, window = interval_s, window_s
+    if window <= 0:
+        return math.nan
+    if window < interval:  # every update may be cut off: the wait is uniform on [0, A]
+        return window / 3
+    return interval * (window - 2 * interval / 3) / (2 * window - interval)
 
 
 def short_poll_empty_fraction(rate_per_s: float, interval_s: float) -> float:
@@ -73,11 +99,9 @@ def long_poll_mean_latency_s(
     It lies between ``L`` (rare updates) and ``L + B / 2`` (frequent ones: like polling
     every ``B``). ``rate_per_s`` is the rate of updates for one client.
     """
-    blind = 2 * latency_s + reconnect_delay_s
-    updates_per_cycle = long_poll_updates_per_response(
-        latency_s, rate_per_s, hold_timeout_s, reconnect_delay_s
+    return latency_s + _long_poll_excess_s(
+        2 * latency_s + reconnect_delay_s, rate_per_s, hold_timeout_s
     )
-    return latency_s + rate_per_s * blind**2 / 2 / updates_per_cycle
 
 
 def long_poll_updates_per_response(
@@ -90,8 +114,11 @@ def long_poll_updates_per_response(
 
     Every cycle of the renewal argument above ends with exactly one response.
     """
-    blind = 2 * latency_s + reconnect_delay_s
-    return rate_per_s * blind + math.exp(-rate_per_s * blind) * (
+    return _updates_per_cycle(2 * latency_s + reconnect_delay_s, rate_per_s, hold_timeout_s)
+
+
+def _updates_per_cycle(blind_s: float, rate_per_s: float, hold_timeout_s: float) -> float:
+    return rate_per_s * blind_s + math.exp(-rate_per_s * blind_s) * (
         1 - math.exp(-rate_per_s * hold_timeout_s)
     )
 
@@ -195,13 +222,128 @@ def setup_time_s(
     return 2 * latency_s * round_trips + serialization_s(handshake_bytes, bandwidth_bps)
 
 
-def expected_latency_s(scenario) -> float | None:
-    """The closed-form mean delivery latency of ``scenario``, where one applies, else None.
+def long_poll_blind_window_s(
+    latency_s: float, keep_alive: bool = True, tls: str = "none", reconnect_delay_s: float = 0.0
+) -> float:
+    """Time after a long-poll response leaves the server until the next request arrives.
 
-    It applies with unlimited bandwidth, no loss, jitter or faults, an instant server and a
-    full-duplex channel: short polling (``L + T/2``), long polling with Poisson updates
-    (:func:`long_poll_mean_latency_s`) and push strategies (``L``). ``L`` is the mean
-    one-way latency.
+    The response travels down (``L``) and the next request up (``L``). Without keep-alive
+    the next request needs a new connection first: TCP's round trip and TLS's, so
+    ``B = 2 L (2 + TLS round trips) + reconnect_delay_s``.
+    """
+    setup = 0 if keep_alive else 1 + TLS_ROUND_TRIPS[tls]
+    return 2 * latency_s * (1 + setup) + reconnect_delay_s
+
+
+def in_order_mean_latency_s(latency, rate_per_s: float) -> float | None:
+    """Mean delay of Poisson messages (``rate_per_s``) over a path that keeps their order.
+
+    Each message draws a one-way delay with CDF ``F`` but is delivered only once every
+    earlier one has arrived (TCP's in-order delivery), so its delay ``D`` has::
+
+        P(D <= x) = F(x) * exp(-rate * E[(L - x)+])
+
+    (no message sent earlier is still travelling at its arrival; those sent ``s`` ago and
+    still out form a Poisson process of intensity ``rate * P(L > x + s)``), and
+    ``E[D] = integral of (1 - P(D <= x)) dx``. Equals the mean latency when it is constant.
+    ``latency`` is a :mod:`simulation.distributions` distribution: constant, uniform,
+    exponential, log-normal, Pareto or empirical; None for any other.
+    """
+    constant = latency.constant_value()
+    if constant is not None:
+        return constant
+    name = getattr(latency, "name", "")
+    if name == "empirical":
+        return _in_order_mean_empirical(np.asarray(latency.values, dtype=float), rate_per_s)
+    frozen = _scipy_distribution(latency)
+    if frozen is None:
+        return None
+    from scipy import integrate
+
+    def excess(x: float) -> float:  # E[(L - x)+] = integral of the survival function
+        return integrate.quad(frozen.sf, x, np.inf, limit=200)[0]
+
+    def not_yet(x: float) -> float:
+        return 1.0 - frozen.cdf(x) * math.exp(-rate_per_s * excess(x))
+
+    low, high = frozen.support()
+    value = integrate.quad(not_yet, max(low, 0.0), high, limit=200)[0]
+    return max(low, 0.0) + value
+
+
+def _scipy_distribution(latency):
+    from scipy import stats
+
+    name = latency.name
+    if name == "uniform":
+        return stats.uniform(latency.low, latency.high - latency.low)
+    if name == "exponential":
+        return stats.expon(scale=latency.mean_value)
+    if name == "lognormal":
+        return stats.lognorm(latency.sigma, scale=math.exp(latency.mu))
+    if name == "pareto" and latency.shape > 1:
+        return stats.pareto(latency.shape, scale=latency.scale)
+    return None
+
+
+def _in_order_mean_empirical(values: np.ndarray, rate_per_s: float) -> float:
+    """:func:`in_order_mean_latency_s` for resampled ``values``, integrated exactly.
+
+    Between two consecutive values the CDF is constant and ``E[(L - x)+]`` falls linearly,
+    so each piece of the integral has a closed form.
+    """
+    points = np.unique(values)
+    n = values.size
+    total = float(points[0])  # below the smallest value nothing has arrived
+    for k in range(points.size - 1):
+        x1, x2 = float(points[k]), float(points[k + 1])
+        above = values[values > x1]
+        cdf = 1.0 - above.size / n
+        share = above.size / n  # d/dx of -E[(L - x)+] on (x1, x2)
+        excess1 = float((above - x1).sum()) / n
+        excess2 = excess1 - share * (x2 - x1)
+        rate_share = rate_per_s * share
+        if rate_share > 0:
+            waiting = (math.exp(-rate_per_s * excess2) - math.exp(-rate_per_s * excess1)) / (
+                rate_share
+            )
+        else:
+            waiting = (x2 - x1) * math.exp(-rate_per_s * excess1)
+        total += (x2 - x1) - cdf * waiting
+    return total
+
+
+def _updates_per_client_per_s(scenario) -> float:
+    workload = scenario.workload
+    return workload.rate_per_s / (scenario.clients if workload.audience == "one" else 1)
+
+
+PUSH_STRATEGIES = ("websocket", "sse", "stream")
+# Strategy keys that add messages or reconnections to a push stream (the reference holds
+# only without them)
+_PUSH_EXTRAS = ("ping_interval_s", "comment_interval_s", "max_connection_s", "max_stream_s")
+
+
+def expected_latency_s(scenario) -> float | None:
+    """The closed-form mean delivery latency of ``scenario`` where one holds, else None.
+
+    A closed form needs an ideal path and server: unlimited bandwidth, no loss, jitter or
+    faults, an instant server with unlimited workers, a full-duplex channel, and a warm-up
+    long enough (twice the mean set-up, plus one interval for short polling, whose first
+    poll waits for its connection) for every client to be on schedule. Then:
+
+    * short polling, constant latency ``L``: ``L + T/2`` when the polls' phase is random
+      against the updates (Poisson updates, or the default uniform phases), less the
+      right censoring of a finite run (:func:`short_poll_measured_wait_s`); with a
+      constant ``phase_s`` and periodic updates, the exact mean of
+      ``L + ((phase + L - created) mod T)`` over the measured updates. Random latency:
+      None (the spread of request arrivals lengthens the wait by about ``Var(L)/T``);
+    * long polling, Poisson updates, constant latency: :func:`long_poll_mean_latency_s`
+      with the blind window of :func:`long_poll_blind_window_s` (new connections count
+      when ``keep_alive`` is off);
+    * push (WebSocket, SSE, stream) with no pings, comments or forced reconnections:
+      ``L`` for constant latency; for random latency and Poisson updates the in-order
+      delay of :func:`in_order_mean_latency_s`.
     """
     network = scenario.network
     ideal = (
@@ -212,22 +354,72 @@ def expected_latency_s(scenario) -> float | None:
         and not scenario.faults.any
         and math.isinf(scenario.server.workers)
         and scenario.server.service_time_s.constant_value() == 0
+        and math.isinf(scenario.transport.idle_timeout_s)
     )
     if not ideal:
         return None
-    latency = network.latency_s.mean()
     kind = scenario.strategy.kind
+    params = scenario.strategy
+    tls = scenario.transport.tls
+    mean_latency = network.latency_s.mean()
+    websocket = kind == "websocket"
+    setup_s = setup_time_s(mean_latency, setup_round_trips(tls, websocket) + 1)
+    if scenario.warmup_s < 2 * setup_s:
+        return None  # updates created while connecting wait longer than any formula says
+    constant = network.latency_s.constant_value()
+    workload = scenario.workload
     if kind == "short-polling":
-        return short_poll_mean_latency_s(latency, scenario.strategy.interval_s)
+        interval = params.interval_s
+        if constant is None or scenario.warmup_s < interval + 2 * setup_s:
+            return None  # (a client's first poll waits for its connection: off schedule)
+        phase = params.phase_s
+        if workload.kind == "poisson" or phase is None:
+            measured = scenario.duration_s - scenario.warmup_s - constant
+            return constant + short_poll_measured_wait_s(interval, measured)
+        if workload.kind == "periodic" and phase.constant_value() is not None:
+            return _fixed_phase_poll_latency_s(scenario, constant)
+        return None
     if kind == "long-polling":
-        workload = scenario.workload
+        if constant is None or workload.kind != "poisson":
+            return None
+        blind = long_poll_blind_window_s(
+            constant, scenario.transport.keep_alive, tls, params.reconnect_delay_s
+        )
+        return constant + _long_poll_excess_s(
+            blind, _updates_per_client_per_s(scenario), params.hold_timeout_s
+        )
+    if kind in PUSH_STRATEGIES:
+        if any(math.isfinite(getattr(params, key, math.inf)) for key in _PUSH_EXTRAS):
+            return None
+        if getattr(params, "other_tabs", 0) >= scenario.transport.max_connections_per_host:
+            return None  # SSE: other tabs hold every connection; the stream never opens
+        if constant is not None:
+            return constant
         if workload.kind != "poisson":
             return None
-        rate = workload.rate_per_s / (scenario.clients if workload.audience == "one" else 1)
-        params = scenario.strategy
-        return long_poll_mean_latency_s(
-            latency, rate, params.hold_timeout_s, params.reconnect_delay_s
-        )
-    if kind in ("websocket", "sse", "stream"):
-        return latency
+        return in_order_mean_latency_s(network.latency_s, _updates_per_client_per_s(scenario))
     return None
+
+
+def _long_poll_excess_s(blind_s: float, rate_per_s: float, hold_timeout_s: float) -> float:
+    """Mean wait beyond ``L`` of long polling with blind window ``blind_s`` (renewal)."""
+    per_response = _updates_per_cycle(blind_s, rate_per_s, hold_timeout_s)
+    return rate_per_s * blind_s**2 / 2 / per_response
+
+
+def _fixed_phase_poll_latency_s(scenario, latency_s: float) -> float | None:
+    """Mean latency of periodic updates polled at a fixed phase: every update created at
+    ``c`` waits for the next request to reach the server, at ``phase + L + k T``."""
+    workload = scenario.workload
+    interval = scenario.strategy.interval_s
+    arrive = scenario.strategy.phase_s.constant_value() + latency_s
+    period = 1 / workload.rate_per_s
+    first = workload.start_s
+    created = first + period * np.arange(math.ceil((scenario.duration_s - first) / period))
+    created = created[(created >= scenario.warmup_s) & (created < scenario.duration_s)]
+    # delivered only if the request reaches the server, and its response the client, in time
+    waits = np.mod(arrive - created, interval)
+    delivered = created + waits + latency_s <= scenario.duration_s
+    if not delivered.any():
+        return None
+    return latency_s + float(waits[delivered].mean())

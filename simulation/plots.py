@@ -65,6 +65,9 @@ def _measured_latency(result, unit: str) -> np.ndarray:
 
 # -- latency ---------------------------------------------------------------------------------
 
+# The legend's words where analytic.expected_latency_s has no formula for a scenario
+NO_CLOSED_FORM = "no closed-form mean applies"
+
 
 def latency_cdf(
     results: Iterable, ax: Axes | None = None, unit: str = "ms", reference: bool = True
@@ -72,7 +75,8 @@ def latency_cdf(
     """Empirical CDF of update delivery latency, one line per result.
 
     With ``reference``, a dashed vertical line marks each scenario's closed-form mean
-    latency where one exists (:func:`simulation.analytic.expected_latency_s`).
+    latency where one holds (:func:`simulation.analytic.expected_latency_s`); where none
+    does, the legend says so.
     """
     results = list(results)
     if not results:
@@ -94,6 +98,8 @@ def latency_cdf(
                 linewidth=1,
                 label=f"closed-form mean, {_label(result)}",
             )
+        elif reference:  # say so rather than silently draw nothing
+            ax.plot([], [], linestyle="", label=f"{_label(result)}: {NO_CLOSED_FORM}")
     ax.set_xlabel(f"delivery latency ({unit})")
     ax.set_ylabel("fraction of deliveries")
     ax.set_ylim(0, 1.02)
@@ -120,11 +126,17 @@ def latency_box(
         ax.violinplot(data, positions=positions, showmedians=True)
     else:
         ax.boxplot(data, positions=positions, showfliers=False)
+    without = []
     for position, result in zip(positions, results, strict=True):
         expected = analytic.expected_latency_s(result.scenario)
         if expected is not None:
             ax.plot(position, expected * UNITS[unit], marker="D", color="tab:red", linestyle="")
-    ax.plot([], [], marker="D", color="tab:red", linestyle="", label="closed-form mean")
+        else:
+            without.append(_label(result))
+    if len(without) < len(results):
+        ax.plot([], [], marker="D", color="tab:red", linestyle="", label="closed-form mean")
+    if without:
+        ax.plot([], [], linestyle="", label=f"{', '.join(without)}: {NO_CLOSED_FORM}")
     ax.set_xticks(positions, [_label(r) for r in results], rotation=20, ha="right")
     ax.set_ylabel(f"delivery latency ({unit})")
     ax.set_title("Update delivery latency per scenario")

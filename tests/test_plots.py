@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import plots, run
+from simulation import analytic, plots, run
 
 from helpers import make_scenario
 
@@ -77,7 +77,10 @@ def test_latency_cdf_draws_a_line_and_a_closed_form_reference_per_result(results
     ax = plots.latency_cdf(results)
     references = [line for line in ax.lines if line.get_linestyle() == "--"]
     assert len(references) == 3
-    assert references[0].get_xdata()[0] == pytest.approx(1e3 * (0.05 + 0.5))
+    # L + T/2, less the right censoring of a 58 s measured window
+    wait = analytic.short_poll_measured_wait_s(1.0, 60.0 - 2.0 - 0.05)
+    assert 0.49 < wait < 0.5
+    assert references[0].get_xdata()[0] == pytest.approx(1e3 * (0.05 + wait))
     assert references[2].get_xdata()[0] == pytest.approx(1e3 * 0.05)
     assert ax.get_xlabel() == "delivery latency (ms)"
     assert ax.get_legend() is not None
