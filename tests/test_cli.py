@@ -53,7 +53,7 @@ def test_run_json_and_plot_and_save(two_files, tmp_path, capsys):
     assert payload[1]["summary"]["requests"] == 3  # one upgrade request per client
     assert payload[1]["summary"]["empty_fraction"] == 0.0  # the 101 responses are not empty
     assert plot.stat().st_size > 1000 and plot.read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "tables" / "websocket.deliveries.csv").exists()
+    assert (tmp_path / "tables" / "websocket" / "deliveries.csv").exists()  # a folder each
 
 
 def test_json_turns_nan_into_null():
