@@ -220,7 +220,7 @@ def _save_plot(results, path: Path) -> None:
     sys.stdout.flush()
     if all(len(result.deliveries) == 0 for result in results):
         raise ScenarioError(
-            f"--plot {path}: no run delivered any update, so there is no latency to draw "
+            f"--plot {path}: no run delivered any update, so there is nothing to draw "
             "(no plot written)"
         )
     from .plots import latency_cdf
