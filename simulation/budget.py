@@ -158,8 +158,14 @@ def estimate(scenario: Scenario) -> Estimate:
     messages = duration * (
         pushed + clients * per_client_s + 2 * up_per_s + fanout_per_s
     ) + clients * (setup + 2) * (1 + getattr(params, "other_tabs", 0))
-    loss = scenario.network.loss
-    messages /= 1.0 - loss
+    messages /= 1.0 - scenario.network.loss
+    if kind != "stream":  # resends while the link is down: every rto, doubling to rto_max
+        faults = scenario.faults
+        down_s = sum(end - start for start, end, _ in faults.outages.items)
+        down_s += duration * faults.outage_rate_per_s * faults.outage_duration_s.mean()
+        if down_s > 0:
+            doublings = math.log2(max(1.0, transport.rto_max_s / transport.rto_s))
+            messages += clients * (doublings + down_s / transport.rto_max_s)
     deliveries = duration * (deliveries_per_s + up_per_s + fanout_per_s)
     updates = duration * (updates_per_s + up_per_s)
     other_events = duration * scenario.faults.outage_rate_per_s

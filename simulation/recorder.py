@@ -17,9 +17,10 @@ caps every size at :data:`~simulation.inputs.MAX_BYTES` (1e12 bytes), and the wo
 caps payload draws there, so sums over millions of messages stay exact. Ids, clients and
 sequence numbers are ``q`` too, far beyond any run the budget check
 (:mod:`simulation.budget`) lets start. ``updates`` per message and ``attempt`` are 32-bit
-(``i``): a message never carries 2**31 updates within that budget, and a retransmission
-count grows with the logarithm of the run time. ``kind`` is a 16-bit code (``h``) for the
-fixed set of message kinds; ``direction`` and ``flags`` are 8-bit (``b``).
+(``i``): within that budget a message never carries 2**31 updates, nor is it resent
+2**31 times (each resend is a message on the wire, which the budget counts). ``kind``
+is a 16-bit code (``h``) for the fixed set of message kinds; ``direction`` and ``flags``
+are 8-bit (``b``).
 """
 
 from __future__ import annotations
