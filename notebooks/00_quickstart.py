@@ -51,7 +51,6 @@ table.loc[["latency_mean_s", "latency_p95_s", "requests", "empty_fraction", "byt
 
 # %%
 ax = latency_cdf(results)
-ax.figure
 
 # %% [markdown]
 # ## Check against theory

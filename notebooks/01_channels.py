@@ -49,11 +49,9 @@ results = {scenario.name: run(scenario) for scenario in (base, half)}
 
 # %%
 ax = plots.sequence_chart(results["full-duplex"], start_s=5.0, end_s=6.5)
-ax.figure
 
 # %%
 ax = plots.sequence_chart(results["half-duplex"], start_s=5.0, end_s=6.5)
-ax.figure
 
 # %%
 columns = ["latency_mean_s", "latency_p95_s", "requests", "wire_bytes"]
@@ -99,7 +97,6 @@ except ScenarioError as error:
 feed = base.replace({"name": "simplex feed", "network.mode": "simplex", "strategy.kind": "stream"})
 feed_result = run(feed)
 ax = plots.sequence_chart(feed_result, start_s=5.0, end_s=8.0)
-ax.figure
 
 # %%
 feed_result.summary()[["latency_mean_s", "requests", "wire_bytes"]]

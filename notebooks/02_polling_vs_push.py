@@ -48,11 +48,9 @@ pd.DataFrame({r.scenario.strategy.kind: r.summary()[rows] for r in results})
 
 # %%
 ax = plots.latency_cdf(results)
-ax.figure
 
 # %%
 ax = plots.latency_box(results)
-ax.figure
 
 # %% [markdown]
 # ## Where the bytes go
@@ -62,7 +60,6 @@ ax.figure
 
 # %%
 ax = plots.bytes_breakdown(results)
-ax.figure
 
 # %% [markdown]
 # ## Against the formulas

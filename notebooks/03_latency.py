@@ -70,7 +70,6 @@ pd.DataFrame({r.scenario.name: r.summary()[columns] for r in results}).T
 
 # %%
 ax = plots.bytes_breakdown(results)
-ax.figure
 
 # %% [markdown]
 # ## Same mean, different tails
@@ -107,7 +106,6 @@ pd.DataFrame({r.scenario.name: r.summary()[percentiles] for r in tails})
 # %%
 ax = plots.latency_cdf(tails, reference=False)
 ax.set_xscale("log")
-ax.figure
 
 # %% [markdown]
 # Note: over TCP, messages of one connection arrive in order, so a slow message also

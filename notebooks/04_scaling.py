@@ -57,7 +57,6 @@ table[["clients", "strategy.kind", *[f"{m}_mean" for m in metrics]]]
 ax = plots.sweep_lines(table, "clients", "wire_bps")
 ax.set_xscale("log")
 ax.set_yscale("log")
-ax.figure
 
 # %% [markdown]
 # ## The server's side: requests and memory
@@ -70,13 +69,11 @@ ax.figure
 ax = plots.sweep_lines(table, "clients", "server_requests")
 ax.set_xscale("log")
 ax.set_yscale("log")
-ax.figure
 
 # %%
 ax = plots.sweep_lines(table, "clients", "peak_memory_bytes")
 ax.set_xscale("log")
 ax.set_yscale("log")
-ax.figure
 
 # %% [markdown]
 # ## Where it breaks: a server with limited workers

@@ -37,7 +37,6 @@ upgrade = parse_scenario(
 )
 result = run(upgrade)
 ax = plots.sequence_chart(result, start_s=0.0, end_s=0.6)
-ax.figure
 
 # %%
 result.transfers[["kind", "sent_at", "received_at", "overhead_bytes"]].head(16)

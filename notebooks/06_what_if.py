@@ -40,7 +40,7 @@ def rerun(latency_s=0.05, loss=0.0, interval_s=1.0, clients=10, strategy="short-
         f"{summary['bytes_per_delivery']:.0f} bytes per update, "
         f"{summary['retransmissions']} retransmissions"
     )
-    display(plots.latency_cdf([result]).figure)
+    plots.latency_cdf([result])  # shown by the inline backend, in the panel
 
 
 panel = widgets.interactive(
@@ -69,7 +69,6 @@ tunnel.summary()[["latency_mean_s", "latency_max_s", "retransmissions", "recover
 
 # %%
 axes = plots.time_series(tunnel, bin_s=2.0)
-axes[0].figure
 
 # %% [markdown]
 # ## A deploy drops every connection
@@ -120,7 +119,6 @@ runs = sweep(
 )
 table = aggregate(runs, ["latency_mean_s"])
 ax = plots.sweep_lines(table, "network.latency_s", "latency_mean_s")
-ax.figure
 
 # %% [markdown]
 # ## Exercises

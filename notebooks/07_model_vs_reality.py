@@ -61,7 +61,7 @@ for ax, latency_ms in zip(axes[0], LATENCIES_MS, strict=True):
     ax.set_title(f"one-way latency {latency_ms} ms")
     ax.legend()
 fig.tight_layout()
-fig
+plt.show()
 
 # %% [markdown]
 # ## The whole distribution, not only the mean
@@ -87,7 +87,7 @@ ax.set_xlabel("delivery latency (ms, log scale)")
 ax.set_ylabel("fraction of deliveries")
 ax.set_title(f"Latency CDF at {latency_ms} ms one way")
 ax.legend(fontsize=8)
-fig
+plt.show()
 
 # %% [markdown]
 # ## Bytes per delivered update
@@ -106,7 +106,7 @@ ax.set_xticks(x, part["strategy"], rotation=30, ha="right")
 ax.set_ylabel("bytes per delivered update")
 ax.set_title(f"Bytes on the wire per update ({latency_ms} ms one way, 200-byte payloads)")
 ax.legend()
-fig
+plt.show()
 
 # %% [markdown]
 # ## Where the model simplifies

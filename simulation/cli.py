@@ -1,7 +1,11 @@
-"""The ``rtsim`` command line: ``run``, ``validate`` and ``list``.
+"""The ``rtsim`` command line: ``run``, ``sweep``, ``validate`` and ``list``.
 
 Bad input (a missing or malformed scenario file, an unknown key or value, an impossible
-combination) prints one line naming the file and key to stderr and exits with status 2.
+combination, a run far beyond this machine's means, an output path that cannot be
+written) prints one line naming the file and key to stderr and exits with status 2,
+before anything is simulated. Ctrl-C prints one line and exits with status 130; a closed
+pipe (``rtsim list --keys | head``) ends the command quietly with status 141, as a
+process killed by SIGPIPE would.
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ import argparse
 import json
 import logging
 import math
+import os
+import re
 import sys
+import tempfile
 from pathlib import Path
 
 from . import __version__
+from .budget import check_budget
 from .channel import MODE_DESCRIPTIONS
 from .distributions import DISTRIBUTIONS
 from .errors import ScenarioError
@@ -25,7 +33,11 @@ from .sweep import SweepWorkerError
 __all__ = ["main"]
 
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+TABLES = ("deliveries", "transfers", "connections", "updates")
+# optional dependencies: top-level module -> the extra that installs it
+EXTRAS = {"dask": "dask", "distributed": "dask", "aiohttp": "testbed", "websockets": "testbed"}
 
 
 def _format_value(value) -> str:
@@ -63,7 +75,21 @@ def _comparison_table(results) -> str:
 
 def _cmd_run(args) -> int:
     scenarios = [load_scenario(path) for path in args.files]  # validate all before running
-    results = [run(scenario, seed=args.seed) for scenario in scenarios]
+    plot = _plot_path(args.plot) if args.plot else None  # and every output path
+    folders = _table_folders(scenarios, args.save) if args.save else None
+    if not args.force:
+        for scenario in scenarios:
+            check_budget(scenario)
+    show_progress = not args.quiet and sys.stderr.isatty()
+    results = []
+    for scenario in scenarios:
+        bar = _progress_bar(scenario) if show_progress else None
+        try:
+            hook = None if bar is None else (lambda now, bar=bar: bar.update(now - bar.n))
+            results.append(run(scenario, seed=args.seed, force=True, progress=hook))
+        finally:
+            if bar is not None:
+                bar.close()
     if args.json:
         payload = [
             {
@@ -79,11 +105,28 @@ def _cmd_run(args) -> int:
         print(json.dumps(payload, indent=2))
     else:
         print(_comparison_table(results))
-    if args.save:
-        _save_tables(results, Path(args.save))
-    if args.plot:
-        _save_plot(results, Path(args.plot))
+    if folders is not None:
+        _save_tables(results, folders, Path(args.save))
+    if plot is not None:
+        _save_plot(results, plot)
     return 0
+
+
+def _progress_bar(scenario):
+    """A bar over simulated time, shown only once a run has lasted 2 s."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=scenario.duration_s,
+        desc=scenario.name,
+        unit="s",
+        unit_scale=False,
+        delay=2.0,
+        leave=False,
+        file=sys.stderr,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.4g}/{total:.4g} s simulated "
+        "[{elapsed}<{remaining}]",
+    )
 
 
 def _json_number(value):
@@ -92,28 +135,107 @@ def _json_number(value):
     return value.item() if hasattr(value, "item") else value
 
 
-def _save_tables(results, directory: Path) -> None:
+def _writable_folder(folder: Path, option: str) -> None:
+    """``folder`` is, or can be created as, a folder that can be written in.
+
+    ``option`` (``"--save DIR"``) starts the error message.
+    """
+    ancestor = folder
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ScenarioError(f"{option}: {ancestor} is a file, not a folder")
+    try:  # a real probe: permissions alone do not tell (root, read-only mounts, /proc)
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as error:
+        raise ScenarioError(
+            f"{option}: cannot write in {ancestor}: {error.strerror or error}"
+        ) from None
+
+
+def _safe_name(name: str) -> str:
+    """A file name made from a scenario name: letters, digits, '.', '-' and '_' only."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._")[:80]
+    return safe or "scenario"
+
+
+def _table_folders(scenarios, directory: str) -> list[Path]:
+    """One folder per scenario inside ``directory``: safely named, unique, checked now."""
+    root = Path(directory)
+    if root.exists() and not root.is_dir():
+        raise ScenarioError(f"--save {root}: exists and is not a folder")
+    _writable_folder(root, f"--save {root}")
+    folders, used = [], set()
+    for scenario in scenarios:
+        base = name = _safe_name(scenario.name)
+        number = 2
+        while name.lower() in used:  # case-insensitive file systems too
+            name = f"{base}-{number}"
+            number += 1
+        used.add(name.lower())
+        folder = root / name
+        if folder.exists() and not folder.is_dir():
+            raise ScenarioError(f"--save {root}: {folder} exists and is not a folder")
+        for table in TABLES:
+            if (folder / f"{table}.csv").is_dir():
+                raise ScenarioError(f"--save {root}: {folder / table}.csv is a folder")
+        folders.append(folder)
+    return folders
+
+
+def _save_tables(results, folders: list[Path], root: Path) -> None:
     sys.stdout.flush()
-    directory.mkdir(parents=True, exist_ok=True)
-    for result in results:
-        for table in ("deliveries", "transfers", "connections", "updates"):
-            path = directory / f"{result.scenario.name}.{table}.csv"
-            getattr(result, table).to_csv(path, index=False)
-    print(f"tables written to {directory}/", file=sys.stderr)
+    try:
+        for result, folder in zip(results, folders, strict=True):
+            folder.mkdir(parents=True, exist_ok=True)
+            for table in TABLES:
+                getattr(result, table).to_csv(folder / f"{table}.csv", index=False)
+    except OSError as error:
+        raise ScenarioError(f"--save {root}: cannot write: {error}") from None
+    names = ", ".join(f"{folder.name}/" for folder in folders)
+    print(f"tables written to {root}/ ({names})", file=sys.stderr)
+
+
+def _plot_path(text: str) -> Path:
+    """The --plot path, checked before anything is simulated."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    path = Path(text)
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in formats:
+        got = f"'.{suffix}'" if suffix else "no suffix"
+        raise ScenarioError(
+            f"--plot {path}: the file name must end in an image format, got {got} "
+            f"(allowed: {', '.join(formats)})"
+        )
+    if path.is_dir():
+        raise ScenarioError(f"--plot {path}: is a folder; give a file name such as x.png")
+    _writable_folder(path.parent, f"--plot {path}")
+    return path
 
 
 def _save_plot(results, path: Path) -> None:
     sys.stdout.flush()
+    if all(len(result.deliveries) == 0 for result in results):
+        raise ScenarioError(
+            f"--plot {path}: no run delivered any update, so there is nothing to draw "
+            "(no plot written)"
+        )
     from .plots import latency_cdf
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ax = latency_cdf(results)
-    ax.figure.savefig(path, dpi=120)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ax = latency_cdf(results)
+        ax.figure.savefig(path, dpi=120)
+    except OSError as error:
+        raise ScenarioError(f"--plot {path}: cannot write: {error}") from None
     print(f"latency plot written to {path}", file=sys.stderr)
 
 
 def _cmd_sweep(args) -> int:
-    from .sweep import SweepInterrupted, aggregate, format_aggregate, sweep
+    from .sweep import aggregate, format_aggregate, sweep
     from .sweep.file import load_sweep
 
     spec = load_sweep(args.file)
@@ -124,22 +246,20 @@ def _cmd_sweep(args) -> int:
         )
     if args.save:
         _check_output_file(Path(args.save), "--save")
-    try:
-        runs = sweep(
-            spec.base,
-            spec.grid,
-            args.replications or spec.replications,
-            executor=args.executor or spec.executor,
-            workers=args.workers or spec.workers,
-            scheduler=args.scheduler or spec.scheduler,
-            out=out,
-            target=spec.target,
-            progress=not args.no_progress,
-            force=args.force,
-        )
-    except SweepInterrupted as interrupted:
-        print(f"rtsim: {interrupted}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    # Ctrl-C raises SweepInterrupted, whose message main() prints (what is stored, how
+    # to resume)
+    runs = sweep(
+        spec.base,
+        spec.grid,
+        args.replications or spec.replications,
+        executor=args.executor or spec.executor,
+        workers=args.workers or spec.workers,
+        scheduler=args.scheduler or spec.scheduler,
+        out=out,
+        target=spec.target,
+        progress=not args.no_progress,
+        force=args.force,
+    )
     table = aggregate(runs, spec.metrics)
     sys.stdout.flush()
     failed = int((runs["error"] != "").sum())
@@ -165,21 +285,30 @@ def _cmd_sweep(args) -> int:
 def _check_output_file(path: Path, option: str) -> None:
     """Refuse, before any work, an output file that cannot be written."""
     if path.is_dir():
-        raise ScenarioError(f"{option} {path}: is a directory; give a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if folder.exists() and not folder.is_dir():
-        raise ScenarioError(f"{option} {path}: {folder} is not a directory")
+        raise ScenarioError(f"{option} {path}: is a folder; give a file name")
+    _writable_folder(path.parent, f"{option} {path}")
 
 
 def _cmd_validate(args) -> int:
+    """Check every file, report each; status 2 if any is bad."""
+    bad = 0
     for path in args.files:
-        scenario = load_scenario(path)
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            bad += 1
+            sys.stdout.flush()
+            print(f"rtsim: error: {error}", file=sys.stderr)
+            continue
         print(
             f"ok: {path} ({scenario.name}: {scenario.strategy.kind} on "
-            f"{scenario.network.mode}, {scenario.clients} client"
+            f"{scenario.network.mode}, {scenario.clients:,} client"
             f"{'' if scenario.clients == 1 else 's'}, {scenario.duration_s:g} s)"
         )
-    return 0
+    if bad and len(args.files) > 1:
+        sys.stdout.flush()
+        print(f"rtsim: {bad} of {len(args.files)} files are invalid", file=sys.stderr)
+    return EXIT_BAD_INPUT if bad else 0
 
 
 def _cmd_validate_testbed(args) -> int:
@@ -258,18 +387,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"rtsim {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    # -v after the command too (rtsim run -v FILE); SUPPRESS keeps a -v given before it
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log progress"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run_parser = commands.add_parser("run", help="run scenarios and compare their summaries")
+    run_parser = commands.add_parser(
+        "run", help="run scenarios and compare their summaries", parents=[verbose]
+    )
     run_parser.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
     run_parser.add_argument("--seed", type=_seed, help="override every scenario's seed")
     run_parser.add_argument("--json", action="store_true", help="print summaries as JSON")
-    run_parser.add_argument("--plot", metavar="PATH", help="write a latency CDF plot (PNG)")
-    run_parser.add_argument("--save", metavar="DIR", help="write every table as CSV to DIR")
+    run_parser.add_argument(
+        "--plot", metavar="PATH", help="write a latency CDF plot (PNG, PDF, SVG, ...)"
+    )
+    run_parser.add_argument(
+        "--save", metavar="DIR", help="write every table as CSV, one folder per scenario"
+    )
+    run_parser.add_argument(
+        "--force", action="store_true", help="run even a scenario estimated too large for here"
+    )
+    run_parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bar on long runs"
+    )
     run_parser.set_defaults(handler=_cmd_run)
 
     sweep_parser = commands.add_parser(
-        "sweep", help="run a sweep file: a grid of scenarios x replications"
+        "sweep", help="run a sweep file: a grid of scenarios x replications", parents=[verbose]
     )
     sweep_parser.add_argument("file", metavar="FILE", help="sweep TOML file")
     sweep_parser.add_argument("--resume", action="store_true", help="finish a stored sweep")
@@ -285,13 +431,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep_parser.set_defaults(handler=_cmd_sweep)
 
-    validate_parser = commands.add_parser("validate", help="check scenario files")
+    validate_parser = commands.add_parser(
+        "validate", help="check scenario files", parents=[verbose]
+    )
     validate_parser.add_argument("files", nargs="+", metavar="FILE")
     validate_parser.set_defaults(handler=_cmd_validate)
 
     testbed_parser = commands.add_parser(
         "validate-testbed",
         help="run real servers and clients on 127.0.0.1 and compare them with rtsim",
+        parents=[verbose],
     )
     testbed_parser.add_argument(
         "--strategies", type=_names, metavar="A,B", help="default: all (see rtsim list)"
@@ -320,7 +469,9 @@ def build_parser() -> argparse.ArgumentParser:
     testbed_parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     testbed_parser.set_defaults(handler=_cmd_validate_testbed)
 
-    list_parser = commands.add_parser("list", help="strategies, distributions, channel modes")
+    list_parser = commands.add_parser(
+        "list", help="strategies, distributions, channel modes", parents=[verbose]
+    )
     list_parser.add_argument("--keys", action="store_true", help="also every scenario key")
     list_parser.add_argument(
         "--markdown", action="store_true", help="with --keys: only the key reference, as Markdown"
@@ -376,16 +527,53 @@ def _seed(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
     try:
-        return args.handler(args)
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        status = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return status
     except ScenarioError as error:
-        print(f"rtsim: error: {error}", file=sys.stderr)
+        _error_line(f"rtsim: error: {error}")
         return EXIT_BAD_INPUT
     except SweepWorkerError as error:  # not bad input: the run itself failed
-        print(f"rtsim: error: {error}", file=sys.stderr)
+        _error_line(f"rtsim: error: {error}")
         return 1
+    except ModuleNotFoundError as error:
+        extra = EXTRAS.get((error.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        _error_line(
+            f"rtsim: error: this needs the '{extra}' extra ({error.name} is not installed): "
+            f"pip install 'rtsim[{extra}]'"
+        )
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt as error:
+        # an interruption that knows more (runs kept, how to resume) says so
+        _error_line(f"rtsim: {error}" if str(error) else "rtsim: interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _error_line(text: str) -> None:
+    """One line on stderr, after whatever stdout still holds (a pipe may be closed)."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _drop_stdout()
+    print(text, file=sys.stderr)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so Python's final flush does not fail on a closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real file (captured output): nothing to flush at exit

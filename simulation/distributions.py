@@ -14,8 +14,8 @@ a table naming the distribution::
 
 from __future__ import annotations
 
-import csv
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .errors import ScenarioError, did_you_mean, unknown_key_message
+from .inputs import csv_number, read_csv, shown
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -301,36 +302,22 @@ DISTRIBUTIONS: dict[str, type[Distribution]] = {
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"{where}: expected a number, got {value!r}")
-    return float(value)
+    """A finite number (numpy numbers too); a distribution parameter is never inf or NaN."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ScenarioError(f"{where}: expected a number, got {shown(value)}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where}: must be a finite number, got {value!r}")
+    return value
 
 
 def _read_csv_column(path: Path, column: str, where: str) -> list[float]:
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            if column not in columns:
-                raise ScenarioError(
-                    f"{where}: CSV file {str(path)!r} has no column {column!r}"
-                    f"{did_you_mean(column, columns)} (columns: {', '.join(columns) or 'none'})"
-                )
-            values = []
-            for line, row in enumerate(reader, start=2):
-                text = (row.get(column) or "").strip()
-                if not text:
-                    continue
-                try:
-                    values.append(float(text))
-                except ValueError:
-                    raise ScenarioError(
-                        f"{where}: {str(path)!r} line {line}, column {column!r}: "
-                        f"{text!r} is not a number"
-                    ) from None
-    except OSError as error:
-        raise ScenarioError(f"{where}: cannot read CSV file {str(path)!r}: {error}") from None
-    return values
+    """The numbers in ``column``; empty cells are skipped."""
+    return [
+        csv_number(row, column, where, path)
+        for row in read_csv(path, where, (column,))
+        if row.cells[column].strip()
+    ]
 
 
 def _parse_empirical(table: Mapping[str, Any], where: str, base_dir: Path | None) -> Empirical:
@@ -341,13 +328,13 @@ def _parse_empirical(table: Mapping[str, Any], where: str, base_dir: Path | None
         if "column" in table:
             raise ScenarioError(f"{where}.column: only goes with csv, not with values")
         raw = table["values"]
-        if not isinstance(raw, list):
-            raise ScenarioError(f"{where}.values: expected a list of numbers, got {raw!r}")
+        if not isinstance(raw, list | tuple):
+            raise ScenarioError(f"{where}.values: expected a list of numbers, got {shown(raw)}")
         values = [_number(v, f"{where}.values[{i}]") for i, v in enumerate(raw)]
         source = ""
     else:
         if not isinstance(table["csv"], str):
-            raise ScenarioError(f"{where}.csv: expected a file path, got {table['csv']!r}")
+            raise ScenarioError(f"{where}.csv: expected a file path, got {shown(table['csv'])}")
         if not isinstance(table.get("column"), str):
             raise ScenarioError(f"{where}.column: the CSV column to read is required")
         path = Path(table["csv"])
@@ -357,7 +344,12 @@ def _parse_empirical(table: Mapping[str, Any], where: str, base_dir: Path | None
         source = f"{table['csv']}:{table['column']}"
     if not values:
         raise ScenarioError(f"{where}: an empirical distribution needs at least one value")
-    return Empirical(tuple(v * scale for v in values), source=source)
+    scaled = tuple(v * scale for v in values)
+    if not all(math.isfinite(v) for v in scaled):
+        raise ScenarioError(
+            f"{where}.scale: {scale:g} times the values overflows to infinity; use a smaller scale"
+        )
+    return Empirical(scaled, source=source)
 
 
 def _keys_of(cls: type[Distribution]) -> dict[str, str]:
@@ -375,21 +367,21 @@ def parse_distribution(value: Any, where: str, base_dir: Path | None = None) -> 
         return value
     if isinstance(value, bool):
         raise ScenarioError(f"{where}: expected a number or a distribution table, got {value!r}")
-    if isinstance(value, (int, float)):
-        try:
-            return Constant(float(value))
-        except ValueError as error:
-            raise ScenarioError(f"{where}: {error}") from None
+    if isinstance(value, numbers.Real):  # numpy numbers too
+        value = float(value)
+        if not math.isfinite(value):
+            raise ScenarioError(f"{where}: must be a finite number, got {value!r}")
+        return Constant(value)
     if not isinstance(value, Mapping):
         raise ScenarioError(
             f"{where}: expected a number or a table like "
-            f'{{ dist = "exponential", mean = 0.05 }}, got {value!r}'
+            f'{{ dist = "exponential", mean = 0.05 }}, got {shown(value)}'
         )
     kind = value.get("dist")
-    if kind not in DISTRIBUTIONS:
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
         names = ", ".join(DISTRIBUTIONS)
         hint = did_you_mean(kind, DISTRIBUTIONS) if isinstance(kind, str) else ""
-        got = "no 'dist' key" if kind is None else f"unknown distribution {kind!r}"
+        got = "no 'dist' key" if kind is None else f"unknown distribution {shown(kind)}"
         raise ScenarioError(f"{where}: {got}{hint} (allowed: {names})")
     cls = DISTRIBUTIONS[kind]
     if cls is Empirical:
@@ -398,7 +390,9 @@ def parse_distribution(value: Any, where: str, base_dir: Path | None = None) -> 
         allowed = {"dist", *_keys_of(cls)}
     for key in value:
         if key not in allowed:
-            raise ScenarioError(unknown_key_message(f"{where} ({kind})", key, allowed - {"dist"}))
+            raise ScenarioError(
+                unknown_key_message(f"{where} ({kind})", str(key), allowed - {"dist"})
+            )
     if cls is Empirical:
         return _parse_empirical(value, where, base_dir)
     arguments = {}

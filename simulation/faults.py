@@ -32,20 +32,25 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .distributions import Constant, Distribution
 from .errors import ScenarioError, unknown_key_message
+from .inputs import shown
 from .schema import param
 
 __all__ = ["FaultParams", "Faults", "LossBursts", "Windows"]
 
 
 def _number(value: Any, where: str, minimum: float = 0.0, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ScenarioError(f"{where}: expected a number, got {value!r}")
+    """A finite number (numpy numbers too) >= ``minimum`` (> with ``strict``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise ScenarioError(f"{where}: expected a number, got {shown(value)}")
+    if math.isinf(value):
+        raise ScenarioError(f"{where}: must be a finite number, got {value!r}")
     if value < minimum or (strict and value == minimum):
         raise ScenarioError(
             f"{where}: must be {'>' if strict else '>='} {minimum:g}, got {value!r}"
@@ -69,7 +74,7 @@ class Windows:
         if not isinstance(value, list):
             raise ScenarioError(
                 f"{where}: expected a list of tables like "
-                f"[{{ start_s = 10.0, duration_s = 5.0 }}], got {value!r}"
+                f"[{{ start_s = 10.0, duration_s = 5.0 }}], got {shown(value)}"
             )
         extra_key = cls.EXTRA_KEY
         allowed = {"start_s", "duration_s"} | ({extra_key} if extra_key else set())
@@ -77,7 +82,7 @@ class Windows:
         for index, window in enumerate(value):
             here = f"{where}[{index}]"
             if not isinstance(window, Mapping):
-                raise ScenarioError(f"{here}: expected a table, got {window!r}")
+                raise ScenarioError(f"{here}: expected a table, got {shown(window)}")
             for key in window:
                 if key not in allowed:
                     raise ScenarioError(unknown_key_message(here, key, allowed))
@@ -126,7 +131,7 @@ class Times:
         if isinstance(value, Times):
             return value
         if not isinstance(value, list):
-            raise ScenarioError(f"{where}: expected a list of times in seconds, got {value!r}")
+            raise ScenarioError(f"{where}: expected a list of times in seconds, got {shown(value)}")
         return cls(tuple(sorted(_number(v, f"{where}[{i}]") for i, v in enumerate(value))))
 
     def to_toml(self) -> list[float]:
@@ -149,7 +154,7 @@ class LossBursts:
         if isinstance(value, LossBursts):
             return value
         if not isinstance(value, Mapping):
-            raise ScenarioError(f"{where}: expected a table, got {value!r}")
+            raise ScenarioError(f"{where}: expected a table, got {shown(value)}")
         names = {"p_enter", "p_leave", "loss_in_burst", "loss_outside"}
         for key in value:
             if key not in names:

@@ -10,6 +10,8 @@ import logging
 import sys
 from pathlib import Path
 
+from matplotlib import pyplot as plt
+
 from . import plots
 from .runner import run
 from .scenario import load_scenario
@@ -34,6 +36,7 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
     for name, figure in figures.items():
         path = out / name
         figure.savefig(path, dpi=110)
+        plt.close(figure)
         written.append(path)
         log.info("wrote %s", path)
     return written

@@ -1,8 +1,10 @@
 """Figures of results. Every function returns matplotlib Axes, so callers can restyle them.
 
-Figures are built with :class:`matplotlib.figure.Figure`, not pyplot, so plotting never
-depends on (or changes) the global pyplot state; in Jupyter the returned figure displays
-(``ax.figure``). Times are shown in milliseconds or seconds as labelled, sizes in bytes.
+A function given no ``ax`` creates its figure through pyplot, so in Jupyter the inline
+backend shows it once, at the end of the cell: assign the result (``ax = latency_cdf(...)``)
+rather than also displaying ``ax.figure``. Scripts save ``ax.figure`` and may close it with
+``matplotlib.pyplot.close``; without a display, pyplot uses the Agg backend. Times are
+shown in milliseconds or seconds as labelled, sizes in bytes.
 Every function raises ``ValueError`` naming what is missing when its input cannot be drawn.
 """
 
@@ -13,8 +15,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib import pyplot as plt
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from . import analytic
 from .metrics import BYTE_CATEGORIES, byte_breakdown
@@ -36,7 +38,7 @@ KIND_COLORS = {"up": "tab:blue", "down": "tab:green"}
 def _axes(ax: Axes | None, size=(7, 4.5)) -> Axes:
     if ax is not None:
         return ax
-    return Figure(figsize=size, layout="constrained").add_subplot()
+    return plt.figure(figsize=size, layout="constrained").add_subplot()
 
 
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
@@ -204,8 +206,7 @@ def time_series(result, bin_s: float = 1.0, axes: Sequence[Axes] | None = None) 
         if missing:
             raise ValueError(f"time_series: {what} lacks columns {missing}")
     if axes is None:
-        figure = Figure(figsize=(8, 6.5), layout="constrained")
-        axes = figure.subplots(3, 1, sharex=True)
+        _, axes = plt.subplots(3, 1, sharex=True, figsize=(8, 6.5), layout="constrained")
     end = result.end_s
     edges = np.arange(0.0, end + bin_s, bin_s)
     centers = edges[:-1] + bin_s / 2

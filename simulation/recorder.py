@@ -10,6 +10,17 @@ tables are kept:
 * ``transfers``: one row per message offered to a channel (lost or not);
 * ``deliveries``: one row per update delivered to one client;
 * ``connections``: one row per connection a client asked for.
+
+Bounds of the packed fields, and what keeps values within them: sizes (``payload_bytes``,
+``overhead_bytes``, ``transport_bytes``) are signed 64-bit (``q``); scenario validation
+caps every size at :data:`~simulation.inputs.MAX_BYTES` (1e12 bytes), and the workload
+caps payload draws there, so sums over millions of messages stay exact. Ids, clients and
+sequence numbers are ``q`` too, far beyond any run the budget check
+(:mod:`simulation.budget`) lets start. ``updates`` per message and ``attempt`` are 32-bit
+(``i``): within that budget a message never carries 2**31 updates, nor is it resent
+2**31 times (each resend is a message on the wire, which the budget counts). ``kind``
+is a 16-bit code (``h``) for the fixed set of message kinds; ``direction`` and ``flags``
+are 8-bit (``b``).
 """
 
 from __future__ import annotations

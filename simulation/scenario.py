@@ -21,6 +21,7 @@ from .channel import CHANNEL_MODES
 from .distributions import Constant, Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .faults import FaultParams
+from .inputs import shown
 from .protocols import http
 from .protocols import websocket as ws_protocol
 from .schema import describe_section, param, parse_section
@@ -199,6 +200,17 @@ class Scenario:
         accept are dropped; when ``network.mode`` changes away from half-duplex, the
         turnaround (a half-duplex key) is reset to 0. So a sweep can vary either freely.
         """
+        if not isinstance(changes, Mapping):
+            raise ScenarioError(
+                f"{self.source}: replace() takes a mapping of dotted keys to values, like "
+                f"{{'network.latency_s': 0.1}}, got {shown(changes)}"
+            )
+        for path in changes:
+            if not isinstance(path, str):
+                raise ScenarioError(
+                    f"{self.source}: replace() keys are dotted key names like "
+                    f"'network.latency_s', got {shown(path)}"
+                )
         data = self.to_dict()
         changes = dict(changes)
         if changes.get("network.mode", "half-duplex") != "half-duplex":
@@ -283,17 +295,20 @@ def parse_scenario(
     ``source`` names the input in error messages; ``base_dir`` resolves relative CSV paths.
     """
     if not isinstance(data, Mapping):
-        raise ScenarioError(f"{source}: expected a table of scenario keys, got {data!r}")
+        raise ScenarioError(f"{source}: expected a table of scenario keys, got {shown(data)}")
     top_specs = {spec.name: spec for spec in describe_section(Scenario)}
     allowed = set(top_specs) | set(SECTIONS) | {"strategy"}
     top = {}
     for key, value in data.items():
+        if not isinstance(key, str):
+            raise ScenarioError(f"{source}: keys are names (strings), got {shown(key)}")
         if key not in allowed:
             raise ScenarioError(unknown_key_message(source, key, allowed))
         if key in top_specs:
             top[key] = value
     if "name" not in top and source != "<dict>":
         top["name"] = Path(source).stem
+    _check_name(top.get("name", ""), source)
     tables = {name: data.get(name, {}) for name in SECTIONS}
     up_table = None
     if isinstance(tables["workload"], Mapping) and "up" in tables["workload"]:
@@ -314,9 +329,25 @@ def parse_scenario(
         source,
         base_dir,
         extra={**sections, "strategy": strategy, "source": source},
+        separator=": ",
     )
     _check_consistency(scenario)
     return scenario
+
+
+def _check_name(name: Any, source: str) -> None:
+    """A name is shown as a table's column header: one line, and not blank in a file."""
+    if not isinstance(name, str):
+        return  # the type check names the problem
+    if any(not character.isprintable() for character in name):
+        raise ScenarioError(
+            f"{source}: name: must be one line of printable text, got {shown(name)}"
+        )
+    if not name.strip() and source != "<dict>":
+        raise ScenarioError(
+            f"{source}: name: must not be blank (it heads the scenario's column); "
+            "remove the key to use the file name"
+        )
 
 
 def _with_trace(params, where: str, base_dir: Path | None):
@@ -356,6 +387,31 @@ def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyC
 def _check_consistency(scenario: Scenario) -> None:
     source = scenario.source
     network = scenario.network
+    transport = scenario.transport
+    if transport.rto_max_s < transport.rto_s:
+        raise ScenarioError(
+            f"{source}: transport.rto_max_s ({transport.rto_max_s:g} s) must be >= "
+            f"transport.rto_s ({transport.rto_s:g} s): the timeout starts at rto_s and "
+            "doubles up to rto_max_s"
+        )
+    for key, params in (("workload", scenario.workload), ("workload.up", scenario.workload_up)):
+        trace = getattr(params, "trace", None)
+        if trace is not None and trace.clients and max(trace.clients) >= scenario.clients:
+            client = max(trace.clients)
+            line = trace.lines[trace.clients.index(client)] if trace.lines else "?"
+            raise ScenarioError(
+                f"{source}: {key}.trace_csv: {trace.source!r} line {line} names client "
+                f"{client}, but clients = {scenario.clients} (numbered 0 to "
+                f"{scenario.clients - 1}); raise clients or drop those rows"
+            )
+    rooms = getattr(scenario.strategy.params, "rooms", None)
+    for index, (room, first, members) in enumerate(getattr(rooms, "rooms", ())):
+        if first + members > scenario.clients:
+            raise ScenarioError(
+                f"{source}: strategy.rooms[{index}]: room {room!r} holds clients {first} to "
+                f"{first + members - 1} (first_client = {first}, members = {members}), but "
+                f"clients = {scenario.clients}; lower members or raise clients"
+            )
     if scenario.warmup_s >= scenario.duration_s:
         raise ScenarioError(
             f"{source}: warmup_s ({scenario.warmup_s:g} s) must be shorter than "
@@ -406,12 +462,25 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); TOML files are UTF-8"
+        ) from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read: {error.strerror or error}") from None
+    if text.startswith("\ufeff"):
+        raise ScenarioError(
+            f"{path}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; "
+            "save the file as UTF-8 without BOM"
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply to read"
+        ) from None
     return parse_scenario(data, source=str(path), base_dir=path.parent)
 
 

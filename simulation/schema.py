@@ -11,6 +11,7 @@ they cannot drift from the code.
 from __future__ import annotations
 
 import math
+import numbers
 import types
 import typing
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from typing import Any
 
 from .distributions import Distribution, parse_distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
+from .inputs import MAX_BYTES, shown
 
 __all__ = ["REQUIRED", "KeySpec", "describe_section", "param", "parse_section"]
 
@@ -37,8 +39,18 @@ def param(
     lt: float | None = None,
     choices: tuple[str, ...] | None = None,
     source: str = "",
+    allow_inf: bool | None = None,
 ) -> Any:
-    """Declare a scenario key: its default, meaning, unit, range and the default's source."""
+    """Declare a scenario key: its default, meaning, unit, range and the default's source.
+
+    A number must be finite unless ``allow_inf`` (default: when the default itself is
+    infinite, where inf means "none" or "unlimited"). A key in bytes is at most
+    :data:`~simulation.inputs.MAX_BYTES` unless ``le`` says otherwise.
+    """
+    if allow_inf is None:
+        allow_inf = isinstance(default, float) and math.isinf(default)
+    if unit == "bytes" and le is None:
+        le = MAX_BYTES
     metadata = {
         "doc": doc,
         "unit": unit,
@@ -48,6 +60,7 @@ def param(
         "lt": lt,
         "choices": choices,
         "source": source,
+        "allow_inf": allow_inf,
     }
     return field(default=default, metadata=metadata)
 
@@ -67,6 +80,7 @@ class KeySpec:
     lt: float | None
     choices: tuple[str, ...] | None
     source: str
+    allow_inf: bool = False
 
     @property
     def required(self) -> bool:
@@ -79,7 +93,10 @@ class KeySpec:
         for symbol, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
             if bound is not None:
                 parts.append(f"{symbol} {bound:g}")
-        return " and ".join(parts)
+        text = " and ".join(parts)
+        if self.allow_inf and (self.le is not None or self.lt is not None):
+            text += ", or inf"
+        return text
 
     def type_text(self) -> str:
         if hasattr(self.type, "type_text"):
@@ -124,6 +141,7 @@ def describe_section(cls: type) -> list[KeySpec]:
                 default=f.default,
                 **{k: f.metadata[k] for k in ("doc", "unit", "ge", "gt", "le", "lt", "choices")},
                 source=f.metadata["source"],
+                allow_inf=f.metadata.get("allow_inf", False),
             )
         )
     return specs
@@ -132,8 +150,14 @@ def describe_section(cls: type) -> list[KeySpec]:
 def _check_range(spec: KeySpec, value: float, where: str) -> None:
     def fail(condition: str) -> None:
         unit = f" {spec.unit}" if spec.unit else ""
-        raise ScenarioError(f"{where}: must be {condition}{unit}, got {value!r}")
+        raise ScenarioError(f"{where}: must be {condition}{unit}, got {shown(value)}")
 
+    if isinstance(value, float) and math.isinf(value):
+        if not spec.allow_inf:
+            bounds = spec.range_text()
+            fail(f"a finite number {bounds}".rstrip())
+        if value > 0:
+            return  # inf means none or unlimited here: it passes every lower bound
     if spec.ge is not None and not value >= spec.ge:
         fail(f">= {spec.ge:g}")
     if spec.gt is not None and not value > spec.gt:
@@ -164,31 +188,46 @@ def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> An
                 f"{where}: {distribution!r} can produce {low:g}, but values must be "
                 f"> {spec.gt:g} {spec.unit}".rstrip()
             )
+        if spec.le is not None:
+            # a bounded distribution must stay within the bound; an unbounded one (its
+            # draws are capped where they are used) must at least have its mean within it
+            high = distribution.support()[1]
+            what = "can produce"
+            if math.isinf(high):
+                high, what = distribution.mean(), "has a mean of"
+            if not high <= spec.le:
+                raise ScenarioError(
+                    f"{where}: {distribution!r} {what} {high:g}, but values must be "
+                    f"<= {spec.le:g} {spec.unit}".rstrip()
+                )
         return distribution
     if spec.type is bool:
         if not isinstance(value, bool):
-            raise ScenarioError(f"{where}: expected true or false, got {value!r}")
+            raise ScenarioError(f"{where}: expected true or false, got {shown(value)}")
         return value
     if spec.type is str:
         if not isinstance(value, str):
-            raise ScenarioError(f"{where}: expected a string, got {value!r}")
+            raise ScenarioError(f"{where}: expected a string, got {shown(value)}")
         if spec.choices and value not in spec.choices:
             raise ScenarioError(
-                f"{where}: {value!r} is not allowed{did_you_mean(value, spec.choices)} "
+                f"{where}: {shown(value)} is not allowed{did_you_mean(value, spec.choices)} "
                 f"(allowed: {', '.join(spec.choices)})"
             )
         return value
     if spec.type is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise ScenarioError(f"{where}: expected an integer, got {value!r}")
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            value = int(value)  # numpy integers too
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if not (math.isfinite(value) and float(value).is_integer()):
+                raise ScenarioError(f"{where}: expected an integer, got {shown(value)}")
+            value = int(value)
+        else:
+            raise ScenarioError(f"{where}: expected an integer, got {shown(value)}")
         _check_range(spec, value, where)
         return value
     if spec.type is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ScenarioError(f"{where}: expected a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ScenarioError(f"{where}: expected a number, got {shown(value)}")
         value = float(value)
         if math.isnan(value):
             raise ScenarioError(f"{where}: expected a number, got nan")
@@ -203,14 +242,16 @@ def parse_section(
     where: str,
     base_dir: Path | None = None,
     extra: Mapping[str, Any] | None = None,
+    separator: str = ".",
 ) -> Any:
     """Validate ``table`` against the keys of ``cls`` and build an instance.
 
-    ``where`` is the prefix for error messages, e.g. ``"x.toml: network"``; ``extra`` holds
-    constructor arguments that are not scenario keys.
+    ``where`` is the prefix for error messages, e.g. ``"x.toml: network"``, joined to each
+    key by ``separator`` (``": "`` for a file's top-level keys: ``"x.toml: clients"``);
+    ``extra`` holds constructor arguments that are not scenario keys.
     """
     if not isinstance(table, Mapping):
-        raise ScenarioError(f"{where}: expected a table, got {table!r}")
+        raise ScenarioError(f"{where}: expected a table, got {shown(table)}")
     specs = {spec.name: spec for spec in describe_section(cls)}
     for key in table:
         if key not in specs:
@@ -218,7 +259,7 @@ def parse_section(
     arguments = dict(extra or {})
     for name, spec in specs.items():
         if name in table:
-            arguments[name] = _convert(spec, table[name], f"{where}.{name}", base_dir)
+            arguments[name] = _convert(spec, table[name], f"{where}{separator}{name}", base_dir)
         elif spec.required:
             raise ScenarioError(f"{where}: missing required key {name!r} ({spec.doc})")
     try:

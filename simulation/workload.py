@@ -7,9 +7,12 @@ Arrival kinds, each from ``start_s`` on:
 * ``bursty``: on/off. During an "on" period (length drawn from ``on_s``) arrivals are
   Poisson at ``rate_per_s``; during an "off" period (length drawn from ``off_s``) none.
 * ``trace``: the rows of a CSV file (``trace_csv``, relative to the scenario file) with
-  columns ``time_s``, ``payload_bytes`` and optionally ``client``.
+  columns ``time_s``, ``payload_bytes`` and optionally ``client``, replayed in time order
+  (rows need not be sorted). Times and sizes must be finite and >= 0, sizes at most
+  ``MAX_BYTES``; a trace needs at least one row, and a row's client must exist.
 
-Each server update has a payload drawn from ``payload_bytes`` (rounded to whole bytes)
+Each server update has a payload drawn from ``payload_bytes`` (rounded to whole bytes,
+and capped at :data:`~simulation.inputs.MAX_BYTES`, 1 TB, for unbounded distributions)
 and an audience: every client (``"all"``) or one client drawn uniformly (``"one"``); a
 trace row's ``client`` names its target, and an empty cell means every client. Client
 messages are generated for each client independently at ``rate_per_s`` (a periodic client
@@ -22,8 +25,6 @@ Random streams used: ``workload.arrivals``, ``workload.payload``, ``workload.aud
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,8 @@ from pathlib import Path
 import simpy
 
 from .distributions import Constant, Distribution
-from .errors import ScenarioError, did_you_mean
+from .errors import ScenarioError
+from .inputs import MAX_BYTES, csv_number, read_csv
 from .messages import DOWN, UP, Update
 from .recorder import Recorder
 from .rng import RandomStreams, Sampler
@@ -53,12 +55,16 @@ AUDIENCES = ("all", "one")
 
 @dataclass(frozen=True)
 class Trace:
-    """Rows of a workload trace: times (s), clients (-1: all) and payload sizes (bytes)."""
+    """Rows of a workload trace: times (s), clients (-1: all) and payload sizes (bytes).
+
+    ``lines`` holds each row's line number in the file, for error messages.
+    """
 
     times: tuple[float, ...]
     clients: tuple[int, ...]
     payload_bytes: tuple[int, ...]
     source: str
+    lines: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         return f"Trace({len(self.times)} rows from {self.source!r})"
@@ -66,38 +72,25 @@ class Trace:
 
 def load_trace(path: Path, where: str) -> Trace:
     """Read a workload trace CSV, with errors that name the file, line and column."""
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = reader.fieldnames or []
-            for needed in ("time_s", "payload_bytes"):
-                if needed not in columns:
-                    raise ScenarioError(
-                        f"{where}: {str(path)!r} has no column {needed!r}"
-                        f"{did_you_mean(needed, columns)} (columns: {', '.join(columns)})"
-                    )
-            rows = []
-            for line, row in enumerate(reader, start=2):
-                try:
-                    time = float(row["time_s"])
-                    size = int(float(row["payload_bytes"]))
-                    client = (row.get("client") or "").strip()
-                    client = -1 if client == "" else int(client)
-                except ValueError:
-                    raise ScenarioError(
-                        f"{where}: {str(path)!r} line {line}: not a number in {dict(row)}"
-                    ) from None
-                if not (math.isfinite(time) and time >= 0) or size < 0 or client < -1:
-                    raise ScenarioError(
-                        f"{where}: {str(path)!r} line {line}: time_s and payload_bytes must "
-                        f"be >= 0 and client a client number, got {dict(row)}"
-                    )
-                rows.append((time, client, size))
-    except OSError as error:
-        raise ScenarioError(f"{where}: cannot read trace {str(path)!r}: {error}") from None
+    rows = []
+    for row in read_csv(path, where, ("time_s", "payload_bytes")):
+        time = csv_number(row, "time_s", where, path, minimum=0)
+        size = int(csv_number(row, "payload_bytes", where, path, minimum=0, maximum=MAX_BYTES))
+        client = -1
+        if (row.cells.get("client") or "").strip():
+            number = csv_number(row, "client", where, path, minimum=-1)
+            if not number.is_integer():
+                raise ScenarioError(
+                    f"{where}: {str(path)!r} line {row.line}, column 'client': a client "
+                    f"number (0, 1, ...; empty for every client), got {row.cells['client']!r}"
+                )
+            client = int(number)
+        rows.append((time, client, size, row.line))
+    if not rows:
+        raise ScenarioError(f"{where}: {str(path)!r} has no rows: a trace needs at least one")
     rows.sort(key=lambda row: row[0])
-    times, clients, sizes = zip(*rows, strict=True) if rows else ((), (), ())
-    return Trace(tuple(times), tuple(clients), tuple(sizes), str(path))
+    times, clients, sizes, lines = zip(*rows, strict=True)
+    return Trace(tuple(times), tuple(clients), tuple(sizes), str(path), tuple(lines))
 
 
 @dataclass(frozen=True)
@@ -251,6 +244,7 @@ class Workload:
             env.process(self._client_messages(client, first, payload))
 
     def _new_update(self, size: float, target: int | None, direction: str, origin: int) -> Update:
+        size = min(size, MAX_BYTES)  # an unbounded distribution's rare huge draw
         update = Update(self.created, self.env.now, max(0, round(size)), target)
         update.direction = direction
         update.origin = origin

@@ -53,7 +53,7 @@ def test_run_json_and_plot_and_save(two_files, tmp_path, capsys):
     assert payload[1]["summary"]["requests"] == 3  # one upgrade request per client
     assert payload[1]["summary"]["empty_fraction"] == 0.0  # the 101 responses are not empty
     assert plot.stat().st_size > 1000 and plot.read_bytes()[:4] == b"\x89PNG"
-    assert (tmp_path / "tables" / "websocket.deliveries.csv").exists()
+    assert (tmp_path / "tables" / "websocket" / "deliveries.csv").exists()  # a folder each
 
 
 def test_json_turns_nan_into_null():
@@ -112,3 +112,45 @@ def test_module_entry_point_end_to_end(tmp_path):
     assert "Traceback" not in failed.stderr
     usage = _rtsim("run")
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_top_level_keys_print_as_file_then_key(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text('clients = 0\n[strategy]\nkind = "websocket"\n')
+    assert main(["validate", str(path)]) == 2
+    assert f"{path}: clients: must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_an_interruption_prints_its_own_message(two_files, monkeypatch, capsys):
+    class Interrupted(KeyboardInterrupt):
+        pass
+
+    def interrupted(*args, **kwargs):
+        raise Interrupted("3 runs are stored in out/; run the same command with --resume")
+
+    monkeypatch.setattr("simulation.cli.run", interrupted)
+    assert main(["run", two_files[0]]) == 130
+    err = capsys.readouterr().err
+    assert err == "rtsim: 3 runs are stored in out/; run the same command with --resume\n"
+
+
+def test_a_missing_extra_is_named(monkeypatch, capsys):
+    def missing(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'dask'", name="dask")
+
+    monkeypatch.setattr("simulation.cli.run", missing)
+    assert main(["run", str(SCENARIOS / "default.toml"), "-q"]) == 2
+    assert "pip install 'rtsim[dask]'" in capsys.readouterr().err
+
+
+def test_outputs_are_checked_before_simulating(two_files, tmp_path, monkeypatch, capsys):
+    def fail(*args, **kwargs):
+        raise AssertionError("simulated before checking the outputs")
+
+    monkeypatch.setattr("simulation.cli.run", fail)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["run", *two_files, "--plot", str(tmp_path / "x.txt")]) == 2
+    assert main(["run", *two_files, "--save", str(blocker)]) == 2
+    assert main(["run", *two_files, "--plot", str(blocker / "x.png")]) == 2
+    assert capsys.readouterr().err.count("rtsim: error: ") == 3

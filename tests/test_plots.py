@@ -1,12 +1,49 @@
 """Plots: each one on a small result, checked against the numbers it draws."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib import pyplot as plt
 
 from simulation import analytic, plots, run
 
-from helpers import make_scenario
+from helpers import ROOT, make_scenario
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")  # plots create their figures through pyplot
+
+
+def test_figures_are_created_through_pyplot_and_saved_headless(tmp_path):
+    """pyplot manages the figure (so Jupyter's inline backend shows it once), and a
+    script without a display saves it with the Agg backend."""
+    ax = plots.sweep_lines(sweep_table(), "network.latency_s", "latency_mean_s")
+    assert plt.fignum_exists(ax.figure.number)
+    script = (
+        "import matplotlib, sys; from simulation import figures; "
+        "figures.main([sys.argv[1]]); print(matplotlib.get_backend())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "MPLBACKEND": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip().splitlines()[-1].lower() == "agg"
+    written = sorted(tmp_path.glob("*.png"))
+    assert [p.name for p in written] == [
+        "bytes-per-update.png",
+        "half-duplex-sequence.png",
+        "latency-cdf.png",
+    ]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in written)
 
 
 def transfer_arrows(ax):

@@ -87,7 +87,8 @@ def scenarios(draw):
         {
             "seed": draw(st.integers(0, 2**32)),
             "duration_s": draw(st.floats(1.0, 8.0)),
-            "clients": draw(st.integers(1, 3)),
+            # enough clients for every room (a larger room is refused)
+            "clients": draw(st.integers(_room_clients(strategy), 3)),
             "network": network,
             "strategy": strategy,
             "transport": transport,
@@ -121,6 +122,11 @@ def scenarios(draw):
             },
         }
     )
+
+
+def _room_clients(strategy) -> int:
+    rooms = strategy.get("rooms", [])
+    return max((room.get("first_client", 0) + room["members"] for room in rooms), default=1)
 
 
 PROPERTY_SETTINGS = settings(

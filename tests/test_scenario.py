@@ -164,3 +164,83 @@ def test_replace_network_mode_resets_the_half_duplex_turnaround():
     assert base.replace({"network.mode": "full-duplex"}).network.turnaround_s == 0
     with pytest.raises(ScenarioError, match=r"turnaround_s = 0\.02 only applies"):
         base.replace({"network.mode": "full-duplex", "network.turnaround_s": 0.02})
+
+
+def test_numpy_numbers_are_accepted_where_numbers_are_expected():
+    import numpy as np
+
+    scenario = make_scenario(clients=np.int64(5), duration_s=np.float32(2.0))
+    assert scenario.clients == 5 and type(scenario.clients) is int
+    changed = scenario.replace({"clients": np.int32(3), "network.latency_s": np.float64(0.1)})
+    assert changed.clients == 3 and changed.network.latency_s == Constant(0.1)
+    rooms = [{"name": "a", "members": np.int64(2)}]
+    assert make_scenario(clients=2, strategy={"kind": "socketio", "rooms": rooms})
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({1: 2}, "dotted key names"),
+        ([("clients", 2)], "takes a mapping"),
+        ({"duration_s": math.inf}, r"<dict>: duration_s: must be a finite number > 0 s, got inf"),
+        ({"network.jitter_s": math.nan}, "network.jitter_s"),
+        ({"clients": 1e12 + 0.5}, "clients: expected an integer"),
+    ],
+)
+def test_replace_refuses_what_files_refuse(changes, message):
+    with pytest.raises(ScenarioError, match=message):
+        make_scenario().replace(changes)
+
+
+def test_absurd_sizes_are_refused_before_a_run_unless_forced():
+    from simulation import run
+    from simulation.budget import BudgetError, Means, check_budget, estimate
+
+    huge = make_scenario().replace({"clients": 10**9})
+    with pytest.raises(BudgetError, match=r"<dict>: too large to run here: .* --force"):
+        run(huge)
+    small = make_scenario(clients=2)
+    assert check_budget(small).messages > 0
+    with pytest.raises(BudgetError, match="run time"):
+        check_budget(small, Means(memory_bytes=1e15, wall_s=1e-9))
+    assert estimate(small).memory_bytes < 1e9
+
+
+@pytest.mark.parametrize("kind", ["short-polling", "long-polling", "sse", "websocket", "stream"])
+def test_the_estimate_is_within_a_factor_of_three_of_the_messages_sent(kind):
+    from simulation import run
+    from simulation.budget import estimate
+
+    scenario = make_scenario(clients=20, duration_s=30.0, strategy={"kind": kind})
+    scenario = scenario.replace({"workload.rate_per_s": 2.0})
+    messages = len(run(scenario).transfers)
+    assert messages / 3 <= estimate(scenario).messages <= messages * 3
+
+
+def test_a_progress_hook_sees_simulated_time_and_changes_nothing():
+    import pandas as pd
+
+    from simulation import run
+
+    scenario = make_scenario(clients=3, duration_s=5.0)
+    seen = []
+    with_hook = run(scenario, progress=seen.append)
+    plain = run(scenario)
+    assert seen == sorted(seen) and seen[-1] == 5.0 and len(seen) > 100
+    for table in ("deliveries", "transfers", "connections", "updates"):
+        pd.testing.assert_frame_equal(getattr(with_hook, table), getattr(plain, table))
+
+
+def test_a_run_without_updates_warns(caplog):
+    from simulation import run
+
+    run(make_scenario(duration_s=2.0, workload={"start_s": 5.0}))
+    assert "created no updates" in caplog.text
+
+
+def test_summary_is_a_documented_mix_of_ints_and_floats():
+    from simulation import run
+
+    summary = run(make_scenario(clients=2, duration_s=3.0)).summary()
+    assert all(type(value) in (int, float) for value in summary)  # counts int, the rest float
+    assert summary.astype(float).dtype == "float64"

@@ -247,3 +247,11 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"processes {left} outlived their parent by 10 s"
+
+
+def test_a_cell_too_large_for_this_machine_is_refused_before_anything_runs(monkeypatch):
+    calls = []
+    monkeypatch.setattr(simulation.runner, "run", lambda *a, **k: calls.append(a))
+    with pytest.raises(ScenarioError, match=r'sweep cell \{"clients": 10000000\}.*--force'):
+        run({"clients": [1, 10_000_000]})
+    assert not calls

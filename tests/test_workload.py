@@ -62,7 +62,7 @@ def test_trace_is_replayed_with_targets(tmp_path):
     ("csv_text", "message"),
     [
         ("time,payload_bytes\n1,2\n", "no column 'time_s'"),
-        ("time_s,payload_bytes\n1,x\n", "line 2: not a number"),
+        ("time_s,payload_bytes\n1,x\n", "line 2, column 'payload_bytes': 'x' is not a number"),
         ("time_s,payload_bytes\n-1,5\n", "must be >= 0"),
     ],
 )

@@ -49,6 +49,7 @@ class LongPollingParams:
         unit="s",
         gt=0,
         source="30 s, the hanging-GET timeout of Firebase's long-polling transport",
+        allow_inf=True,  # inf: never
     )
     reconnect_delay_s: float = param(
         0.0,

@@ -44,12 +44,15 @@ acknowledgement (``ack_client_messages``); the time from emit to ack is the ack 
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..errors import ScenarioError
+from ..inputs import shown
 from ..messages import DOWN, UP, Message, Update
 from ..protocols import engineio as eio
 from ..protocols import websocket as ws
@@ -80,7 +83,7 @@ class Transports:
         allowed = [["polling", "websocket"], ["polling"], ["websocket"]]
         if not isinstance(value, list) or value not in allowed:
             raise ScenarioError(
-                f"{where}: {value!r} is not allowed (allowed: "
+                f"{where}: {shown(value)} is not allowed (allowed: "
                 + ", ".join(str(a).replace("'", '"') for a in allowed)
                 + ")"
             )
@@ -105,14 +108,14 @@ class Rooms:
         if not isinstance(value, list):
             raise ScenarioError(
                 f"{where}: expected a list of tables like "
-                f'[{{ name = "lobby", members = 10 }}], got {value!r}'
+                f'[{{ name = "lobby", members = 10 }}], got {shown(value)}'
             )
         rooms, names = [], set()
         for index, room in enumerate(value):
             here = f"{where}[{index}]"
-            if not isinstance(room, dict):
-                raise ScenarioError(f"{here}: expected a table, got {room!r}")
-            unknown = set(room) - {"name", "members", "first_client"}
+            if not isinstance(room, Mapping):
+                raise ScenarioError(f"{here}: expected a table, got {shown(room)}")
+            unknown = {str(key) for key in room} - {"name", "members", "first_client"}
             if unknown:
                 raise ScenarioError(
                     f"{here}: unknown keys {sorted(unknown)} (allowed: name, members, first_client)"
@@ -122,10 +125,15 @@ class Rooms:
                 raise ScenarioError(f"{here}.name: a unique, non-empty room name is required")
             members, first = room.get("members"), room.get("first_client", 0)
             for key, number, minimum in (("members", members, 1), ("first_client", first, 0)):
-                if isinstance(number, bool) or not isinstance(number, int) or number < minimum:
+                if (
+                    isinstance(number, bool)
+                    or not isinstance(number, numbers.Integral)
+                    or number < minimum
+                ):
                     raise ScenarioError(
-                        f"{here}.{key}: must be a whole number >= {minimum}, got {number!r}"
+                        f"{here}.{key}: must be a whole number >= {minimum}, got {shown(number)}"
                     )
+            members, first = int(members), int(first)
             names.add(name)
             rooms.append((name, first, members))
         return cls(tuple(rooms))
@@ -152,7 +160,7 @@ class RoomNames:
         if isinstance(value, RoomNames):
             return value
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ScenarioError(f"{where}: expected a list of room names, got {value!r}")
+            raise ScenarioError(f"{where}: expected a list of room names, got {shown(value)}")
         return cls(tuple(value))
 
     def to_toml(self) -> list[str]:
@@ -222,6 +230,7 @@ class SocketIOParams:
         unit="s",
         gt=0,
         source="Socket.IO connectionStateRecovery maxDisconnectionDuration, 2 minutes",
+        allow_inf=True,  # inf: never
     )
     fanout_s_per_recipient: float = param(
         0.0,

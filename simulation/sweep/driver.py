@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..budget import BudgetError, check_budget, machine_means
 from ..errors import ScenarioError
 from ..metrics import SUMMARY_METRICS
 from ..scenario import Scenario
@@ -86,6 +88,7 @@ class _Plan:
     common_random_numbers: bool
     fingerprint: str
     rows: dict[str, dict[str, Any]]  # by run id: stored ones first, then new ones
+    force: bool = False
     slots: list[tuple[int, int, str]] = field(default_factory=list)  # (cell, rep, run id)
     first_cell: dict[str, int] = field(default_factory=dict)  # the cell a run was planned for
 
@@ -96,7 +99,11 @@ class _Plan:
             scenario = self.scenarios[index]
             for replication in replications:
                 task = Task(
-                    scenario, self._seed(scenario, replication), replication, self.fingerprint
+                    scenario,
+                    self._seed(scenario, replication),
+                    replication,
+                    self.fingerprint,
+                    self.force,
                 )
                 self.slots.append((index, replication, task.run_id))
                 self.first_cell.setdefault(task.run_id, index)
@@ -179,10 +186,12 @@ def sweep(
             f"seed {base.seed} leaves room for {MAX_SEED - base.seed + 1} replications"
         )
     scenarios = [base.replace(cell) for cell in cells]  # validates every cell up front
+    if not force:
+        _check_budgets(cells, scenarios, executor, workers, client, scheduler)
     fingerprint = base_fingerprint(base)
     store = RunStore(Path(out), fingerprint) if out is not None else None
     stored = store.load() if store is not None else {}
-    plan = _Plan(base, cells, scenarios, common_random_numbers, fingerprint, dict(stored))
+    plan = _Plan(base, cells, scenarios, common_random_numbers, fingerprint, dict(stored), force)
     tasks = plan.add(range(len(cells)), range(replications))
     bar = _progress_bar(len(tasks), progress, len(stored))
     computed = 0
@@ -237,6 +246,29 @@ def sweep(
             plan.unused(),
         )
     return table
+
+
+def _check_budgets(cells, scenarios, executor, workers, client, scheduler) -> None:
+    """Refuse, before anything runs, a cell too large for the runs that share this machine.
+
+    Runs on a remote Dask cluster are not checked: its machines are not this one.
+    """
+    if executor == "dask" and (client is not None or scheduler is not None):
+        return
+    parallel = 1 if executor == "serial" else workers or os.cpu_count() or 1
+    means = machine_means(parallel)
+    checked = set()
+    for cell, scenario in zip(cells, scenarios, strict=True):
+        identity = scenario_identity(scenario)
+        if identity in checked:
+            continue
+        checked.add(identity)
+        try:
+            check_budget(scenario, means)
+        except BudgetError as error:
+            raise BudgetError(
+                f"sweep cell {cell_key(cell)} ({parallel} run(s) at once): {error}"
+            ) from None
 
 
 def _interrupted(store: RunStore | None, computed: int, stored: int) -> str:

@@ -63,6 +63,7 @@ class Task:
     seed: int
     replication: int
     base: str
+    force: bool = False  # run even if the budget check would refuse it
 
     @cached_property
     def run_id(self) -> str:
@@ -92,7 +93,7 @@ def run_task(task: Task) -> dict[str, Any]:
     extra: dict[str, float] = {}
     started = time.perf_counter()
     try:
-        summary = run(task.scenario, seed=task.seed).summary()
+        summary = run(task.scenario, seed=task.seed, force=task.force).summary()
         for name, value in summary.items():
             (metrics if name in metrics else extra)[name] = float(value)
         row["error"] = ""
