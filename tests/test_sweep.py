@@ -67,10 +67,10 @@ def test_every_executor_gives_the_same_results(executor):
 def test_a_failed_run_is_a_row_not_an_exception(monkeypatch):
     real_run = simulation.runner.run
 
-    def flaky(scenario, seed=None):
+    def flaky(scenario, seed=None, **options):
         if seed == 101:
             raise RuntimeError("boom")
-        return real_run(scenario, seed=seed)
+        return real_run(scenario, seed=seed, **options)
 
     monkeypatch.setattr(simulation.runner, "run", flaky)
     runs = sweep(BASE, {"clients": [1, 2]}, replications=3, executor="serial", progress=False)
@@ -92,7 +92,9 @@ def test_stored_runs_are_skipped_and_the_union_returned(tmp_path, monkeypatch):
     calls = []
     real_run = simulation.runner.run
     monkeypatch.setattr(
-        simulation.runner, "run", lambda s, seed=None: calls.append(seed) or real_run(s, seed)
+        simulation.runner,
+        "run",
+        lambda s, seed=None, **options: calls.append(seed) or real_run(s, seed, **options),
     )
     again = sweep(BASE, GRID, replications=2, executor="serial", out=out, progress=False)
     assert len(calls) == 2  # only the two missing runs

@@ -107,7 +107,9 @@ def test_identical_scenarios_share_one_run(tmp_path, monkeypatch):
     calls = []
     real_run = simulation.runner.run
     monkeypatch.setattr(
-        simulation.runner, "run", lambda s, seed=None: calls.append(seed) or real_run(s, seed)
+        simulation.runner,
+        "run",
+        lambda s, seed=None, **options: calls.append(seed) or real_run(s, seed, **options),
     )
     # 0.05 is the base's latency: both cells are the same scenario
     runs = run([{"network.latency_s": 0.05}, {"clients": 2}], replications=2)
