@@ -299,6 +299,10 @@ class Empirical(Distribution):
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
     cls.name: cls for cls in (Constant, Uniform, Exponential, Normal, LogNormal, Pareto, Empirical)
 }
+# Measured latencies live in their own module (with their data); it subclasses Distribution.
+from .country_rtt import CountryError, CountryRtt  # noqa: E402
+
+DISTRIBUTIONS[CountryRtt.name] = CountryRtt
 
 
 def _number(value: Any, where: str) -> float:
@@ -352,6 +356,19 @@ def _parse_empirical(table: Mapping[str, Any], where: str, base_dir: Path | None
     return Empirical(scaled, source=source)
 
 
+def _parse_country_rtt(table: Mapping[str, Any], where: str) -> Distribution:
+    for key in ("server", "client"):
+        if not isinstance(table.get(key), str):
+            raise ScenarioError(
+                f"{where}.{key}: the country-rtt distribution needs {key} = an ISO 3166 "
+                f"country code such as \"DE\", got {shown(table.get(key))}"
+            )
+    try:
+        return CountryRtt(table["server"], table["client"])
+    except CountryError as error:
+        raise ScenarioError(f"{where} (country-rtt): {error}") from None
+
+
 def _keys_of(cls: type[Distribution]) -> dict[str, str]:
     """TOML key -> dataclass field name for a distribution class."""
     return {f.metadata.get("key", f.name): f.name for f in fields(cls) if f.name != "source"}
@@ -386,6 +403,8 @@ def parse_distribution(value: Any, where: str, base_dir: Path | None = None) -> 
     cls = DISTRIBUTIONS[kind]
     if cls is Empirical:
         allowed = {"dist", "values", "csv", "column", "scale"}
+    elif cls is CountryRtt:
+        allowed = {"dist", "server", "client"}
     else:
         allowed = {"dist", *_keys_of(cls)}
     for key in value:
@@ -395,6 +414,8 @@ def parse_distribution(value: Any, where: str, base_dir: Path | None = None) -> 
             )
     if cls is Empirical:
         return _parse_empirical(value, where, base_dir)
+    if cls is CountryRtt:
+        return _parse_country_rtt(value, where)
     arguments = {}
     for key, field_name in _keys_of(cls).items():
         if key not in value:
