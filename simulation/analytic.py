@@ -324,7 +324,7 @@ PUSH_STRATEGIES = ("websocket", "sse", "stream")
 _PUSH_EXTRAS = ("ping_interval_s", "comment_interval_s", "max_connection_s", "max_stream_s")
 
 
-def expected_latency_s(scenario) -> float | None:
+def expected_latency_s(scenario, group: str | None = None) -> float | None:
     """The closed-form mean delivery latency of ``scenario`` where one holds, else None.
 
     A closed form needs an ideal path and server: unlimited bandwidth, no loss, jitter or
@@ -344,7 +344,15 @@ def expected_latency_s(scenario) -> float | None:
     * push (WebSocket, SSE, stream) with no pings, comments or forced reconnections:
       ``L`` for constant latency; for random latency and Poisson updates the in-order
       delay of :func:`in_order_mean_latency_s`.
+
+    With client groups, ``group`` names one group: its clients' mean, from the group's
+    network. Without ``group``, the mean over every delivery: the groups' means weighted
+    by their clients (updates go to every client), or None if a group has no formula.
     """
+    if scenario.groups:
+        return _groups_latency_s(scenario, group)
+    if group is not None:
+        raise ValueError(f"{scenario.name or scenario.source} has no client groups")
     network = scenario.network
     ideal = (
         math.isinf(network.bandwidth_bps)
@@ -423,3 +431,22 @@ def _fixed_phase_poll_latency_s(scenario, latency_s: float) -> float | None:
     if not delivered.any():
         return None
     return latency_s + float(waits[delivered].mean())
+
+
+def _groups_latency_s(scenario, name: str | None) -> float | None:
+    """:func:`expected_latency_s` of one group, or of all groups together."""
+    import dataclasses
+
+    names = [group.name for group in scenario.groups]
+    if name is not None and name not in names:
+        raise ValueError(f"no group {name!r} (groups: {', '.join(names)})")
+    means = {}
+    for group in scenario.groups:
+        if name is None or group.name == name:
+            alone = dataclasses.replace(scenario, network=group.network, groups=())
+            means[group.name] = (expected_latency_s(alone), group.count)
+    if name is not None:
+        return means[name][0]
+    if any(mean is None for mean, _ in means.values()):
+        return None
+    return sum(mean * count for mean, count in means.values()) / scenario.clients

@@ -73,6 +73,28 @@ def _comparison_table(results) -> str:
     return table.to_string()
 
 
+GROUP_METRICS = (
+    "deliveries",
+    "delivery_ratio",
+    "latency_mean_s",
+    "latency_p95_s",
+    "latency_max_s",
+    "empty_fraction",
+    "bytes_per_delivery",
+)
+
+
+def _group_table(result) -> str:
+    """One scenario's summary per client group, a row each (--json has every metric)."""
+    summary = result.summary(by="group")
+    groups = result.scenario.groups
+    table = summary[list(GROUP_METRICS)].astype(object)
+    table.insert(0, "clients", [g.count for g in groups] or [result.scenario.clients])
+    latency = [g.network.latency_s for g in groups] or [result.scenario.network.latency_s]
+    table.insert(1, "one_way_mean_ms", [value.mean() * 1e3 for value in latency])
+    return f"{result.scenario.name}, by group:\n{table.map(_format_value).to_string()}"
+
+
 def _cmd_run(args) -> int:
     scenarios = [load_scenario(path) for path in args.files]  # validate all before running
     plot = _plot_path(args.plot) if args.plot else None  # and every output path
@@ -102,7 +124,16 @@ def _cmd_run(args) -> int:
             }
             for r in results
         ]
+        if args.by:
+            for entry, result in zip(payload, results, strict=True):
+                groups = result.summary(by="group")
+                entry["by_group"] = {
+                    str(name): {k: _json_number(v) for k, v in row.items()}
+                    for name, row in groups.iterrows()
+                }
         print(json.dumps(payload, indent=2))
+    elif args.by:
+        print("\n\n".join(_group_table(result) for result in results))
     else:
         print(_comparison_table(results))
     if folders is not None:
@@ -354,7 +385,32 @@ def _cmd_validate_testbed(args) -> int:
     return 0
 
 
+def _countries_table(server: str) -> str:
+    """Every country measured with ``server``: pings and one-way latency (country-rtt)."""
+    from .country_rtt import MIN_PINGS, CountryError, CountryRtt, top_countries
+
+    try:
+        ranked = top_countries(server, 10_000)
+    except CountryError as error:
+        raise ScenarioError(f"--countries: {error}") from None
+    lines = [
+        f"client countries measured with server {server} (RIPE Atlas, 2025; pairs with "
+        f">= {MIN_PINGS} pings), by share of pings:",
+        f"  {'client':8} {'share':>7} {'one-way mean':>13} {'sd':>9} {'floor':>9}",
+    ]
+    for country, share in ranked:
+        latency = CountryRtt(server, country)
+        lines.append(
+            f"  {country:8} {share:7.2%} {latency.mean() * 1e3:10.1f} ms "
+            f"{latency.std() * 1e3:6.1f} ms {latency.floor_s * 1e3:6.1f} ms"
+        )
+    return "\n".join(lines)
+
+
 def _cmd_list(args) -> int:
+    if args.countries:
+        print(_countries_table(args.countries))
+        return 0
     if args.markdown and not args.keys:
         raise ScenarioError("--markdown goes with --keys")
     if args.keys and args.markdown:
@@ -400,6 +456,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML files")
     run_parser.add_argument("--seed", type=_seed, help="override every scenario's seed")
     run_parser.add_argument("--json", action="store_true", help="print summaries as JSON")
+    run_parser.add_argument(
+        "--by",
+        choices=("group",),
+        help="summarise each client group on its own ([[groups]] or [audience])",
+    )
     run_parser.add_argument(
         "--plot", metavar="PATH", help="write a latency CDF plot (PNG, PDF, SVG, ...)"
     )
@@ -473,6 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
         "list", help="strategies, distributions, channel modes", parents=[verbose]
     )
     list_parser.add_argument("--keys", action="store_true", help="also every scenario key")
+    list_parser.add_argument(
+        "--countries",
+        metavar="SERVER",
+        help="the client countries measured with server country SERVER (e.g. DE), "
+        "for country-rtt and [audience]",
+    )
     list_parser.add_argument(
         "--markdown", action="store_true", help="with --keys: only the key reference, as Markdown"
     )

@@ -361,7 +361,7 @@ def _parse_country_rtt(table: Mapping[str, Any], where: str) -> Distribution:
         if not isinstance(table.get(key), str):
             raise ScenarioError(
                 f"{where}.{key}: the country-rtt distribution needs {key} = an ISO 3166 "
-                f"country code such as \"DE\", got {shown(table.get(key))}"
+                f'country code such as "DE", got {shown(table.get(key))}'
             )
     try:
         return CountryRtt(table["server"], table["client"])

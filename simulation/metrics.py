@@ -9,12 +9,15 @@ deliveries table, when that matters.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["SUMMARY_METRICS", "peak_concurrent", "summarize"]
+__all__ = ["SUMMARY_METRICS", "WHOLE_RUN_ONLY", "peak_concurrent", "summarize", "summarize_groups"]
 
 SUMMARY_METRICS = {
     "updates": "server updates created by the workload",
@@ -258,3 +261,85 @@ def summarize(result) -> pd.Series:
         if key.startswith("room_deliveries:"):
             values[f"room_{key.split(':', 1)[1]}_deliveries"] = int(value)
     return pd.Series(values, name=scenario.name, dtype=object)
+
+
+# Counters kept for the whole run, outside the per-client tables: NaN in per-group rows.
+WHOLE_RUN_ONLY = (
+    "ack_rtt_mean_s",
+    "ack_rtt_p95_s",
+    "broadcasts",
+    "recovered_updates",
+    "fanout_first_mean_s",
+    "fanout_last_mean_s",
+    "reconnects",
+    "replayed_updates",
+    "replay_lost_updates",
+    "missed_updates",
+    "pending_updates",
+    "server_requests",
+    "server_busy_fraction",
+    "peak_open_connections",
+    "peak_memory_bytes",
+)
+
+
+@dataclass
+class _GroupView:
+    """The rows of one client group, shaped like a Result for :func:`summarize`."""
+
+    scenario: Any
+    end_s: float
+    updates: pd.DataFrame
+    deliveries: pd.DataFrame
+    transfers: pd.DataFrame
+    connections: pd.DataFrame
+    stats: dict
+
+
+def summarize_groups(result) -> pd.DataFrame:
+    """One row of summary metrics per client group (``all`` without groups).
+
+    Each group's metrics come from its clients' rows. An update meant for every client
+    is meant for each of a group's clients; a targeted one for its target's group. With
+    Socket.IO rooms the updates' audience cannot be split by group, so
+    ``expected_deliveries`` and ``delivery_ratio`` are NaN per group.
+    """
+    rows = _group_rows(result) if result.scenario.groups else {"all": summarize(result)}
+    return pd.DataFrame(rows).T.apply(pd.to_numeric).rename_axis("group")
+
+
+def _group_rows(result) -> dict[str, pd.Series]:
+    scenario = result.scenario
+    updates = result.updates
+    rows = {}
+    for group in scenario.groups:
+        mine = group.first, group.first + group.count
+
+        def of(frame, column="client", low=mine[0], high=mine[1]):
+            return frame[(frame[column] >= low) & (frame[column] < high)]
+
+        down = updates[updates["direction"] == "down"]
+        everyone = down[(down["target"] < 0) & (down["audience"] == scenario.clients)]
+        rooms = down[(down["target"] < 0) & (down["audience"] != scenario.clients)]
+        own = pd.concat(
+            [
+                everyone.assign(audience=group.count),
+                of(down[down["target"] >= 0], "target"),
+                of(updates[updates["direction"] == "up"], "origin"),
+            ]
+        ).sort_values("update_id", kind="stable")
+        view = _GroupView(
+            dataclasses.replace(scenario, clients=group.count, name=group.name),
+            result.end_s,
+            own,
+            of(result.deliveries),
+            of(result.transfers),
+            of(result.connections),
+            {"fault_ends": result.stats.get("fault_ends", [])},
+        )
+        summary = summarize(view)
+        summary[list(WHOLE_RUN_ONLY)] = math.nan
+        if len(rooms):
+            summary[["expected_deliveries", "delivery_ratio"]] = math.nan
+        rows[group.name] = summary
+    return rows

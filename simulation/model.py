@@ -52,7 +52,9 @@ class Model:
         self.workload = Workload(
             self.env,
             scenario.workload,
-            scenario.workload_up,
+            [scenario.workload_up_of(client) for client in range(scenario.clients)]
+            if scenario.groups
+            else scenario.workload_up,
             scenario.clients,
             self.streams,
             self.recorder,
@@ -71,7 +73,7 @@ class Model:
         return Channel(
             self.env,
             client,
-            self.scenario.network,
+            self.scenario.network_of(client),
             self.streams,
             self.recorder,
             deliver_up,

@@ -56,13 +56,30 @@ def _label(result) -> str:
     return kind if not name or name == kind else f"{name} ({kind})"
 
 
-def _measured_latency(result, unit: str) -> np.ndarray:
+def _measured_latency(result, unit: str, group: str | None = None) -> np.ndarray:
     deliveries = result.deliveries
     _require(deliveries, {"latency_s", "created_at", "direction"}, "deliveries")
     kept = (deliveries["created_at"] >= result.scenario.warmup_s) & (
         deliveries["direction"] == "down"
     )
+    if group is not None:
+        kept &= deliveries["group"] == group
     return deliveries.loc[kept, "latency_s"].to_numpy() * UNITS[unit]
+
+
+def _curves(results: list, by: str | None):
+    """(label, result, group) for each curve: one per result, or per result and group."""
+    if by is None:
+        return [(_label(result), result, None) for result in results]
+    if by != "group":
+        raise ValueError(f"latency_cdf(by=...) draws one curve per 'group' only, got {by!r}")
+    curves = []
+    for result in results:
+        if not result.scenario.groups:
+            raise ValueError(f"latency_cdf(by='group'): {_label(result)} has no client groups")
+        prefix = f"{_label(result)}: " if len(results) > 1 else ""
+        curves += [(prefix + g.name, result, g.name) for g in result.scenario.groups]
+    return curves
 
 
 # -- latency ---------------------------------------------------------------------------------
@@ -72,36 +89,41 @@ NO_CLOSED_FORM = "no closed-form mean applies"
 
 
 def latency_cdf(
-    results: Iterable, ax: Axes | None = None, unit: str = "ms", reference: bool = True
+    results: Iterable,
+    ax: Axes | None = None,
+    unit: str = "ms",
+    reference: bool = True,
+    by: str | None = None,
 ) -> Axes:
     """Empirical CDF of update delivery latency, one line per result.
 
-    With ``reference``, a dashed vertical line marks each scenario's closed-form mean
-    latency where one holds (:func:`simulation.analytic.expected_latency_s`); where none
-    does, the legend says so.
+    ``by="group"`` draws one line per client group of each result instead. With
+    ``reference``, a dashed vertical line marks each scenario's (or group's) closed-form
+    mean latency where one holds (:func:`simulation.analytic.expected_latency_s`); where
+    none does, the legend says so.
     """
     results = list(results)
     if not results:
         raise ValueError("latency_cdf needs at least one result")
     ax = _axes(ax)
-    for result in results:
-        latency = np.sort(_measured_latency(result, unit))
+    for label, result, group in _curves(results, by):
+        latency = np.sort(_measured_latency(result, unit, group))
         if latency.size == 0:
-            ax.plot([], [], label=f"{_label(result)}: no deliveries")
+            ax.plot([], [], label=f"{label}: no deliveries")
             continue
         fraction = np.arange(1, latency.size + 1) / latency.size
-        (line,) = ax.step(latency, fraction, where="post", label=_label(result))
-        expected = analytic.expected_latency_s(result.scenario) if reference else None
+        (line,) = ax.step(latency, fraction, where="post", label=label)
+        expected = analytic.expected_latency_s(result.scenario, group) if reference else None
         if expected is not None:
             ax.axvline(
                 expected * UNITS[unit],
                 color=line.get_color(),
                 linestyle="--",
                 linewidth=1,
-                label=f"closed-form mean, {_label(result)}",
+                label=f"closed-form mean, {label}",
             )
         elif reference:  # say so rather than silently draw nothing
-            ax.plot([], [], linestyle="", label=f"{_label(result)}: {NO_CLOSED_FORM}")
+            ax.plot([], [], linestyle="", label=f"{label}: {NO_CLOSED_FORM}")
     ax.set_xlabel(f"delivery latency ({unit})")
     ax.set_ylabel("fraction of deliveries")
     ax.set_ylim(0, 1.02)

@@ -7,7 +7,8 @@ from functools import cached_property
 
 import pandas as pd
 
-from .metrics import summarize
+from .groups import group_names_of
+from .metrics import summarize, summarize_groups
 from .recorder import Recorder
 from .scenario import Scenario
 
@@ -39,6 +40,9 @@ class Result:
       direction, origin (the sending client of a client message), audience (how many
       clients it is meant for).
 
+    With client groups, ``deliveries``, ``transfers`` and ``connections`` also have a
+    ``group`` column (categorical: the group of the row's client).
+
     Times are seconds of simulated time, sizes bytes.
     """
 
@@ -53,6 +57,10 @@ class Result:
     def _frames(self) -> dict[str, pd.DataFrame]:
         frames = self.recorder.dataframes(self.end_s)
         self.recorder = None  # the columns now live in the DataFrames
+        if self.scenario.groups:  # each per-client row says which group its client is in
+            for name in ("deliveries", "transfers", "connections"):
+                frame = frames[name]
+                frame["group"] = group_names_of(self.scenario.groups, frame["client"])
         return frames
 
     @property
@@ -71,6 +79,16 @@ class Result:
     def updates(self) -> pd.DataFrame:
         return self._frames["updates"]
 
-    def summary(self) -> pd.Series:
-        """Summary metrics (see :data:`simulation.metrics.SUMMARY_METRICS`)."""
-        return summarize(self)
+    def summary(self, by: str | None = None) -> pd.Series | pd.DataFrame:
+        """Summary metrics (see :data:`simulation.metrics.SUMMARY_METRICS`).
+
+        ``by="group"``: a DataFrame with one row per client group (one row, ``all``, for a
+        scenario without groups) and the same metrics, computed from that group's rows.
+        Counters the server keeps for the whole run (server work, memory, Socket.IO
+        fan-out and acks, reconnects) are NaN in those rows.
+        """
+        if by is None:
+            return summarize(self)
+        if by != "group":
+            raise ValueError(f"summary(by=...) groups by 'group' only, got {by!r}")
+        return summarize_groups(self)

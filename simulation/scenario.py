@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .channel import CHANNEL_MODES
-from .distributions import Constant, Distribution
+from .consistency import check_consistency
+from .distributions import Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .faults import FaultParams
+from .groups import ClientGroup, check_groups, expand_audience
 from .inputs import shown
-from .protocols import http
-from .protocols import websocket as ws_protocol
+from .network import HttpParams, NetworkParams
 from .schema import describe_section, param, parse_section
 from .server import ServerParams
 from .strategies import STRATEGIES
@@ -38,90 +37,6 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
 ]
-
-
-@dataclass(frozen=True)
-class NetworkParams:
-    """The ``[network]`` table: the channel between each client and the server."""
-
-    mode: str = param(
-        "full-duplex",
-        "channel mode: simplex (server -> client only), half-duplex or full-duplex",
-        choices=CHANNEL_MODES,
-        source="what TCP over today's networks provides",
-    )
-    latency_s: Distribution = param(
-        Constant(0.05),
-        "one-way propagation delay of each message (number or distribution)",
-        unit="s",
-        ge=0,
-        source=(
-            "about a transatlantic path: New York-London is 56 ms round trip in fibre "
-            "(Grigorik, High Performance Browser Networking, table 1-1)"
-        ),
-    )
-    bandwidth_bps: float = param(
-        math.inf,
-        "transmission rate of each direction; a message takes size * 8 / bandwidth_bps",
-        unit="bit/s",
-        gt=0,
-        source="no serialization delay unless asked for",
-    )
-    loss: float = param(
-        0.0,
-        "probability that a message is lost (nothing is retransmitted)",
-        ge=0,
-        lt=1,
-        source="a lossless network unless asked for",
-    )
-    jitter_s: float = param(
-        0.0,
-        "extra delay per message, uniform on [0, jitter_s]; order is kept",
-        unit="s",
-        ge=0,
-        source="no jitter unless asked for",
-    )
-    turnaround_s: float = param(
-        0.0,
-        "half-duplex only: time to switch the medium's direction",
-        unit="s",
-        ge=0,
-        source="an ideal switch unless asked for",
-    )
-    queue_bytes: float = param(
-        math.inf,
-        "bytes that may wait to be transmitted per direction; more are dropped (drop-tail)",
-        unit="bytes",
-        gt=0,
-        source="an unbounded buffer unless asked for",
-    )
-
-
-@dataclass(frozen=True)
-class HttpParams:
-    """The ``[http]`` table: HTTP/1.1 header sizes."""
-
-    request_header_bytes: int = param(
-        http.DEFAULT_REQUEST_HEADER_BYTES,
-        "bytes of request line and headers of each HTTP request",
-        unit="bytes",
-        ge=0,
-        source="SPDY whitepaper: 'typical header sizes of 700-800 bytes'",
-    )
-    response_header_bytes: int = param(
-        http.DEFAULT_RESPONSE_HEADER_BYTES,
-        "bytes of status line and headers of each HTTP response",
-        unit="bytes",
-        ge=0,
-        source="a lean API response; hereket.com measured 300 B at the small end",
-    )
-    upgrade_response_bytes: int = param(
-        ws_protocol.UPGRADE_RESPONSE_BYTES,
-        "bytes of the server's 101 Switching Protocols answer to a WebSocket upgrade",
-        unit="bytes",
-        ge=0,
-        source="RFC 6455 section 1.2, the example handshake (no Date or Server lines)",
-    )
 
 
 @dataclass(frozen=True)
@@ -180,7 +95,25 @@ class Scenario:
     server: ServerParams = field(default_factory=ServerParams)
     faults: FaultParams = field(default_factory=FaultParams)
     workload_up: UpWorkloadParams | None = None  # the [workload.up] table, if any
+    groups: tuple[ClientGroup, ...] = ()  # [[groups]] or [audience]; see groups.py
     source: str = field(default="<dict>", compare=False)
+
+    def group_of(self, client: int) -> ClientGroup | None:
+        """The group client number ``client`` belongs to (None without groups)."""
+        for group in self.groups:
+            if client < group.first + group.count:
+                return group
+        return None
+
+    def network_of(self, client: int) -> NetworkParams:
+        """The ``[network]`` parameters of ``client``'s channel: its group's, if any."""
+        group = self.group_of(client)
+        return self.network if group is None else group.network
+
+    def workload_up_of(self, client: int) -> UpWorkloadParams | None:
+        """The client messages ``client`` sends: its group's ``workload.up``, if any."""
+        group = self.group_of(client)
+        return self.workload_up if group is None else group.workload_up
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a plain nested mapping that :func:`parse_scenario` accepts."""
@@ -190,6 +123,8 @@ class Scenario:
             data[section] = _section_to_dict(getattr(self, section))
         if self.workload_up is not None:
             data["workload"]["up"] = _section_to_dict(self.workload_up)
+        if self.groups:
+            data["groups"] = [_plain(dict(group.overrides)) for group in self.groups]
         return data
 
     def replace(self, changes: Mapping[str, Any]) -> Scenario:
@@ -221,7 +156,10 @@ class Scenario:
             data["strategy"] = {k: v for k, v in data["strategy"].items() if k in accepted}
             data["strategy"]["kind"] = new_kind
         for path, value in changes.items():
-            _set_path(data, path, value, self.source)
+            if path.startswith("groups."):
+                _set_group_path(data, path, value, self.source)
+            else:
+                _set_path(data, path, value, self.source)
         base_dir = Path(self.source).parent if self.source != "<dict>" else None
         return parse_scenario(data, source=self.source, base_dir=base_dir)
 
@@ -297,7 +235,7 @@ def parse_scenario(
     if not isinstance(data, Mapping):
         raise ScenarioError(f"{source}: expected a table of scenario keys, got {shown(data)}")
     top_specs = {spec.name: spec for spec in describe_section(Scenario)}
-    allowed = set(top_specs) | set(SECTIONS) | {"strategy"}
+    allowed = set(top_specs) | set(SECTIONS) | {"strategy", "groups", "audience"}
     top = {}
     for key, value in data.items():
         if not isinstance(key, str):
@@ -331,8 +269,82 @@ def parse_scenario(
         extra={**sections, "strategy": strategy, "source": source},
         separator=": ",
     )
-    _check_consistency(scenario)
+    if "groups" in data or "audience" in data:
+        scenario = _with_groups(scenario, data, base_dir)
+    check_consistency(scenario)
     return scenario
+
+
+def _with_groups(scenario: Scenario, data: Mapping[str, Any], base_dir: Path | None) -> Scenario:
+    """``scenario`` with its ``[[groups]]`` (or the groups ``[audience]`` stands for).
+
+    Each group's network is the scenario's ``[network]`` table with the group's keys over
+    it, validated as a whole, so every rule for ``[network]`` holds per group and errors
+    name the group (``file.toml: groups.far.network.loss``).
+    """
+    source = scenario.source
+    if "groups" in data and "audience" in data:
+        raise ScenarioError(f"{source}: give [[groups]] or [audience], not both")
+    raw = data["groups"] if "groups" in data else expand_audience(data["audience"], source)
+    base_network = data.get("network", {})
+    base_up = (
+        data.get("workload", {}).get("up") if isinstance(data.get("workload"), Mapping) else None
+    )
+    groups, first = [], 0
+    for name, count, table in check_groups(raw, scenario.clients, source):
+        where = f"{source}: groups.{name}"
+        network_table = table.get("network", {})
+        if not isinstance(network_table, Mapping):
+            raise ScenarioError(f"{where}.network: expected a table, got {shown(network_table)}")
+        network = parse_section(
+            NetworkParams, {**base_network, **network_table}, f"{where}.network", base_dir
+        )
+        up_table = table.get("workload", {}).get("up")
+        up = scenario.workload_up
+        if up_table is not None:
+            if (
+                not isinstance(up_table, Mapping)
+                or "trace_csv" in up_table
+                or up_table.get("kind") == "trace"
+            ):
+                raise ScenarioError(
+                    f"{where}.workload.up: expected a table of [workload.up] keys (a trace "
+                    "names its clients itself: give it in [workload.up]), got "
+                    f"{shown(up_table)}"
+                )
+            up = parse_section(
+                UpWorkloadParams, {**(base_up or {}), **up_table}, f"{where}.workload.up", base_dir
+            )
+        groups.append(ClientGroup(name, first, count, network, up, dict(table)))
+        first += count
+    return dataclasses.replace(scenario, groups=tuple(groups))
+
+
+def _set_group_path(data: dict[str, Any], path: str, value: Any, source: str) -> None:
+    """Apply ``groups.NAME.table.key`` (or ``groups.NAME.share``) to a group's table."""
+    groups = data.get("groups") or []
+    parts = path.split(".")
+    names = [group.get("name") for group in groups]
+    if len(parts) < 3 or parts[1] not in names:
+        hint = did_you_mean(parts[1], names) if len(parts) > 1 else ""
+        raise ScenarioError(
+            f"{source}: {path!r} names no group{hint} (groups: {', '.join(names) or 'none'}; "
+            "use 'groups.NAME.network.KEY', e.g. 'groups.far.network.loss')"
+        )
+    table = groups[names.index(parts[1])]
+    *tables, key = parts[2:]
+    for name in tables:
+        table = table.setdefault(name, {})
+    table[key] = copy.deepcopy(value)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with distributions turned into their TOML tables."""
+    if isinstance(value, Distribution):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _check_name(name: Any, source: str) -> None:
@@ -382,75 +394,6 @@ def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyC
     own = {key: value for key, value in table.items() if key != "kind"}
     params = parse_section(STRATEGIES[kind].Params, own, f"{where} ({kind})", base_dir)
     return StrategyConfig(kind, params)
-
-
-def _check_consistency(scenario: Scenario) -> None:
-    source = scenario.source
-    network = scenario.network
-    transport = scenario.transport
-    if transport.rto_max_s < transport.rto_s:
-        raise ScenarioError(
-            f"{source}: transport.rto_max_s ({transport.rto_max_s:g} s) must be >= "
-            f"transport.rto_s ({transport.rto_s:g} s): the timeout starts at rto_s and "
-            "doubles up to rto_max_s"
-        )
-    for key, params in (("workload", scenario.workload), ("workload.up", scenario.workload_up)):
-        trace = getattr(params, "trace", None)
-        if trace is not None and trace.clients and max(trace.clients) >= scenario.clients:
-            client = max(trace.clients)
-            line = trace.lines[trace.clients.index(client)] if trace.lines else "?"
-            raise ScenarioError(
-                f"{source}: {key}.trace_csv: {trace.source!r} line {line} names client "
-                f"{client}, but clients = {scenario.clients} (numbered 0 to "
-                f"{scenario.clients - 1}); raise clients or drop those rows"
-            )
-    rooms = getattr(scenario.strategy.params, "rooms", None)
-    for index, (room, first, members) in enumerate(getattr(rooms, "rooms", ())):
-        if first + members > scenario.clients:
-            raise ScenarioError(
-                f"{source}: strategy.rooms[{index}]: room {room!r} holds clients {first} to "
-                f"{first + members - 1} (first_client = {first}, members = {members}), but "
-                f"clients = {scenario.clients}; lower members or raise clients"
-            )
-    if scenario.warmup_s >= scenario.duration_s:
-        raise ScenarioError(
-            f"{source}: warmup_s ({scenario.warmup_s:g} s) must be shorter than "
-            f"duration_s ({scenario.duration_s:g} s)"
-        )
-    if network.turnaround_s > 0 and network.mode != "half-duplex":
-        raise ScenarioError(
-            f"{source}: network.turnaround_s = {network.turnaround_s:g} only applies to "
-            f"mode = 'half-duplex' (mode is {network.mode!r}); remove it or change the mode"
-        )
-    strategy = STRATEGIES[scenario.strategy.kind]
-    if not strategy.uses_transport and scenario.transport != TransportParams():
-        changed = [
-            f"transport.{spec.name}"
-            for spec in describe_section(TransportParams)
-            if getattr(scenario.transport, spec.name) != getattr(TransportParams(), spec.name)
-        ]
-        raise ScenarioError(
-            f"{source}: {', '.join(changed)} cannot apply: strategy {strategy.name!r} "
-            f"sends without connections (no TCP or TLS set-up); remove [transport]"
-        )
-    if scenario.workload_up is not None and (network.mode == "simplex" or not strategy.sends_up):
-        reason = (
-            "a simplex channel only carries server -> client"
-            if network.mode == "simplex"
-            else f"strategy {strategy.name!r} has no way to send client messages"
-        )
-        raise ScenarioError(
-            f"{source}: [workload.up] needs clients that can send: {reason}. Remove it, or "
-            f"use one of {', '.join(n for n, c in STRATEGIES.items() if c.sends_up)}"
-        )
-    if network.mode == "simplex" and strategy.needs_uplink:
-        simplex_ok = [name for name, cls in STRATEGIES.items() if not cls.needs_uplink]
-        raise ScenarioError(
-            f"{source}: strategy.kind = {strategy.name!r} cannot run on network.mode = "
-            f"'simplex': it needs client -> server messages ({strategy.summary}), and a "
-            f"simplex channel only carries server -> client. Use mode 'half-duplex' or "
-            f"'full-duplex', or a one-way strategy ({', '.join(simplex_ok)})"
-        )
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -197,14 +197,15 @@ class Workload:
     """Creates server updates and client messages and hands each to the strategy.
 
     ``publish(update)`` is called at the server when an update is created;
-    ``client_send(update)`` at the client when a client message is created.
+    ``client_send(update)`` at the client when a client message is created. ``up`` is the
+    ``[workload.up]`` of every client, or a list with each client's (client groups).
     """
 
     def __init__(
         self,
         env: simpy.Environment,
         params: WorkloadParams,
-        up: UpWorkloadParams | None,
+        up: UpWorkloadParams | list[UpWorkloadParams | None] | None,
         clients: int,
         streams: RandomStreams,
         recorder: Recorder,
@@ -229,19 +230,25 @@ class Workload:
             env.process(self._replay(params.trace, DOWN))
         else:
             env.process(self._server_updates())
-        up = self.up
-        if up is None:
+        ups = self.up if isinstance(self.up, list) else [self.up] * self.clients
+        if all(up is None for up in ups):
             return
-        if up.kind == "trace":
-            env.process(self._replay(up.trace, UP))
+        if ups[0] is not None and ups[0].kind == "trace":
+            env.process(self._replay(ups[0].trace, UP))
             return
-        phases = self.streams.generator("workload.up.phase").uniform(
-            0.0, 1.0 / up.rate_per_s, self.clients
-        )
-        payload = self.streams.sampler(up.payload_bytes, "workload.up.payload")
-        for client in range(self.clients):
-            first = up.start_s + (phases[client] if up.kind == "periodic" else 0.0)
-            env.process(self._client_messages(client, first, payload))
+        # phases in units of each client's period: uniform(0, 1/rate) is 1/rate * U(0, 1)
+        phases = self.streams.generator("workload.up.phase").uniform(0.0, 1.0, self.clients)
+        payloads: dict[UpWorkloadParams, Sampler] = {}
+        for client, up in enumerate(ups):
+            if up is None:
+                continue
+            if up not in payloads:  # the first kind of client keeps the stream's old name
+                suffix = f".{len(payloads)}" if payloads else ""
+                payloads[up] = self.streams.sampler(
+                    up.payload_bytes, f"workload.up.payload{suffix}"
+                )
+            phase = phases[client] * (1.0 / up.rate_per_s) if up.kind == "periodic" else 0.0
+            env.process(self._client_messages(client, up, up.start_s + phase, payloads[up]))
 
     def _new_update(self, size: float, target: int | None, direction: str, origin: int) -> Update:
         size = min(size, MAX_BYTES)  # an unbounded distribution's rare huge draw
@@ -280,8 +287,8 @@ class Workload:
             target = None if audience is None else int(audience.integers(0, self.clients))
             self.publish(self._new_update(payload(), target, DOWN, -1))
 
-    def _client_messages(self, client: int, first: float, payload: Sampler):
-        env, up = self.env, self.up
+    def _client_messages(self, client: int, up: UpWorkloadParams, first: float, payload: Sampler):
+        env = self.env
         rng = self.streams.generator(f"workload.up.{client}")
         on_off = (
             self.streams.sampler(up.on_s, f"workload.up.{client}.on"),
