@@ -6,6 +6,7 @@ test checks that the two agree (``rtsim list --keys --markdown`` prints it).
 
 from __future__ import annotations
 
+from .distributions import DISTRIBUTIONS
 from .metrics import SUMMARY_METRICS
 from .scenario import scenario_keys
 
@@ -45,6 +46,9 @@ def scenario_reference_markdown() -> str:
                 f"{_cell(spec.source) or '-'} |"
             )
         blocks.append("\n".join(lines))
+    lines = ["#### Distributions (`dist = ...`)", "", "| dist | what it draws |", "|---|---|"]
+    lines += [f"| `{name}` | {_cell(cls.summary)} |" for name, cls in DISTRIBUTIONS.items()]
+    blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
 
 

@@ -86,6 +86,7 @@ def test_a_table_names_the_distribution():
         "lognormal",
         "pareto",
         "empirical",
+        "country-rtt",
     }
 
 
