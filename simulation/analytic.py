@@ -247,7 +247,7 @@ def in_order_mean_latency_s(latency, rate_per_s: float) -> float | None:
     still out form a Poisson process of intensity ``rate * P(L > x + s)``), and
     ``E[D] = integral of (1 - P(D <= x)) dx``. Equals the mean latency when it is constant.
     ``latency`` is a :mod:`simulation.distributions` distribution: constant, uniform,
-    exponential, log-normal, Pareto or empirical; None for any other.
+    exponential, log-normal, Pareto, empirical or country-rtt; None for any other.
     """
     constant = latency.constant_value()
     if constant is not None:
@@ -281,6 +281,8 @@ def _scipy_distribution(latency):
         return stats.expon(scale=latency.mean_value)
     if name == "lognormal":
         return stats.lognorm(latency.sigma, scale=math.exp(latency.mu))
+    if name == "country-rtt":  # a floor plus a log-normal excess
+        return stats.lognorm(latency.sigma, loc=latency.floor_s, scale=math.exp(latency.mu))
     if name == "pareto" and latency.shape > 1:
         return stats.pareto(latency.shape, scale=latency.scale)
     return None

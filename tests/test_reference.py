@@ -61,6 +61,12 @@ SHAPES = {
         rate=10.0,
         duration_s=30.0,
     ),
+    "websocket, measured DE-JP latency": _shape(
+        {"kind": "websocket"},
+        latency={"dist": "country-rtt", "server": "DE", "client": "JP"},
+        rate=10.0,
+        duration_s=30.0,
+    ),
     "websocket, empirical latency": _shape(
         {"kind": "websocket"},
         latency={"dist": "empirical", "values": [0.02, 0.03, 0.05, 0.12]},
