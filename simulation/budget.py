@@ -161,7 +161,7 @@ def estimate(scenario: Scenario) -> Estimate:
     messages /= 1.0 - scenario.network.loss
     if kind != "stream":  # resends while the link is down: every rto, doubling to rto_max
         faults = scenario.faults
-        down_s = sum(end - start for start, end, _ in faults.outages.items)
+        down_s = sum(outage.duration_s for outage in faults.outages)
         down_s += duration * faults.outage_rate_per_s * faults.outage_duration_s.mean()
         if down_s > 0:
             doublings = math.log2(max(1.0, transport.rto_max_s / transport.rto_s))

@@ -32,152 +32,66 @@ from __future__ import annotations
 
 import bisect
 import math
-import numbers
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from .distributions import Constant, Distribution
-from .errors import ScenarioError, unknown_key_message
-from .inputs import shown
-from .schema import param
+from .errors import ScenarioError
+from .schema import REQUIRED, param
 
-__all__ = ["FaultParams", "Faults", "LossBursts", "Windows"]
-
-
-def _number(value: Any, where: str, minimum: float = 0.0, strict: bool = False) -> float:
-    """A finite number (numpy numbers too) >= ``minimum`` (> with ``strict``)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-        raise ScenarioError(f"{where}: expected a number, got {shown(value)}")
-    if math.isinf(value):
-        raise ScenarioError(f"{where}: must be a finite number, got {value!r}")
-    if value < minimum or (strict and value == minimum):
-        raise ScenarioError(
-            f"{where}: must be {'>' if strict else '>='} {minimum:g}, got {value!r}"
-        )
-    return float(value)
+__all__ = ["FaultParams", "Faults", "LatencySpike", "LossBursts", "Outage"]
 
 
 @dataclass(frozen=True)
-class Windows:
-    """Time windows ``[{ start_s, duration_s }]``, kept as ``(start, end, extra)``."""
+class Outage:
+    """One outage window: ``{ start_s, duration_s }``."""
 
-    items: tuple[tuple[float, float, float], ...] = ()
-    EXTRA_KEY = ""  # a third key some windows carry, e.g. a latency spike's extra_s
-    type_text = "list of tables"
-    default_text = "[]"
+    start_s: float = param(REQUIRED, "when the outage starts", unit="s", ge=0)
+    duration_s: float = param(REQUIRED, "how long it lasts", unit="s", gt=0)
 
-    @classmethod
-    def from_toml(cls, value: Any, where: str) -> Windows:
-        if isinstance(value, cls):
-            return value
-        if not isinstance(value, list):
-            raise ScenarioError(
-                f"{where}: expected a list of tables like "
-                f"[{{ start_s = 10.0, duration_s = 5.0 }}], got {shown(value)}"
-            )
-        extra_key = cls.EXTRA_KEY
-        allowed = {"start_s", "duration_s"} | ({extra_key} if extra_key else set())
-        items = []
-        for index, window in enumerate(value):
-            here = f"{where}[{index}]"
-            if not isinstance(window, Mapping):
-                raise ScenarioError(f"{here}: expected a table, got {shown(window)}")
-            for key in window:
-                if key not in allowed:
-                    raise ScenarioError(unknown_key_message(here, key, allowed))
-            for key in sorted(allowed):
-                if key not in window:
-                    raise ScenarioError(f"{here}: missing key {key!r}")
-            start = _number(window["start_s"], f"{here}.start_s")
-            duration = _number(window["duration_s"], f"{here}.duration_s", strict=True)
-            extra = _number(window[extra_key], f"{here}.{extra_key}") if extra_key else 0.0
-            items.append((start, start + duration, extra))
-        return cls(tuple(sorted(items)))
-
-    def to_toml(self) -> list[dict[str, float]]:
-        rows = []
-        for start, end, extra in self.items:
-            row = {"start_s": start, "duration_s": end - start}
-            if self.EXTRA_KEY:
-                row[self.EXTRA_KEY] = extra
-            rows.append(row)
-        return rows
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-
-class OutageWindows(Windows):
-    """Outages: ``[{ start_s, duration_s }]``."""
-
-
-class SpikeWindows(Windows):
-    """Latency spikes: ``[{ start_s, duration_s, extra_s }]``."""
-
-    EXTRA_KEY = "extra_s"
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
 
 
 @dataclass(frozen=True)
-class Times:
-    """A list of times in seconds, e.g. server restarts."""
+class LatencySpike:
+    """One window of extra latency: ``{ start_s, duration_s, extra_s }``."""
 
-    values: tuple[float, ...] = ()
-    type_text = "list of numbers"
-    default_text = "[]"
+    start_s: float = param(REQUIRED, "when the spike starts", unit="s", ge=0)
+    duration_s: float = param(REQUIRED, "how long it lasts", unit="s", gt=0)
+    extra_s: float = param(
+        REQUIRED, "latency added to every message that starts in it", unit="s", ge=0
+    )
 
-    @classmethod
-    def from_toml(cls, value: Any, where: str) -> Times:
-        if isinstance(value, Times):
-            return value
-        if not isinstance(value, list):
-            raise ScenarioError(f"{where}: expected a list of times in seconds, got {shown(value)}")
-        return cls(tuple(sorted(_number(v, f"{where}[{i}]") for i, v in enumerate(value))))
-
-    def to_toml(self) -> list[float]:
-        return list(self.values)
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.duration_s
 
 
 @dataclass(frozen=True)
 class LossBursts:
     """Gilbert-Elliott parameters (per message, per link direction)."""
 
-    p_enter: float = 0.0
-    p_leave: float = 1.0
-    loss_in_burst: float = 0.0
-    loss_outside: float = 0.0
-    type_text = "table"
-    default_text = "none"
+    p_enter: float = param(
+        0.0, "per message: probability of going from good to bad", ge=0, le=1, source="none"
+    )
+    p_leave: float = param(
+        1.0,
+        "per message: probability of going from bad to good",
+        ge=0,
+        le=1,
+        source="a burst lasts one message unless asked for",
+    )
+    loss_in_burst: float = param(
+        0.0, "loss probability in the bad state", ge=0, le=1, source="none"
+    )
+    loss_outside: float = param(
+        0.0, "loss probability in the good state", ge=0, le=1, source="none"
+    )
 
-    @classmethod
-    def from_toml(cls, value: Any, where: str) -> LossBursts:
-        if isinstance(value, LossBursts):
-            return value
-        if not isinstance(value, Mapping):
-            raise ScenarioError(f"{where}: expected a table, got {shown(value)}")
-        names = {"p_enter", "p_leave", "loss_in_burst", "loss_outside"}
-        for key in value:
-            if key not in names:
-                raise ScenarioError(unknown_key_message(where, key, names))
-        numbers = {}
-        for key in names:
-            if key in value:
-                number = _number(value[key], f"{where}.{key}")
-                if number > 1:
-                    raise ScenarioError(f"{where}.{key}: a probability is <= 1, got {number!r}")
-                numbers[key] = number
-        bursts = cls(**numbers)
-        if bursts.p_enter > 0 and bursts.p_leave == 0:
+    def check(self, where: str) -> None:
+        if self.p_enter > 0 and self.p_leave == 0:
             raise ScenarioError(f"{where}.p_leave: must be > 0, or a burst never ends")
-        return bursts
-
-    def to_toml(self) -> dict[str, float]:
-        return {
-            "p_enter": self.p_enter,
-            "p_leave": self.p_leave,
-            "loss_in_burst": self.loss_in_burst,
-            "loss_outside": self.loss_outside,
-        }
 
     @property
     def active(self) -> bool:
@@ -195,8 +109,8 @@ class LossBursts:
 class FaultParams:
     """The ``[faults]`` table."""
 
-    outages: OutageWindows = param(
-        OutageWindows(), "link outages: [{ start_s, duration_s }], every client's channel"
+    outages: tuple[Outage, ...] = param(
+        (), "link outages: [{ start_s, duration_s }], every client's channel", source="none"
     )
     outage_rate_per_s: float = param(
         0.0, "random outages per second (Poisson)", unit="1/s", ge=0, source="none"
@@ -204,8 +118,12 @@ class FaultParams:
     outage_duration_s: Distribution = param(
         Constant(5.0), "length of each random outage", unit="s", gt=0, source="round number"
     )
-    server_restarts_s: Times = param(
-        Times(), "times at which the server restarts and drops every connection", unit="s"
+    server_restarts_s: tuple[float, ...] = param(
+        (),
+        "times at which the server restarts and drops every connection",
+        unit="s",
+        ge=0,
+        source="none",
     )
     proxy_idle_timeout_s: float = param(
         math.inf,
@@ -214,8 +132,8 @@ class FaultParams:
         gt=0,
         source="no proxy unless asked for",
     )
-    latency_spikes: SpikeWindows = param(
-        SpikeWindows(), "windows of extra latency: [{ start_s, duration_s, extra_s }]"
+    latency_spikes: tuple[LatencySpike, ...] = param(
+        (), "windows of extra latency: [{ start_s, duration_s, extra_s }]", source="none"
     )
     loss_bursts: LossBursts = param(
         LossBursts(),
@@ -227,7 +145,7 @@ class FaultParams:
         return bool(
             self.outages
             or self.outage_rate_per_s > 0
-            or self.server_restarts_s.values
+            or self.server_restarts_s
             or math.isfinite(self.proxy_idle_timeout_s)
             or self.latency_spikes
             or self.loss_bursts.active
@@ -239,7 +157,7 @@ class Faults:
 
     def __init__(self, params: FaultParams, duration_s: float, streams):
         self.params = params
-        windows = [(start, end) for start, end, _ in params.outages.items]
+        windows = [(outage.start_s, outage.end_s) for outage in params.outages]
         if params.outage_rate_per_s > 0:
             rng = streams.generator("faults.outages")
             durations = params.outage_duration_s
@@ -256,7 +174,9 @@ class Faults:
                 windows.append((t, t + float(length)))
         self.outages = _merge(windows)
         self._outage_starts = [start for start, _ in self.outages]
-        self.spikes = params.latency_spikes.items
+        self.spikes = [
+            (spike.start_s, spike.end_s, spike.extra_s) for spike in params.latency_spikes
+        ]
         self.bursts = params.loss_bursts if params.loss_bursts.active else None
 
     def in_outage(self, time: float) -> bool:
@@ -268,7 +188,7 @@ class Faults:
 
     def fault_ends(self) -> list[float]:
         """When each outage and restart ends: the starting points of recovery."""
-        return sorted([end for _, end in self.outages] + list(self.params.server_restarts_s.values))
+        return sorted([end for _, end in self.outages] + list(self.params.server_restarts_s))
 
 
 def _merge(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:

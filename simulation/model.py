@@ -85,7 +85,7 @@ class Model:
         """Simulate until ``duration_s``; returns the simulated end time."""
         self.strategy.start()
         self.workload.start()
-        for at in self.scenario.faults.server_restarts_s.values:
+        for at in self.scenario.faults.server_restarts_s:
             self.env.timeout(at).callbacks.append(self._restart_server)
         self.env.run(until=self.scenario.duration_s)
         self.transport.finish()

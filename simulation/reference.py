@@ -9,6 +9,7 @@ from __future__ import annotations
 from .distributions import DISTRIBUTIONS
 from .metrics import SUMMARY_METRICS
 from .scenario import scenario_keys
+from .schema import describe_section, is_section, list_item_type
 
 __all__ = ["metrics_reference_markdown", "scenario_reference_markdown", "update_readme"]
 
@@ -20,6 +21,24 @@ BLOCKS = {
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
+
+
+def _key_rows(specs, prefix: str = "") -> list[str]:
+    """One row per key; a nested table's or a list of tables' keys follow their key."""
+    rows = []
+    for spec in specs:
+        unit = f" ({spec.unit})" if spec.unit else ""
+        rows.append(
+            f"| `{prefix}{spec.name}` | {spec.type_text()} | {_cell(spec.default_text())} | "
+            f"{_cell(spec.range_text()) or 'any'} | {_cell(spec.doc)}{unit} | "
+            f"{_cell(spec.source) or '-'} |"
+        )
+        item = list_item_type(spec.type)
+        if item is not None and is_section(item):
+            rows += _key_rows(describe_section(item), f"{prefix}{spec.name}[].")
+        elif is_section(spec.type):
+            rows += _key_rows(describe_section(spec.type), f"{prefix}{spec.name}.")
+    return rows
 
 
 def scenario_reference_markdown() -> str:
@@ -38,13 +57,7 @@ def scenario_reference_markdown() -> str:
             "| key | type | default | allowed | meaning | default's source |",
             "|---|---|---|---|---|---|",
         ]
-        for spec in specs:
-            unit = f" ({spec.unit})" if spec.unit else ""
-            lines.append(
-                f"| `{spec.name}` | {spec.type_text()} | {_cell(spec.default_text())} | "
-                f"{_cell(spec.range_text()) or 'any'} | {_cell(spec.doc)}{unit} | "
-                f"{_cell(spec.source) or '-'} |"
-            )
+        lines += _key_rows(specs)
         blocks.append("\n".join(lines))
     lines = ["#### Distributions (`dist = ...`)", "", "| dist | what it draws |", "|---|---|"]
     lines += [f"| `{name}` | {_cell(cls.summary)} |" for name, cls in DISTRIBUTIONS.items()]

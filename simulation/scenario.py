@@ -23,7 +23,7 @@ from .faults import FaultParams
 from .groups import ClientGroup, check_groups, expand_audience
 from .inputs import shown
 from .network import HttpParams, NetworkParams
-from .schema import describe_section, param, parse_section
+from .schema import describe_section, param, parse_section, section_to_dict
 from .server import ServerParams
 from .strategies import STRATEGIES
 from .transport import TransportParams
@@ -56,7 +56,7 @@ class StrategyConfig:
         return getattr(self.params, name)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, **_section_to_dict(self.params)}
+        return {"kind": self.kind, **section_to_dict(self.params)}
 
 
 @dataclass(frozen=True)
@@ -117,12 +117,12 @@ class Scenario:
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as a plain nested mapping that :func:`parse_scenario` accepts."""
-        data = _section_to_dict(self)
+        data = section_to_dict(self)
         data["strategy"] = self.strategy.to_dict()
         for section in SECTIONS:
-            data[section] = _section_to_dict(getattr(self, section))
+            data[section] = section_to_dict(getattr(self, section))
         if self.workload_up is not None:
-            data["workload"]["up"] = _section_to_dict(self.workload_up)
+            data["workload"]["up"] = section_to_dict(self.workload_up)
         if self.groups:
             data["groups"] = [_plain(dict(group.overrides)) for group in self.groups]
         return data
@@ -172,20 +172,6 @@ SECTIONS = {
     "server": ServerParams,
     "faults": FaultParams,
 }
-
-
-def _section_to_dict(section: Any) -> dict[str, Any]:
-    data = {}
-    for spec in describe_section(type(section)):
-        value = getattr(section, spec.name)
-        if value is None:
-            continue
-        if isinstance(value, Distribution):
-            value = value.to_dict()
-        elif hasattr(value, "to_toml"):
-            value = value.to_toml()
-        data[spec.name] = value
-    return data
 
 
 def _strategy_keys(kind: Any, where: str) -> set[str]:

@@ -1,15 +1,20 @@
 """Declarative parameter sections: one dataclass per TOML table, one validator for all.
 
 A section is a frozen dataclass whose fields are declared with :func:`param`, which records
-the documentation, unit and allowed range next to the default. :func:`parse_section` turns a
-TOML table into such a dataclass, refusing unknown keys (with a "did you mean"), wrong types
-and out-of-range values with messages that name the file and the dotted key. The README's
-scenario reference and the ``rtsim list`` output are generated from the same metadata, so
-they cannot drift from the code.
+the documentation, unit and allowed range next to the default. A key may itself be a
+section (a nested table) or a list, declared ``tuple[X, ...]``, of numbers, strings or
+sections (a list of tables); a section may add rules between its keys in ``check(where)``
+and a list's element type rules between the elements in ``check_list(items, where)``.
+
+:func:`parse_section` turns a TOML table into such a dataclass, refusing unknown keys (with
+a "did you mean"), wrong types and out-of-range values with messages that name the file
+and the dotted key. The README's scenario reference and the ``rtsim list`` output are
+generated from the same metadata, so they cannot drift from the code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import types
@@ -23,7 +28,16 @@ from .distributions import Distribution, parse_distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .inputs import MAX_BYTES, shown
 
-__all__ = ["REQUIRED", "KeySpec", "describe_section", "param", "parse_section"]
+__all__ = [
+    "REQUIRED",
+    "KeySpec",
+    "describe_section",
+    "is_section",
+    "list_item_type",
+    "param",
+    "parse_section",
+    "section_to_dict",
+]
 
 REQUIRED: Any = MISSING
 
@@ -101,6 +115,13 @@ class KeySpec:
     def type_text(self) -> str:
         if hasattr(self.type, "type_text"):
             return self.type.type_text
+        item = list_item_type(self.type)
+        if item is not None:
+            if is_section(item):
+                return "list of tables"
+            return {str: "list of strings", float: "list of numbers", int: "list of integers"}[item]
+        if is_section(self.type):
+            return "table"
         return {
             float: "number",
             int: "integer",
@@ -112,6 +133,10 @@ class KeySpec:
     def default_text(self) -> str:
         if self.required:
             return "required"
+        if isinstance(self.default, tuple):
+            return "[]" if not self.default else repr(list(self.default)).replace("'", '"')
+        if is_section(self.type):
+            return "its keys' defaults"
         if self.default is None:
             return "see description"
         if isinstance(self.default, Distribution):
@@ -122,6 +147,22 @@ class KeySpec:
         if hasattr(self.default, "default_text"):
             return self.default.default_text
         return repr(self.default) if isinstance(self.default, str) else str(self.default)
+
+
+def is_section(kind: Any) -> bool:
+    """Is ``kind`` a section: a dataclass whose fields are declared with :func:`param`?"""
+    return isinstance(kind, type) and any(
+        "doc" in f.metadata for f in getattr(kind, "__dataclass_fields__", {}).values()
+    )
+
+
+def list_item_type(kind: Any) -> Any:
+    """``X`` for a list key declared as ``tuple[X, ...]``, else None."""
+    if typing.get_origin(kind) is tuple:
+        arguments = typing.get_args(kind)
+        if len(arguments) == 2 and arguments[1] is Ellipsis:
+            return arguments[0]
+    return None
 
 
 def describe_section(cls: type) -> list[KeySpec]:
@@ -233,7 +274,41 @@ def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> An
             raise ScenarioError(f"{where}: expected a number, got nan")
         _check_range(spec, value, where)
         return value
+    item = list_item_type(spec.type)
+    if item is not None:
+        return _convert_list(spec, item, value, where, base_dir)
+    if is_section(spec.type):
+        if isinstance(value, spec.type):
+            return value
+        return parse_section(spec.type, value, where, base_dir)
     raise TypeError(f"unsupported key type {spec.type!r}")  # a programming error
+
+
+def _convert_list(spec: KeySpec, item: Any, value: Any, where: str, base_dir: Path | None):
+    """A list key: each element checked like a key of type ``item`` (a section: a table)."""
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list):
+        what = KeySpec.type_text(spec)
+        example = " like [{ ... }, { ... }]" if is_section(item) else ""
+        raise ScenarioError(f"{where}: expected a {what}{example}, got {shown(value)}")
+    if is_section(item):
+        items = tuple(
+            element
+            if isinstance(element, item)
+            else parse_section(item, element, f"{where}[{i}]", base_dir)
+            for i, element in enumerate(value)
+        )
+    else:
+        element_spec = dataclasses.replace(spec, type=item)
+        items = tuple(
+            _convert(element_spec, element, f"{where}[{i}]", base_dir)
+            for i, element in enumerate(value)
+        )
+    check = getattr(item, "check_list", None)
+    if check is not None:
+        check(items, where)
+    return items
 
 
 def parse_section(
@@ -263,6 +338,33 @@ def parse_section(
         elif spec.required:
             raise ScenarioError(f"{where}: missing required key {name!r} ({spec.doc})")
     try:
-        return cls(**arguments)
+        section = cls(**arguments)
     except ValueError as error:
         raise ScenarioError(f"{where}: {error}") from None
+    check = getattr(section, "check", None)
+    if check is not None:  # rules between the section's own keys
+        check(where)
+    return section
+
+
+def section_to_dict(section: Any) -> dict[str, Any]:
+    """A section as the TOML table :func:`parse_section` turns back into it."""
+    data = {}
+    for spec in describe_section(type(section)):
+        value = getattr(section, spec.name)
+        if value is None:
+            continue
+        data[spec.name] = _to_toml(value)
+    return data
+
+
+def _to_toml(value: Any) -> Any:
+    if isinstance(value, Distribution):
+        return value.to_dict()
+    if hasattr(value, "to_toml"):
+        return value.to_toml()
+    if is_section(type(value)):
+        return section_to_dict(value)
+    if isinstance(value, tuple):
+        return [_to_toml(item) for item in value]
+    return value

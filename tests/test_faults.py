@@ -5,6 +5,7 @@ import pytest
 
 from simulation import ScenarioError, run
 from simulation.faults import Faults, LossBursts
+from simulation.schema import parse_section
 from simulation.rng import RandomStreams
 
 from helpers import make_scenario
@@ -102,7 +103,7 @@ def _loss_runs(lost: np.ndarray) -> float:
 
 def test_gilbert_elliott_loses_in_bursts_at_its_stationary_rate():
     bursts = {"p_enter": 0.02, "p_leave": 0.2, "loss_in_burst": 0.9}
-    stationary = LossBursts.from_toml(bursts, "x").stationary_loss()
+    stationary = parse_section(LossBursts, bursts, "x").stationary_loss()
     assert stationary == pytest.approx(0.02 / 0.22 * 0.9)
 
     def lost(faults=None, loss=0.0):
@@ -151,13 +152,13 @@ def test_a_proxy_shorter_than_the_hold_breaks_every_long_poll():
 @pytest.mark.parametrize(
     ("faults", "message"),
     [
-        ({"outages": [{"start_s": 1.0}]}, r"outages\[0\]: missing key 'duration_s'"),
+        ({"outages": [{"start_s": 1.0}]}, r"outages\[0\]: missing required key 'duration_s'"),
         ({"outages": [{"start_s": 1.0, "duration_s": 0}]}, "must be > 0"),
         ({"outages": [{"start_s": 1, "duration_s": 1, "end_s": 2}]}, "unknown key 'end_s'"),
         ({"outages": {"start_s": 1}}, "expected a list of tables"),
-        ({"latency_spikes": [{"start_s": 1, "duration_s": 1}]}, "missing key 'extra_s'"),
+        ({"latency_spikes": [{"start_s": 1, "duration_s": 1}]}, "missing required key 'extra_s'"),
         ({"server_restarts_s": [-1.0]}, r"server_restarts_s\[0\]: must be >= 0"),
-        ({"loss_bursts": {"p_enter": 1.5}}, "a probability is <= 1"),
+        ({"loss_bursts": {"p_enter": 1.5}}, r"loss_bursts\.p_enter: must be <= 1"),
         ({"loss_bursts": {"p_enter": 0.1, "p_leave": 0.0}}, "a burst never ends"),
         ({"loss_bursts": {"p_in": 0.1}}, "unknown key 'p_in'"),
         ({"outage_rate": 1.0}, "did you mean 'outage_rate_per_s'"),
