@@ -13,12 +13,13 @@ import simpy
 
 from .channel import Channel
 from .faults import Faults
-from .messages import Message
+from .messages import Message, Update
 from .recorder import Recorder
 from .rng import RandomStreams
 from .scenario import Scenario
 from .server import Server
 from .strategies import STRATEGIES
+from .strategies.context import StrategyContext
 from .transport import Transport
 from .workload import Workload
 
@@ -47,8 +48,20 @@ class Model:
             self.server,
             proxy_idle_timeout_s=scenario.faults.proxy_idle_timeout_s,
         )
+        context = StrategyContext(
+            env=self.env,
+            recorder=self.recorder,
+            server=self.server,
+            transport=self.transport,
+            transport_params=scenario.transport,
+            http=scenario.http,
+            streams=self.streams,
+            clients=scenario.clients,
+            open_channel=self.channel,
+            relay=self._relay,
+        )
         strategy_cls = STRATEGIES[scenario.strategy.kind]
-        self.strategy = strategy_cls(self, scenario.strategy.params)
+        self.strategy = strategy_cls(context, scenario.strategy.params)
         self.workload = Workload(
             self.env,
             scenario.workload,
@@ -80,6 +93,10 @@ class Model:
             deliver_down,
             self.faults,
         )
+
+    def _relay(self, original: Update, target: int) -> Update:
+        """A copy of client message ``original`` for client ``target`` (Socket.IO rooms)."""
+        return self.workload.relay(original, target)
 
     def run(self) -> float:
         """Simulate until ``duration_s``; returns the simulated end time."""

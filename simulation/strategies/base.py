@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..messages import Message, Update
+from .context import StrategyContext
+from .http_client import HttpClient
 
 __all__ = ["Strategy"]
 
@@ -25,20 +27,21 @@ class Strategy:
     sends_up: ClassVar[bool] = True  # can carry client messages ([workload.up])
     summary: ClassVar[str]
 
-    def __init__(self, model: Any, params: Any):
-        self.model = model
-        self.env = model.env
+    def __init__(self, context: StrategyContext, params: Any):
+        self.context = context
+        self.env = context.env
         self.params = params
-        self.recorder = model.recorder
-        self.http = model.scenario.http
-        self.clients = model.scenario.clients
-        self.server = model.server
-        self.transport = model.transport
+        self.recorder = context.recorder
+        self.http = context.http
+        self.clients = context.clients
+        self.server = context.server
+        self.transport = context.transport
         if self.uses_transport:  # the transport routes arrivals to their connections
-            up = down = model.transport.arrive
+            up = down = context.transport.arrive
         else:
             up, down = self.on_up, self.on_down
-        self.channels = [model.channel(c, up, down) for c in range(self.clients)]
+        self.channels = [context.open_channel(c, up, down) for c in range(self.clients)]
+        self.http_client: HttpClient | None = None  # HTTP strategies: pools and POSTs
         self.reconnects = 0  # times a client set up again after losing its connection
         self.missed = 0  # (update, client) pairs that will never be delivered
         # Whether updates discarded with a closed connection are lost (True) or come back
@@ -46,7 +49,8 @@ class Strategy:
         self.discards_are_missed = True
 
     def pending_updates(self) -> int:
-        """(update, client) pairs still waiting at the server at the end of the run."""
+        """(update, client) pairs still waiting at the server or a client (messages not
+        yet sent) at the end of the run."""
         return 0
 
     def stats(self) -> dict[str, float]:
@@ -57,7 +61,7 @@ class Strategy:
             "missed_updates": self.missed + discarded,
             "pending_updates": (
                 self.pending_updates()
-                + getattr(self, "_posts_waiting", 0)
+                + (self.http_client.waiting if self.http_client is not None else 0)
                 + self.transport.updates_in_transit()
                 + self.server.updates_held
             ),

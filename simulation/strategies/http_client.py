@@ -17,41 +17,54 @@ server; the response carries only headers.
 from __future__ import annotations
 
 from ..messages import DOWN, UP, Message, Update
-from ..transport import ConnectionPool
+from ..transport import Connection, ConnectionPool
+from .context import Handler, StrategyContext
 
 __all__ = ["HttpClient"]
 
 
 class HttpClient:
-    """Mixin for HTTP strategies: ``make_pools``, ``client_send`` and the POST handlers."""
+    """The HTTP side of a strategy: a connection pool per client, and POSTs.
 
-    _posts_waiting = 0  # messages waiting for a connection
+    ``on_client_message`` and ``on_server_message`` get every message of every connection
+    (POSTs and their responses too: pass them to :meth:`handle_post` and
+    :meth:`handle_post_response` first).
+    """
 
-    def make_pools(self, on_client_message, on_server_message, on_close=None) -> None:
-        """One pool per client; the handlers get every message of every connection."""
-        transport = self.model.scenario.transport
+    def __init__(
+        self,
+        context: StrategyContext,
+        channels: list,
+        on_client_message: Handler,
+        on_server_message: Handler,
+        on_close=None,
+    ):
+        self.context = context
+        self.waiting = 0  # client messages waiting for a free connection
+        params = context.transport_params
         self.pools = [
             ConnectionPool(
-                self.transport,
+                context.transport,
                 channel,
-                transport.max_connections_per_host,
-                transport.keep_alive,
+                params.max_connections_per_host,
+                params.keep_alive,
                 on_client_message,
                 on_server_message,
                 on_close=on_close,
             )
-            for channel in self.channels
+            for channel in channels
         ]
 
-    def client_send(self, update: Update) -> None:
-        self._posts_waiting += 1
+    def post(self, update: Update) -> None:
+        """Client ``update.origin`` sends ``update`` as a POST once a connection is free."""
+        self.waiting += 1
         self.pools[update.origin].acquire().callbacks.append(
             lambda event, update=update: self._post(event.value, update)
         )
 
-    def _post(self, connection, update: Update) -> None:
-        self._posts_waiting -= 1
-        header = self.http.request_header_bytes
+    def _post(self, connection: Connection, update: Update) -> None:
+        self.waiting -= 1
+        header = self.context.http.request_header_bytes
         post = Message(
             update.origin, UP, "http-post", update.payload_bytes, header, (update,), request=True
         )
@@ -61,13 +74,14 @@ class HttpClient:
         """At the server: serve a POST and answer it; False if ``message`` is no POST."""
         if message.kind != "http-post":
             return False
-        self.server.serve(message, self._answer_post)
+        self.context.server.serve(message, self._answer_post)
         return True
 
     def _answer_post(self, post: Message) -> None:
-        self.deliver(post)
-        reply = Message(post.client, DOWN, "http-post-response", 0, self.http.response_header_bytes)
-        post.connection.send(reply)
+        context = self.context
+        context.recorder.deliveries_of(post, post.updates, context.env.now)
+        header = context.http.response_header_bytes
+        post.connection.send(Message(post.client, DOWN, "http-post-response", 0, header))
 
     def handle_post_response(self, message: Message) -> bool:
         """At the client: release the connection; False if ``message`` is something else."""

@@ -36,6 +36,7 @@ from ..messages import DOWN, UP, Message, Update
 from ..schema import param
 from ..transport import Connection
 from .base import Strategy
+from .context import StrategyContext
 from .http_client import HttpClient
 
 __all__ = ["LongPolling", "LongPollingParams"]
@@ -70,15 +71,21 @@ class _Held:
         self.timer = timer
 
 
-class LongPolling(HttpClient, Strategy):
+class LongPolling(Strategy):
     name = "long-polling"
     Params = LongPollingParams
     needs_uplink = True
     summary = "server holds each request until an update exists or hold_timeout_s passes"
 
-    def __init__(self, model, params: LongPollingParams):
-        super().__init__(model, params)
-        self.make_pools(self._on_response, self._on_request, on_close=self._on_connection_closed)
+    def __init__(self, context: StrategyContext, params: LongPollingParams):
+        super().__init__(context, params)
+        self.http_client = HttpClient(
+            self.context,
+            self.channels,
+            self._on_response,
+            self._on_request,
+            on_close=self._on_connection_closed,
+        )
         self._queued: list[list[Update]] = [[] for _ in range(self.clients)]
         self._held: list[_Held | None] = [None] * self.clients
         self._waiting: list[tuple[Connection, object] | None] = [None] * self.clients
@@ -94,7 +101,7 @@ class LongPolling(HttpClient, Strategy):
 
     def _client(self, client: int):
         env = self.env
-        pool = self.pools[client]
+        pool = self.http_client.pools[client]
         header = self.http.request_header_bytes
         delay = self.params.reconnect_delay_s
         while True:
@@ -111,7 +118,7 @@ class LongPolling(HttpClient, Strategy):
                 yield env.timeout(delay)
 
     def _on_response(self, response: Message) -> None:
-        if self.handle_post_response(response):
+        if self.http_client.handle_post_response(response):
             return
         waiting = self._waiting[response.client]
         if waiting is not None and waiting[0] is response.connection:
@@ -130,7 +137,7 @@ class LongPolling(HttpClient, Strategy):
     # -- server ----------------------------------------------------------------------------
 
     def _on_request(self, request: Message) -> None:
-        if not self.handle_post(request):
+        if not self.http_client.handle_post(request):
             self.server.serve(request, self._answer_or_hold)
 
     def _answer_or_hold(self, request: Message) -> None:
@@ -182,3 +189,6 @@ class LongPolling(HttpClient, Strategy):
             empty=not updates,
         )
         request.connection.send(response)
+
+    def client_send(self, update: Update) -> None:
+        self.http_client.post(update)

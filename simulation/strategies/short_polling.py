@@ -26,6 +26,7 @@ from ..messages import DOWN, UP, Message, Update
 from ..rng import Sampler
 from ..schema import param
 from .base import Strategy
+from .context import StrategyContext
 from .http_client import HttpClient
 
 __all__ = ["ShortPolling", "ShortPollingParams"]
@@ -49,15 +50,15 @@ class ShortPollingParams:
     )
 
 
-class ShortPolling(HttpClient, Strategy):
+class ShortPolling(Strategy):
     name = "short-polling"
     Params = ShortPollingParams
     needs_uplink = True
     summary = "client requests every interval_s; server answers at once, empty or not"
 
-    def __init__(self, model, params: ShortPollingParams):
-        super().__init__(model, params)
-        generator = model.streams.generator("clients.phase")
+    def __init__(self, context: StrategyContext, params: ShortPollingParams):
+        super().__init__(context, params)
+        generator = context.streams.generator("clients.phase")
         if params.phase_s is None:
             self.phases = generator.uniform(0.0, params.interval_s, self.clients).tolist()
         else:
@@ -68,7 +69,9 @@ class ShortPolling(HttpClient, Strategy):
         self._broadcast: list[Update] = []
         self._cursor = [0] * self.clients
         self._targeted: list[list[Update]] = [[] for _ in range(self.clients)]
-        self.make_pools(self._on_response, self._on_request)
+        self.http_client = HttpClient(
+            self.context, self.channels, self._on_response, self._on_request
+        )
 
     def start(self) -> None:
         for client in range(self.clients):
@@ -76,7 +79,7 @@ class ShortPolling(HttpClient, Strategy):
 
     def _client(self, client: int):
         env = self.env
-        pool = self.pools[client]
+        pool = self.http_client.pools[client]
         yield env.timeout(self.phases[client])
         interval = self.params.interval_s
         while True:
@@ -104,7 +107,7 @@ class ShortPolling(HttpClient, Strategy):
         return queued
 
     def _on_request(self, request: Message) -> None:
-        if not self.handle_post(request):
+        if not self.http_client.handle_post(request):
             self.server.serve(request, self._answer)
 
     def pending_updates(self) -> int:
@@ -130,7 +133,10 @@ class ShortPolling(HttpClient, Strategy):
         request.connection.send(response)
 
     def _on_response(self, response: Message) -> None:
-        if self.handle_post_response(response):
+        if self.http_client.handle_post_response(response):
             return
-        self.pools[response.client].release(response.connection)
+        self.http_client.pools[response.client].release(response.connection)
         self.deliver(response)
+
+    def client_send(self, update: Update) -> None:
+        self.http_client.post(update)

@@ -60,6 +60,7 @@ from ..schema import param
 from ..transport import Connection
 from .backoff import Backoff
 from .base import Strategy
+from .context import StrategyContext
 from .http_client import HttpClient
 
 __all__ = ["SocketIO", "SocketIOParams"]
@@ -307,22 +308,28 @@ class _Session:
         self.connect_after_upgrade = False  # python-socketio: CONNECT once upgraded
 
 
-class SocketIO(HttpClient, Strategy):
+class SocketIO(Strategy):
     name = "socketio"
     Params = SocketIOParams
     needs_uplink = True
     summary = "Engine.IO handshake, upgrade to WebSocket, heartbeats, events with acks"
 
-    def __init__(self, model, params: SocketIOParams):
-        super().__init__(model, params)
-        self.make_pools(self._on_http_response, self._on_http_request, self._on_closed)
+    def __init__(self, context: StrategyContext, params: SocketIOParams):
+        super().__init__(context, params)
+        self.http_client = HttpClient(
+            self.context,
+            self.channels,
+            self._on_http_response,
+            self._on_http_request,
+            self._on_closed,
+        )
         self._sessions: list[_Session | None] = [None] * self.clients
         self._backoffs = [
             Backoff(
                 params.reconnection_delay_s,
                 params.reconnection_delay_max_s,
                 params.randomization_factor,
-                model.streams.generator("socketio.reconnect"),
+                context.streams.generator("socketio.reconnect"),
             )
             for _ in range(self.clients)
         ]
@@ -438,7 +445,7 @@ class SocketIO(HttpClient, Strategy):
                 self.reconnects += 1
             first = False
             if self.params.transports.names[0] == "polling":
-                self.pools[client].acquire().callbacks.append(
+                self.http_client.pools[client].acquire().callbacks.append(
                     lambda event, s=session: self._send_handshake(event.value, s)
                 )
             else:
@@ -517,7 +524,7 @@ class SocketIO(HttpClient, Strategy):
             self._emits_waiting -= len(packet.updates)
             connection = event.value
             if not self._current(session.client, session):
-                self.pools[session.client].release(connection)
+                self.http_client.pools[session.client].release(connection)
                 self.missed += len(packet.updates)
                 return
             payload = sum(update.payload_bytes for update in packet.updates)
@@ -534,7 +541,7 @@ class SocketIO(HttpClient, Strategy):
             session.http.add(connection)
             connection.send(post)
 
-        self.pools[session.client].acquire().callbacks.append(send)
+        self.http_client.pools[session.client].acquire().callbacks.append(send)
 
     def _poll(self, session: _Session) -> None:
         """Client: send the next long-poll GET while the session is on polling."""
@@ -544,7 +551,7 @@ class SocketIO(HttpClient, Strategy):
         def send(event):
             connection = event.value
             if not self._current(session.client, session) or session.mode == "websocket":
-                self.pools[session.client].release(connection)
+                self.http_client.pools[session.client].release(connection)
                 return
             get = Message(
                 session.client, UP, "eio-poll", 0, self.http.request_header_bytes, request=True
@@ -553,7 +560,7 @@ class SocketIO(HttpClient, Strategy):
             session.http.add(connection)
             connection.send(get)
 
-        self.pools[session.client].acquire().callbacks.append(send)
+        self.http_client.pools[session.client].acquire().callbacks.append(send)
 
     def _on_http_request(self, request: Message) -> None:
         self.server.serve(request, self._answer_http)
@@ -630,7 +637,7 @@ class SocketIO(HttpClient, Strategy):
         if response.kind == "eio-open" and self._upgrade_at_once:
             self._upgrade_on(response)
             return
-        self.pools[response.client].release(response.connection)
+        self.http_client.pools[response.client].release(response.connection)
         kind = response.kind
         session = self._sessions[response.client]
         if kind == "eio-post-ok" or session is None:
@@ -661,11 +668,11 @@ class SocketIO(HttpClient, Strategy):
         session = self._sessions[response.client]
         connection = response.connection
         if session is None or not session.alive:
-            self.pools[response.client].release(connection)
+            self.http_client.pools[response.client].release(connection)
             return
         session.last_heard = self.env.now
         session.connect_after_upgrade = True
-        self.pools[response.client].detach(
+        self.http_client.pools[response.client].detach(
             connection, self._on_ws_client, self._on_ws_server, self._on_closed
         )
         session.socket = connection
@@ -796,7 +803,7 @@ class SocketIO(HttpClient, Strategy):
     def _broadcast(self, original: Update, recipients: list[int]) -> None:
         """``socket.to(rooms).emit``: every other member of the sender's rooms, once each,
         one after the other at ``fanout_s_per_recipient`` of server time each."""
-        relays = [self.model.workload.relay(original, r) for r in recipients]
+        relays = [self.context.relay(original, r) for r in recipients]
         self.broadcasts.append((original.id, relays[0].id, len(relays)))
         cost = self.params.fanout_s_per_recipient
         if cost == 0:

@@ -46,6 +46,7 @@ from ..protocols import sse as sse_format
 from ..schema import param
 from ..transport import Connection
 from .base import Strategy
+from .context import StrategyContext
 from .http_client import HttpClient
 
 __all__ = ["ServerSentEvents", "ServerSentEventsParams"]
@@ -101,16 +102,20 @@ class _Stream:
         self.open_at_server = False
 
 
-class ServerSentEvents(HttpClient, Strategy):
+class ServerSentEvents(Strategy):
     name = "sse"
     Params = ServerSentEventsParams
     needs_uplink = True
     summary = "one long-lived event stream per client; reconnect with Last-Event-ID"
 
-    def __init__(self, model, params: ServerSentEventsParams):
-        super().__init__(model, params)
-        self.make_pools(
-            self._on_client_message, self._on_request, on_close=self._on_connection_closed
+    def __init__(self, context: StrategyContext, params: ServerSentEventsParams):
+        super().__init__(context, params)
+        self.http_client = HttpClient(
+            self.context,
+            self.channels,
+            self._on_client_message,
+            self._on_request,
+            on_close=self._on_connection_closed,
         )
         self._streams: list[_Stream | None] = [None] * self.clients
         self._last_id: list[int | None] = [None] * self.clients
@@ -137,7 +142,7 @@ class ServerSentEvents(HttpClient, Strategy):
     def start(self) -> None:
         for client in range(self.clients):
             for _tab in range(self.params.other_tabs):
-                self.pools[client].acquire().callbacks.append(self._open_other_tab)
+                self.http_client.pools[client].acquire().callbacks.append(self._open_other_tab)
             self.env.process(self._client(client))
 
     def _open_other_tab(self, event) -> None:
@@ -149,7 +154,7 @@ class ServerSentEvents(HttpClient, Strategy):
 
     def _client(self, client: int):
         env = self.env
-        pool = self.pools[client]
+        pool = self.http_client.pools[client]
         first = True
         while True:
             connection = yield pool.acquire()
@@ -172,7 +177,7 @@ class ServerSentEvents(HttpClient, Strategy):
             yield env.timeout(self.params.retry_s)
 
     def _on_client_message(self, message: Message) -> None:
-        if self.handle_post_response(message):
+        if self.http_client.handle_post_response(message):
             return
         stream = self._streams[message.client]
         if stream is None or stream.connection is not message.connection:
@@ -197,7 +202,7 @@ class ServerSentEvents(HttpClient, Strategy):
     def _on_request(self, request: Message) -> None:
         if request.kind == "sse-request-other-tab":
             return  # held open; the other tab's own events are not modelled
-        if not self.handle_post(request):
+        if not self.http_client.handle_post(request):
             self.server.serve(request, self._open_stream)
 
     def _open_stream(self, request: Message) -> None:
@@ -273,3 +278,6 @@ class ServerSentEvents(HttpClient, Strategy):
             stream.connection.client, DOWN, "sse-event", update.payload_bytes, overhead, (update,)
         )
         stream.connection.send(event)
+
+    def client_send(self, update: Update) -> None:
+        self.http_client.post(update)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ..messages import DOWN, Message, Update
 from ..schema import param
 from .base import Strategy
+from .context import StrategyContext
 
 __all__ = ["Stream", "StreamParams"]
 
@@ -41,8 +42,8 @@ class Stream(Strategy):
     sends_up = False
     summary = "raw one-way feed: each update sent down at once, no request, no set-up"
 
-    def __init__(self, model, params: StreamParams):
-        super().__init__(model, params)
+    def __init__(self, context: StrategyContext, params: StreamParams):
+        super().__init__(context, params)
         self._in_flight = 0
 
     def pending_updates(self) -> int:

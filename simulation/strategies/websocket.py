@@ -46,6 +46,7 @@ from ..schema import param
 from ..transport import Connection
 from .backoff import Backoff
 from .base import Strategy
+from .context import StrategyContext
 
 __all__ = ["WebSocket", "WebSocketParams"]
 
@@ -107,8 +108,8 @@ class WebSocket(Strategy):
     needs_uplink = True
     summary = "one HTTP Upgrade round trip, then framed messages both ways; pings, reconnects"
 
-    def __init__(self, model, params: WebSocketParams):
-        super().__init__(model, params)
+    def __init__(self, context: StrategyContext, params: WebSocketParams):
+        super().__init__(context, params)
         self._sockets: list[Connection | None] = [None] * self.clients  # server side
         self._client_sockets: list[Connection | None] = [None] * self.clients
         self._dropped = [None] * self.clients  # event the client waits on while connected
@@ -121,7 +122,7 @@ class WebSocket(Strategy):
                 params.reconnect_delay_s,
                 params.reconnect_delay_max_s,
                 params.randomization_factor,
-                model.streams.generator("websocket.reconnect"),
+                context.streams.generator("websocket.reconnect"),
             )
             for _ in range(self.clients)
         ]
