@@ -177,6 +177,18 @@ def timing_table(path: Path, executed: Executed) -> str:
     )
 
 
+def test_only_real_server_cells_may_be_slow_and_they_say_so():
+    tagged = [
+        (path.name, cell)
+        for path in NOTEBOOKS
+        for cell in nbformat.read(path, as_version=4).cells
+        if REAL_SERVER_TAG in cell.metadata.get("tags", [])
+    ]
+    assert {name for name, _ in tagged} == {"07_model_vs_reality.ipynb"}
+    for name, cell in tagged:
+        assert "minutes" in cell.source, f"{name}: a slow cell says how long it takes"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes_and_shows_every_figure_once(path, record_property):
     """Quick mode (RTSIM_QUICK=1): every cell runs, every figure appears once; each cell's
