@@ -15,6 +15,7 @@ DURATION_S = 60.0 if QUICK else 300.0
 
 # %%
 import pandas as pd
+from IPython.display import Markdown, display
 
 from simulation import analytic, load_scenario, plots, run
 
@@ -42,15 +43,71 @@ pd.DataFrame({r.scenario.strategy.kind: r.summary()[rows] for r in results})
 # %% [markdown]
 # ## Latency
 #
-# Dashed lines mark each strategy's closed-form mean. Short polling spreads latency
-# evenly between L and L + T. Long polling is close to L, except for updates that
-# arrive while no request is waiting. Push strategies deliver after one one-way trip.
+# With one-way latency L, polling interval T and Poisson updates at rate λ, the closed
+# forms of the mean latency are:
+#
+# * short polling: **L + T/2**: an update waits half an interval on average;
+# * long polling: **L + λB²/2 / (λB + e^(−λB)(1 − e^(−λH)))**, where the blind window is
+#   B = 2L (no request is waiting while a response travels down and the next request
+#   up) and H is the hold timeout;
+# * push (SSE, WebSocket): **L**.
+#
+# They leave out the link's serialization time (under a millisecond at 10 Mbit/s here).
 
 # %%
-ax = plots.latency_cdf(results)
+polling, long_polling = scenarios[0], scenarios[1]
+L = polling.network.latency_s.mean()
+T = polling.strategy.interval_s
+rate = polling.workload.rate_per_s
+closed_form_s = {
+    "short-polling": analytic.short_poll_mean_latency_s(L, T),
+    "long-polling": analytic.long_poll_mean_latency_s(
+        L, rate, long_polling.strategy.hold_timeout_s
+    ),
+    "sse": L,
+    "websocket": L,
+}
+
+# %% [markdown]
+# In the CDF, each strategy's dashed vertical line marks its closed-form mean. Short
+# polling spreads latency evenly between L and L + T. Long polling is close to L,
+# except for updates that arrive while no request is waiting. Push strategies deliver
+# after one one-way trip.
+
+# %%
+ax = plots.latency_cdf(results, reference=False)
+for line, result in zip(ax.get_lines(), results, strict=True):
+    kind = result.scenario.strategy.kind
+    ax.axvline(closed_form_s[kind] * 1e3, color=line.get_color(), linestyle="--", linewidth=1)
+ax.plot([], [], color="0.3", linestyle="--", linewidth=1, label="closed-form mean")
+ax.legend(loc="lower right", fontsize="small")
+ax.set_xlabel("delivery latency (ms, log scale)")
+ax.set_xscale("log")
+
+# %% [markdown]
+# The same latencies as boxes, with the closed-form means as red diamonds. The whiskers
+# reach the 5th and 95th percentiles and every slower delivery is a dot, so long
+# polling's tail (the updates that arrived in a blind window) is drawn at its full length.
+# The axis is logarithmic, since short polling's latencies are ten times the others'.
 
 # %%
 ax = plots.latency_box(results)
+for position, result in enumerate(results, start=1):
+    mean_ms = closed_form_s[result.scenario.strategy.kind] * 1e3
+    ax.plot(position, mean_ms, marker="D", color="tab:red", linestyle="")
+ax.set_ylabel("delivery latency (ms, log scale)")
+ax.set_yscale("log")
+
+# %%
+long_summary = results[1].summary()
+assert long_summary["latency_p95_s"] > 2 * long_summary["latency_p50_s"]
+display(
+    Markdown(
+        f"Long polling's median is {long_summary['latency_p50_s'] * 1e3:.0f} ms, but its "
+        f"95th percentile is **{long_summary['latency_p95_s'] * 1e3:.0f} ms**: one update "
+        f"in twenty waits for the next request."
+    )
+)
 
 # %% [markdown]
 # ## Where the bytes go
@@ -64,20 +121,12 @@ ax = plots.bytes_breakdown(results)
 # %% [markdown]
 # ## Against the formulas
 #
-# With one-way latency L, polling interval T and Poisson updates at rate λ:
-#
-# * short polling: mean latency **L + T/2**, empty fraction **e^(−λT)**;
-# * long polling: mean latency **L + λB²/2 / (λB + e^(−λB)(1 − e^(−λH)))**, where the
-#   blind window is B = 2L and H is the hold timeout;
-# * push: mean latency **L**.
+# The closed forms above, and the empty fraction of short polling, **e^(−λT)**, next to
+# the simulated values:
 
 # %%
-polling, long_polling = scenarios[0], scenarios[1]
-L = polling.network.latency_s.mean()
-T = polling.strategy.interval_s
-rate = polling.workload.rate_per_s
 summaries = [r.summary() for r in results]
-pd.DataFrame(
+check = pd.DataFrame(
     {
         "simulated": [
             summaries[0]["latency_mean_s"],
@@ -86,10 +135,10 @@ pd.DataFrame(
             summaries[3]["latency_mean_s"],
         ],
         "closed form": [
-            analytic.short_poll_mean_latency_s(L, T),
+            closed_form_s["short-polling"],
             analytic.short_poll_empty_fraction(rate, T),
-            analytic.long_poll_mean_latency_s(L, rate, long_polling.strategy.hold_timeout_s),
-            L,
+            closed_form_s["long-polling"],
+            closed_form_s["websocket"],
         ],
     },
     index=[
@@ -99,6 +148,9 @@ pd.DataFrame(
         "WebSocket: mean latency (s)",
     ],
 )
+check["difference"] = check["simulated"] / check["closed form"] - 1
+assert (check["difference"].abs() < 0.1).all(), check
+check
 
 # %% [markdown]
 # The small differences come from sampling noise, from the serialization time of each
@@ -128,7 +180,12 @@ for strategy in ["short-polling", "long-polling", "websocket"]:
             }
         )
 by_rate = pd.DataFrame(rows)
-by_rate.pivot(index="rate_per_s", columns="strategy", values="bytes_per_delivery")
+bytes_by_rate = by_rate.pivot(index="rate_per_s", columns="strategy", values="bytes_per_delivery")
+# exercise 1 below: long polling costs more bytes per update than short polling from 5
+# updates per second on, and less at 1 or fewer
+more = bytes_by_rate["long-polling"] > bytes_by_rate["short-polling"]
+assert more[bytes_by_rate.index >= 5].all() and not more[bytes_by_rate.index <= 1].any()
+bytes_by_rate
 
 # %% [markdown]
 # ## Exercises
