@@ -67,7 +67,7 @@ L = polling.network.latency_s.mean()
 T = polling.strategy.interval_s
 rate = polling.workload.rate_per_s
 summary = results[0].summary()
-pd.DataFrame(
+check = pd.DataFrame(
     {
         "simulated": [summary["latency_mean_s"], summary["empty_fraction"]],
         "closed form": [
@@ -77,6 +77,9 @@ pd.DataFrame(
     },
     index=["mean latency (s)", "empty fraction"],
 )
+check["difference"] = check["simulated"] / check["closed form"] - 1
+assert (check["difference"].abs() < 0.05).all(), check  # "within a few per cent"
+check
 
 # %% [markdown]
 # ## What if polling were faster?
