@@ -70,9 +70,10 @@ closed_form_s = {
 
 # %% [markdown]
 # In the CDF, each strategy's dashed vertical line marks its closed-form mean. Short
-# polling spreads latency evenly between L and L + T. Long polling is close to L,
-# except for updates that arrive while no request is waiting. Push strategies deliver
-# after one one-way trip.
+# polling spreads latency evenly between L and L + T: a straight line. Long polling is
+# close to L, except for updates that arrive while no request is waiting. Push
+# strategies (SSE and WebSocket, drawn on top of each other) deliver after one one-way
+# trip.
 
 # %%
 ax = plots.latency_cdf(results, reference=False)
@@ -81,8 +82,6 @@ for line, result in zip(ax.get_lines(), results, strict=True):
     ax.axvline(closed_form_s[kind] * 1e3, color=line.get_color(), linestyle="--", linewidth=1)
 ax.plot([], [], color="0.3", linestyle="--", linewidth=1, label="closed-form mean")
 ax.legend(loc="lower right", fontsize="small")
-ax.set_xlabel("delivery latency (ms, log scale)")
-ax.set_xscale("log")
 
 # %% [markdown]
 # The same latencies as boxes, with the closed-form means as red diamonds. The whiskers
@@ -104,8 +103,9 @@ assert long_summary["latency_p95_s"] > 2 * long_summary["latency_p50_s"]
 display(
     Markdown(
         f"Long polling's median is {long_summary['latency_p50_s'] * 1e3:.0f} ms, but its "
-        f"95th percentile is **{long_summary['latency_p95_s'] * 1e3:.0f} ms**: one update "
-        f"in twenty waits for the next request."
+        f"95th percentile is **{long_summary['latency_p95_s'] * 1e3:.0f} ms**: the "
+        f"slowest update in twenty arrived while no request was waiting, and waited for "
+        f"the next one."
     )
 )
 

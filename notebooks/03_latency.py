@@ -126,6 +126,8 @@ table
 ax = plots.latency_cdf(tails, reference=False)
 ax.set_xlabel("delivery latency (ms, log scale)")
 ax.set_xscale("log")
+ax.set_xlim(left=1)  # the exponential's shortest trips are far below a millisecond
+ax.grid(True, which="both", alpha=0.3)
 
 # %% [markdown]
 # Note: over TCP, messages of one connection arrive in order, so a slow message also
