@@ -16,6 +16,7 @@ DURATION_S = 60.0 if QUICK else 300.0
 # %%
 import pandas as pd
 from IPython.display import Markdown, display
+from matplotlib import pyplot as plt
 
 from simulation import analytic, load_scenario, plots, run
 
@@ -81,7 +82,9 @@ for line, result in zip(ax.get_lines(), results, strict=True):
     kind = result.scenario.strategy.kind
     ax.axvline(closed_form_s[kind] * 1e3, color=line.get_color(), linestyle="--", linewidth=1)
 ax.plot([], [], color="0.3", linestyle="--", linewidth=1, label="closed-form mean")
+ax.set_xlim(left=0)
 ax.legend(loc="lower right", fontsize="small")
+plt.show()
 
 # %% [markdown]
 # The same latencies as boxes, with the closed-form means as red diamonds. The whiskers
