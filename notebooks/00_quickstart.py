@@ -32,6 +32,32 @@ polling = load_scenario("../scenarios/default.toml")
 push = load_scenario("../scenarios/default-websocket.toml")
 print(polling.description)
 
+
+def self_check(what, predicted, simulated, unit="", tolerance=0.1):
+    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
+    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
+    shown += f" {unit}" if unit else ""
+    if predicted is None:
+        print(f"{what}: write a prediction first; the simulation says {shown}")
+    elif abs(predicted - simulated) <= tolerance * abs(simulated):
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
+    else:
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+
+
+# %% [markdown]
+# ## Predict first
+#
+# Each client polls once a second (T = 1 s) over a path of L = 50 ms each way, and two
+# updates a second are created at random times. Before you run anything: **what mean
+# latency do you expect for polling, and for WebSocket push, in milliseconds? And what
+# fraction of polls will find nothing new?** Write your numbers in the next cell.
+
+# %% tags=["prediction"]
+predicted_polling_ms = None  # your guess, e.g. 300
+predicted_push_ms = None
+predicted_empty_fraction = None
+
 # %% [markdown]
 # ## Run both scenarios
 #
@@ -42,6 +68,24 @@ print(polling.description)
 results = [run(polling), run(push)]
 table = pd.DataFrame({r.scenario.name: r.summary() for r in results})
 table.loc[["latency_mean_s", "latency_p95_s", "requests", "empty_fraction", "bytes_per_delivery"]]
+
+# %%
+polling_summary, push_summary = results[0].summary(), results[1].summary()
+self_check("polling", predicted_polling_ms, polling_summary["latency_mean_s"] * 1e3, "ms")
+self_check("push", predicted_push_ms, push_summary["latency_mean_s"] * 1e3, "ms")
+self_check("empty polls", predicted_empty_fraction, polling_summary["empty_fraction"])
+# the worked answer below, checked
+assert abs(polling_summary["latency_mean_s"] - 0.550) < 0.05 * 0.550
+assert abs(push_summary["latency_mean_s"] - 0.050) < 0.05 * 0.050
+assert abs(polling_summary["empty_fraction"] - 0.135) < 0.1 * 0.135
+
+# %% [markdown] jupyter={"source_hidden": true} tags=["answer"]
+# **Answer.** An update is created at a random moment between two polls, so it waits on
+# average half an interval, T/2 = 500 ms, for the next poll, and then travels L = 50 ms
+# back: about **550 ms**. Push sends it at once: one trip, **50 ms**, eleven times less.
+# A poll finds nothing when no update was created during the last second; with two
+# updates a second at random (a Poisson process) that happens with probability
+# e^(−2) ≈ **0.135**, about one poll in seven. The next section derives both properly.
 
 # %% [markdown]
 # ## Latency, as a distribution
@@ -67,7 +111,7 @@ L = polling.network.latency_s.mean()
 T = polling.strategy.interval_s
 rate = polling.workload.rate_per_s
 summary = results[0].summary()
-pd.DataFrame(
+check = pd.DataFrame(
     {
         "simulated": [summary["latency_mean_s"], summary["empty_fraction"]],
         "closed form": [
@@ -77,12 +121,20 @@ pd.DataFrame(
     },
     index=["mean latency (s)", "empty fraction"],
 )
+check["difference"] = check["simulated"] / check["closed form"] - 1
+assert (check["difference"].abs() < 0.05).all(), check  # "within a few per cent"
+check
 
 # %% [markdown]
 # ## What if polling were faster?
 #
-# `replace()` makes a changed copy of a scenario. Faster polling lowers latency, but it
-# multiplies requests and header bytes.
+# `replace()` makes a changed copy of a scenario. **Predict first:** polling four times a
+# second (T = 0.25 s) instead of once, what mean latency do you expect, in milliseconds,
+# and how many bytes per delivered update (now about 720)?
+
+# %% tags=["prediction"]
+predicted_fast_ms = None
+predicted_fast_bytes = None
 
 # %%
 rows = []
@@ -96,7 +148,26 @@ for interval in [0.25, 0.5, 1.0, 2.0]:
             "bytes_per_delivery": summary["bytes_per_delivery"],
         }
     )
-pd.DataFrame(rows)
+by_interval = pd.DataFrame(rows).set_index("interval_s")
+by_interval
+
+# %%
+fast, once = by_interval.loc[0.25], by_interval.loc[1.0]
+self_check("latency at T = 0.25 s", predicted_fast_ms, fast["latency_mean_s"] * 1e3, "ms")
+self_check("bytes at T = 0.25 s", predicted_fast_bytes, fast["bytes_per_delivery"], "bytes")
+# the worked answer below, checked
+assert abs(fast["latency_mean_s"] - 0.175) < 0.05 * 0.175
+assert abs(once["bytes_per_delivery"] - 720) < 0.05 * 720
+assert abs(fast["bytes_per_delivery"] - 2360) < 0.1 * 2360
+assert 2.5 < fast["bytes_per_delivery"] / once["bytes_per_delivery"] < 3.5  # "three times"
+
+# %% [markdown] jupyter={"source_hidden": true} tags=["answer"]
+# **Answer.** Latency is L + T/2 = 50 + 125 = **175 ms**. The bytes grow instead: each
+# poll costs about 1,080 bytes of headers (700 + 300, plus 40 of IP/TCP per packet)
+# whether or not it brings anything, and a poll now collects only λT = 0.5 updates on
+# average. So each delivered update carries its 200-byte payload plus 1,080 / 0.5 = 2,160
+# bytes of headers: about **2,360 bytes**, three times as many as polling once a second.
+# Faster polling buys latency with bandwidth.
 
 # %% [markdown]
 # ## A sweep with confidence intervals

@@ -39,6 +39,10 @@ half = base.replace(
     {"name": "half-duplex", "network.mode": "half-duplex", "network.turnaround_s": 0.02}
 )
 results = {scenario.name: run(scenario) for scenario in (base, half)}
+# below: "a request takes almost 0.1 s just to transmit" (700 bytes of headers plus 40
+# of IP/TCP, at 64 kbit/s)
+request_bits = 8 * (base.http.request_header_bytes + base.transport.packet_overhead_bytes)
+assert 0.08 < request_bits / base.network.bandwidth_bps < 0.1
 
 # %% [markdown]
 # ## The same polls, two channels

@@ -16,7 +16,9 @@ DURATION_S = 30.0 if QUICK else 120.0
 CLIENTS = 50 if QUICK else 500
 
 # %%
+import numpy as np
 import pandas as pd
+from IPython.display import Markdown, display
 
 from simulation import analytic, load_scenario, parse_scenario, plots, run
 
@@ -50,7 +52,9 @@ for tls in ["none", "1.3", "1.2"]:
             "simulated ready_at (s)": connections["ready_at"].mean(),
         }
     )
-pd.DataFrame(rows)
+setup = pd.DataFrame(rows)
+assert np.allclose(setup["simulated ready_at (s)"], setup["closed form (s)"], rtol=0.01)
+setup
 
 # %% [markdown]
 # ## A new connection for every poll
@@ -66,7 +70,13 @@ for name in ["tls-plain", "tls-1.3", "tls-1.2"]:
     kept = scenario.replace({"transport.keep_alive": True, "name": f"{name} + keep-alive"})
     results.append(run(kept))
 columns = ["latency_mean_s", "handshake_bytes", "bytes_per_delivery", "connections_opened"]
-pd.DataFrame({r.scenario.name: r.summary()[columns] for r in results}).T
+by_setup = pd.DataFrame({r.scenario.name: r.summary()[columns] for r in results}).T
+# exercise 1 below: without keep-alive, TLS 1.2 more than triples the bytes per update,
+# yet the mean latency moves by less than 5%
+new, kept = by_setup.loc["tls-1.2"], by_setup.loc["tls-1.2 + keep-alive"]
+assert new["bytes_per_delivery"] > 3 * kept["bytes_per_delivery"]
+assert abs(new["latency_mean_s"] / kept["latency_mean_s"] - 1) < 0.05
+by_setup
 
 # %%
 ax = plots.bytes_breakdown(results)
@@ -77,14 +87,16 @@ ax = plots.bytes_breakdown(results)
 # Four one-way latency distributions with the same 50 ms mean: constant, exponential,
 # log-normal with a long tail, and Pareto with a heavy one. WebSocket delivers each
 # update after one trip, so its latency *is* the path's latency, and the percentiles
-# show the distribution's shape.
+# show the distribution's shape. Updates are rare here (one every 5 s), so a message is
+# almost never still in flight when the next one is sent (see the note below for why that
+# matters).
 
 # %%
 distributions = {
     "constant": 0.05,
     "exponential": {"dist": "exponential", "mean": 0.05},
     "lognormal": {"dist": "lognormal", "mean": 0.05, "sigma": 1.0},
-    "pareto": {"dist": "pareto", "shape": 2.2, "scale": 0.05 * 1.2 / 2.2},
+    "pareto": {"dist": "pareto", "shape": 2.2, "scale": 0.05 * 1.2 / 2.2},  # mean a·s/(a−1)
 }
 tails = []
 for name, distribution in distributions.items():
@@ -92,30 +104,57 @@ for name, distribution in distributions.items():
         {
             "name": name,
             "duration_s": DURATION_S,
-            "clients": 10,
+            "clients": 300,
             "network": {"latency_s": distribution},
             "strategy": {"kind": "websocket"},
-            "workload": {"rate_per_s": 5.0},
+            "workload": {"rate_per_s": 0.2},
         },
         source="notebook 03",
     )
+    assert abs(scenario.network.latency_s.mean() - 0.05) < 1e-12  # the path's mean
     tails.append(run(scenario))
 percentiles = ["latency_mean_s", "latency_p50_s", "latency_p95_s", "latency_p99_s"]
-pd.DataFrame({r.scenario.name: r.summary()[percentiles] for r in tails})
+table = pd.DataFrame({r.scenario.name: r.summary()[percentiles] for r in tails})
+# the measured means are 50 ms too, within sampling noise: four standard errors
+for result in tails:
+    latency = result.deliveries["latency_s"]
+    standard_error = latency.std() / len(latency) ** 0.5
+    assert abs(latency.mean() - 0.05) <= 4 * standard_error + 1e-9, result.scenario.name
+table
 
 # %%
 ax = plots.latency_cdf(tails, reference=False)
+ax.set_xlabel("delivery latency (ms, log scale)")
 ax.set_xscale("log")
+ax.set_xlim(left=1)  # the exponential's shortest trips are far below a millisecond
+ax.grid(True, which="both", alpha=0.3)
 
 # %% [markdown]
 # Note: over TCP, messages of one connection arrive in order, so a slow message also
 # delays the ones behind it. A heavy-tailed path therefore hurts more than its own
-# percentiles suggest.
-#
+# percentiles suggest once messages follow each other closely. The same Pareto path with
+# 25 times as many updates:
+
+# %%
+pareto = tails[-1].scenario
+busy = run(pareto.replace({"workload.rate_per_s": 5.0, "name": "pareto, 5 updates/s"}))
+busy_mean, rare_mean = busy.summary()["latency_mean_s"], tails[-1].summary()["latency_mean_s"]
+assert busy_mean > rare_mean
+display(
+    Markdown(
+        f"At 5 updates per second, the Pareto path's mean delivery latency is "
+        f"**{busy_mean * 1e3:.1f} ms** instead of {rare_mean * 1e3:.1f} ms, and its "
+        f"99th percentile {busy.summary()['latency_p99_s'] * 1e3:.0f} ms instead of "
+        f"{tails[-1].summary()['latency_p99_s'] * 1e3:.0f} ms: updates queue behind a slow "
+        f"one."
+    )
+)
+
+# %% [markdown]
 # ## Exercises
 #
-# 1. Without keep-alive, TLS 1.2 triples the bytes per update, yet the mean latency
-#    barely changes. Why? (Hint: every poll is delayed by the same set-up, so each poll
+# 1. Without keep-alive, TLS 1.2 more than triples the bytes per update, yet the mean
+#    latency barely changes. Why? (Hint: every poll is delayed by the same set-up, so each poll
 #    still collects one interval's worth of updates.)
 # 2. With a 150 ms path, how long does a WebSocket over TLS 1.3 take to open? Predict,
 #    then run.

@@ -22,7 +22,9 @@ from . import analytic
 from .metrics import BYTE_CATEGORIES, byte_breakdown
 
 __all__ = [
+    "LABELS",
     "bytes_breakdown",
+    "label",
     "latency_box",
     "latency_cdf",
     "sequence_chart",
@@ -33,6 +35,34 @@ __all__ = [
 
 UNITS = {"s": 1.0, "ms": 1e3}
 KIND_COLORS = {"up": "tab:blue", "down": "tab:green"}
+
+# Words and units for the columns that axes show; a name not listed is shown as it is.
+LABELS = {
+    "clients": ("clients", ""),
+    "strategy.kind": ("strategy", ""),
+    "network.latency_s": ("one-way latency", "s"),
+    "network.loss": ("packet loss probability", ""),
+    "network.bandwidth_bps": ("link bandwidth", "bit/s"),
+    "network.turnaround_s": ("turnaround", "s"),
+    "strategy.interval_s": ("polling interval", "s"),
+    "workload.rate_per_s": ("update rate", "updates/s"),
+    "latency_mean_s": ("mean delivery latency", "s"),
+    "latency_p95_s": ("95th percentile of delivery latency", "s"),
+    "wire_bps": ("bandwidth on the wire", "bit/s"),
+    "wire_bytes": ("bytes on the wire", "bytes"),
+    "bytes_per_delivery": ("bytes per delivered update", "bytes"),
+    "server_requests": ("requests served", "whole run"),
+    "server_busy_fraction": ("server busy fraction", ""),
+    "peak_open_connections": ("peak open connections", ""),
+    "peak_memory_bytes": ("peak connection memory", "bytes"),
+    "empty_fraction": ("fraction of empty polls", ""),
+}
+
+
+def label(name: str, units: bool = True) -> str:
+    """The words for a column (``"wire_bps"`` -> ``"bandwidth on the wire (bit/s)"``)."""
+    words, unit = LABELS.get(name, (name, ""))
+    return f"{words} ({unit})" if units and unit else words
 
 
 def _axes(ax: Axes | None, size=(7, 4.5)) -> Axes:
@@ -134,9 +164,21 @@ def latency_cdf(
 
 
 def latency_box(
-    results: Iterable, ax: Axes | None = None, unit: str = "ms", violin: bool = False
+    results: Iterable,
+    ax: Axes | None = None,
+    unit: str = "ms",
+    violin: bool = False,
+    reference: bool = True,
 ) -> Axes:
-    """Box (or violin) plot of delivery latency per result, closed-form means as diamonds."""
+    """Box (or violin) plot of delivery latency per result, closed-form means as diamonds.
+
+    With ``reference``, a red diamond marks each scenario's closed-form mean where one
+    holds (:func:`simulation.analytic.expected_latency_s`); where none does, the legend
+    says so.
+
+    A box spans the quartiles; its whiskers reach the 5th and 95th percentiles, and the
+    deliveries beyond them are drawn as dots.
+    """
     results = list(results)
     if not results:
         raise ValueError("latency_box needs at least one result")
@@ -149,15 +191,25 @@ def latency_box(
     if violin:
         ax.violinplot(data, positions=positions, showmedians=True)
     else:
-        ax.boxplot(data, positions=positions, showfliers=False)
+        # whiskers at the 5th and 95th percentiles, and every delivery beyond them as a
+        # dot, so a long tail is drawn as long as it is
+        ax.boxplot(
+            data,
+            positions=positions,
+            whis=(5, 95),
+            flierprops={"marker": ".", "markersize": 3, "alpha": 0.3, "markeredgecolor": "0.4"},
+        )
+        ax.set_xlabel("box: quartiles and median; whiskers: 5th to 95th percentile; dots: beyond")
     without = []
     for position, result in zip(positions, results, strict=True):
+        if not reference:
+            break
         expected = analytic.expected_latency_s(result.scenario)
         if expected is not None:
             ax.plot(position, expected * UNITS[unit], marker="D", color="tab:red", linestyle="")
         else:
             without.append(_label(result))
-    if len(without) < len(results):
+    if reference and len(without) < len(results):
         ax.plot([], [], marker="D", color="tab:red", linestyle="", label="closed-form mean")
     if without:
         ax.plot([], [], linestyle="", label=f"{', '.join(without)}: {NO_CLOSED_FORM}")
@@ -312,6 +364,7 @@ def sequence_chart(
     x_of = {c: (i // 2 + 1) * (-1 if i % 2 == 0 else 1) for i, c in enumerate(clients)}
     for x in [0, *x_of.values()]:
         ax.axvline(x, color="0.4", linewidth=1)
+    coincident: dict[tuple, list[str]] = {}
     for row in shown.itertuples(index=False):
         x_client = x_of[row.client]
         sender, receiver = (x_client, 0) if row.direction == "up" else (0, x_client)
@@ -340,15 +393,13 @@ def sequence_chart(
                 if row.lost or math.isnan(row.received_at)
                 else ((row.sent_at + row.received_at) / 2)
             )
-            ax.text(
-                (sender + receiver) / 2,
-                middle_time,
-                str(row.kind),
-                fontsize=7,
-                ha="center",
-                va="bottom",
-                color=color,
-            )
+            # messages sent at once on parallel connections draw the same arrow: one label
+            place = ((sender + receiver) / 2, round(middle_time, 9), color)
+            coincident.setdefault(place, []).append(str(row.kind))
+    for (x, y, color), kinds in coincident.items():
+        counts = {kind: kinds.count(kind) for kind in kinds}
+        text = " + ".join(k if n == 1 else f"{k} x{n}" for k, n in counts.items())
+        ax.text(x, y, text, fontsize=7, ha="center", va="bottom", color=color)
     if result.scenario.network.mode == "half-duplex":
         _shade_medium(ax, shown, x_of, result.scenario.network.turnaround_s)
     ticks = sorted([(0, "server")] + [(x, f"client {c}") for c, x in x_of.items()])
@@ -400,26 +451,40 @@ def sweep_lines(
     hue: str | None = "strategy.kind",
     ax: Axes | None = None,
 ) -> Axes:
-    """A metric against a swept parameter, one line per ``hue`` value, 95% CI bands.
+    """A metric against a swept parameter, one line per ``hue`` value.
 
-    ``table`` is the output of :func:`simulation.sweep.aggregate`.
+    ``table`` is the output of :func:`simulation.sweep.aggregate`. Where a point has more
+    than one run (its ``runs`` column), a band shows the 95% confidence interval of the
+    mean; with one run per point there is no interval, and the title says so. Axes are
+    labelled in words with units (:data:`LABELS`), falling back to the column name.
     """
     columns = {x, f"{metric}_mean", f"{metric}_ci"} | ({hue} if hue else set())
     _require(table, columns, "sweep table")
     ax = _axes(ax)
+    runs = table["runs"].to_numpy() if "runs" in table else None
+    replicated = runs is None or bool((runs > 1).any())
     groups = table.groupby(hue, sort=False) if hue else [(metric, table)]
     for name, group in groups:
         group = group.sort_values(x)
         mean = group[f"{metric}_mean"].to_numpy(dtype=float)
-        half = np.nan_to_num(group[f"{metric}_ci"].to_numpy(dtype=float))
         (line,) = ax.plot(group[x], mean, marker="o", label=str(name))
-        ax.fill_between(group[x], mean - half, mean + half, color=line.get_color(), alpha=0.2)
-    ax.set_xlabel(x)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} against {x} (mean and 95% CI)")
+        if replicated:
+            half = np.nan_to_num(group[f"{metric}_ci"].to_numpy(dtype=float))
+            ax.fill_between(group[x], mean - half, mean + half, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(label(x))
+    ax.set_ylabel(label(metric))
+    if runs is None:
+        note = "mean and 95% CI"
+    elif replicated:
+        low, high = int(runs.min()), int(runs.max())
+        count = f"{low}" if low == high else f"{low}-{high}"
+        note = f"mean and 95% CI of {count} runs"
+    else:
+        note = "one run per point, no confidence interval"
+    ax.set_title(f"{label(metric, units=False)} against {label(x, units=False)} ({note})")
     ax.grid(True, alpha=0.3)
     if hue:
-        ax.legend(title=hue, fontsize="small")
+        ax.legend(title=label(hue), fontsize="small")
     return ax
 
 
@@ -437,8 +502,8 @@ def sweep_heatmap(table: pd.DataFrame, x: str, y: str, metric: str, ax: Axes | N
     )
     for (row, column), value in np.ndenumerate(grid.to_numpy(dtype=float)):
         ax.text(column, row, f"{value:.3g}", ha="center", va="center", fontsize=8, color="w")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
-    ax.set_title(f"{metric} (mean)")
-    ax.figure.colorbar(image, ax=ax, label=metric)
+    ax.set_xlabel(label(x))
+    ax.set_ylabel(label(y))
+    ax.set_title(f"{label(metric, units=False)} (mean)")
+    ax.figure.colorbar(image, ax=ax, label=label(metric))
     return ax

@@ -5,8 +5,8 @@ import pytest
 
 from simulation import ScenarioError, run
 from simulation.faults import Faults, LossBursts
-from simulation.schema import parse_section
 from simulation.rng import RandomStreams
+from simulation.schema import parse_section
 
 from helpers import make_scenario
 

@@ -178,6 +178,35 @@ def timing_table(path: Path, executed: Executed) -> str:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_prediction_is_followed_by_a_collapsed_answer(path):
+    """A "predict, run, explain" question: a cell tagged ``prediction`` where the student
+    writes a number, then the run and its self-check, then a markdown answer tagged
+    ``answer`` and collapsed (JupyterLab's ``source_hidden``)."""
+    cells = nbformat.read(path, as_version=4).cells
+    tags = [set(cell.metadata.get("tags", [])) for cell in cells]
+    predictions = [i for i, t in enumerate(tags) if "prediction" in t]
+    answers = [i for i, t in enumerate(tags) if "answer" in t]
+    assert len(predictions) == len(answers)
+    for prediction, answer in zip(predictions, answers, strict=True):
+        assert prediction < answer
+        assert cells[answer].cell_type == "markdown"
+        assert cells[answer].metadata.get("jupyter", {}).get("source_hidden") is True
+        assert cells[answer].source.startswith("**Answer.**")
+
+
+def test_only_real_server_cells_may_be_slow_and_they_say_so():
+    tagged = [
+        (path.name, cell)
+        for path in NOTEBOOKS
+        for cell in nbformat.read(path, as_version=4).cells
+        if REAL_SERVER_TAG in cell.metadata.get("tags", [])
+    ]
+    assert {name for name, _ in tagged} == {"07_model_vs_reality.ipynb"}
+    for name, cell in tagged:
+        assert "minutes" in cell.source, f"{name}: a slow cell says how long it takes"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_executes_and_shows_every_figure_once(path, record_property):
     """Quick mode (RTSIM_QUICK=1): every cell runs, every figure appears once; each cell's
     time is recorded (``-rP`` or the JUnit XML shows it)."""

@@ -179,6 +179,46 @@ def test_sweep_lines_draw_a_band_per_strategy():
     assert list(ax.lines[0].get_ydata()) == [0.5, 0.6]
 
 
+def test_sweep_lines_claim_a_confidence_interval_only_with_replications():
+    replicated = sweep_table().assign(runs=5)
+    ax = plots.sweep_lines(replicated, "network.latency_s", "latency_mean_s")
+    assert len(ax.collections) == 2 and "95% CI of 5 runs" in ax.get_title()
+    single = sweep_table().assign(runs=1, latency_mean_s_ci=np.nan)
+    ax = plots.sweep_lines(single, "network.latency_s", "latency_mean_s")
+    assert len(ax.collections) == 0 and "CI" not in ax.get_title()
+    assert "no confidence interval" in ax.get_title()
+    # words and units, not column names
+    assert ax.get_xlabel() == "one-way latency (s)"
+    assert ax.get_ylabel() == "mean delivery latency (s)"
+    assert ax.get_legend().get_title().get_text() == "strategy"
+    assert plots.label("some_new_metric") == "some_new_metric"
+
+
+def test_latency_box_whiskers_reach_the_95th_percentile(results):
+    ax = plots.latency_box(results[1:2])  # long polling: a long tail
+    latency = plots._measured_latency(results[1], "ms")
+    tops = [line.get_ydata().max() for line in ax.lines if line.get_linestyle() == "-"]
+    assert max(tops) == pytest.approx(np.percentile(latency, 95))
+    beyond = [line for line in ax.lines if line.get_marker() == "." and line.get_xdata().size]
+    assert sum(line.get_xdata().size for line in beyond) == np.sum(
+        (latency > np.percentile(latency, 95)) | (latency < np.percentile(latency, 5))
+    )
+
+
+def test_sequence_chart_labels_coincident_arrows_once():
+    scenario = make_scenario(
+        duration_s=1.0,
+        network={"latency_s": 0.02},
+        strategy={"kind": "socketio"},
+        workload={"kind": "periodic", "rate_per_s": 2.0, "start_s": 0.5},
+    )
+    ax = plots.sequence_chart(run(scenario), start_s=0.0, end_s=0.3)
+    labels = [t for t in ax.texts if not t.get_gid()]
+    places = [(t.get_position(), t.get_color()) for t in labels]
+    assert len(places) == len(set(places))  # no two labels printed on the same spot
+    assert any("tcp-syn x2" in t.get_text() for t in labels)
+
+
 def test_sweep_heatmap_writes_every_cell():
     ax = plots.sweep_heatmap(sweep_table(), "network.latency_s", "strategy.kind", "latency_mean_s")
     assert sorted(t.get_text() for t in ax.texts) == sorted(["0.5", "0.6", "0.01", "0.1"])
