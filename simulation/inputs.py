@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import math
 import reprlib
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 
 from .errors import ScenarioError, did_you_mean
 
-__all__ = ["MAX_BYTES", "CsvRow", "csv_number", "read_csv", "shown"]
+__all__ = ["MAX_BYTES", "CsvRow", "csv_number", "load_toml", "read_csv", "shown"]
 
 MAX_BYTES = 10**12
 
@@ -116,3 +117,36 @@ def csv_number(
     if maximum is not None and value > maximum:
         raise ScenarioError(f"{here}: must be <= {maximum:g}, got {shown(text)}")
     return value
+
+
+def load_toml(path: Path, what: str) -> dict[str, Any]:
+    """The TOML file ``path`` as a mapping; ``what`` names it in errors ("scenario").
+
+    Refused with one line each: a missing file, a folder, a file that is not UTF-8, a
+    byte order mark (TOML does not allow one), invalid TOML and tables nested too deeply.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a {what} file") from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); TOML files are UTF-8"
+        ) from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read: {error.strerror or error}") from None
+    if text.startswith("\ufeff"):
+        raise ScenarioError(
+            f"{path}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; "
+            "save the file as UTF-8 without BOM"
+        )
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: invalid TOML: {error}") from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{path}: invalid TOML: arrays or tables nested too deeply to read"
+        ) from None

@@ -59,6 +59,19 @@ def scenario_reference_markdown() -> str:
         ]
         lines += _key_rows(specs)
         blocks.append("\n".join(lines))
+    from .sweep.options import SweepOptions  # the sweep package sits above the scenario
+
+    lines = [
+        "#### Sweep files (`rtsim sweep FILE`)",
+        "",
+        "Besides these keys, a `[grid]` table of scenario keys and value lists (or "
+        "`[[cells]]` tables).",
+        "",
+        "| key | type | default | allowed | meaning | default's source |",
+        "|---|---|---|---|---|---|",
+        *_key_rows(describe_section(SweepOptions)),
+    ]
+    blocks.append("\n".join(lines))
     lines = ["#### Distributions (`dist = ...`)", "", "| dist | what it draws |", "|---|---|"]
     lines += [f"| `{name}` | {_cell(cls.summary)} |" for name, cls in DISTRIBUTIONS.items()]
     blocks.append("\n".join(lines))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from .distributions import Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .faults import FaultParams
 from .groups import ClientGroup, check_groups, expand_audience
-from .inputs import shown
+from .inputs import load_toml, shown
 from .network import HttpParams, NetworkParams
 from .schema import describe_section, param, parse_section, section_to_dict
 from .server import ServerParams
@@ -385,31 +384,7 @@ def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyC
 def load_scenario(path: str | Path) -> Scenario:
     """Read, validate and return the scenario in TOML file ``path``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except UnicodeDecodeError as error:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); TOML files are UTF-8"
-        ) from None
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read: {error.strerror or error}") from None
-    if text.startswith("\ufeff"):
-        raise ScenarioError(
-            f"{path}: starts with a UTF-8 byte order mark (BOM), which TOML does not allow; "
-            "save the file as UTF-8 without BOM"
-        )
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: invalid TOML: {error}") from None
-    except RecursionError:
-        raise ScenarioError(
-            f"{path}: invalid TOML: arrays or tables nested too deeply to read"
-        ) from None
+    data = load_toml(path, "scenario")
     return parse_scenario(data, source=str(path), base_dir=path.parent)
 
 

@@ -31,6 +31,7 @@ from .inputs import MAX_BYTES, shown
 __all__ = [
     "REQUIRED",
     "KeySpec",
+    "check_key",
     "describe_section",
     "is_section",
     "list_item_type",
@@ -54,8 +55,12 @@ def param(
     choices: tuple[str, ...] | None = None,
     source: str = "",
     allow_inf: bool | None = None,
+    choices_text: str = "",
 ) -> Any:
     """Declare a scenario key: its default, meaning, unit, range and the default's source.
+
+    ``choices_text`` names a long list of choices in the documentation ("a summary
+    metric"); error messages still list every choice.
 
     A number must be finite unless ``allow_inf`` (default: when the default itself is
     infinite, where inf means "none" or "unlimited"). A key in bytes is at most
@@ -75,6 +80,7 @@ def param(
         "choices": choices,
         "source": source,
         "allow_inf": allow_inf,
+        "choices_text": choices_text,
     }
     return field(default=default, metadata=metadata)
 
@@ -95,6 +101,7 @@ class KeySpec:
     choices: tuple[str, ...] | None
     source: str
     allow_inf: bool = False
+    choices_text: str = ""
 
     @property
     def required(self) -> bool:
@@ -102,7 +109,9 @@ class KeySpec:
 
     def range_text(self) -> str:
         parts = []
-        if self.choices:
+        if self.choices_text:
+            parts.append(self.choices_text)
+        elif self.choices:
             parts.append("one of " + ", ".join(repr(c) for c in self.choices))
         for symbol, bound in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt)):
             if bound is not None:
@@ -183,6 +192,7 @@ def describe_section(cls: type) -> list[KeySpec]:
                 **{k: f.metadata[k] for k in ("doc", "unit", "ge", "gt", "le", "lt", "choices")},
                 source=f.metadata["source"],
                 allow_inf=f.metadata.get("allow_inf", False),
+                choices_text=f.metadata.get("choices_text", ""),
             )
         )
     return specs
@@ -368,3 +378,9 @@ def _to_toml(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_to_toml(item) for item in value]
     return value
+
+
+def check_key(cls: type, name: str, value: Any, where: str) -> Any:
+    """``value`` checked as key ``name`` of section ``cls``, alone (``where`` names it)."""
+    spec = next(spec for spec in describe_section(cls) if spec.name == name)
+    return _convert(spec, value, where, None)

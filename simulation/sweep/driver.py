@@ -20,15 +20,16 @@ import pandas as pd
 
 from ..budget import BudgetError, check_budget, machine_means
 from ..errors import ScenarioError
-from ..metrics import SUMMARY_METRICS
 from ..scenario import Scenario
+from ..schema import check_key
 from .executors import EXECUTORS, execute, open_executor
 from .grid import MAX_RUNS, cell_key, expand_grid
+from .options import SweepOptions, Target
 from .stats import mean_half_width
 from .store import RunStore, expand_stored
 from .tasks import MAX_SEED, Task, base_fingerprint, independent_seed, scenario_identity
 
-__all__ = ["SweepInterrupted", "check_count", "check_target", "sweep"]
+__all__ = ["SweepInterrupted", "sweep"]
 
 log = logging.getLogger(__name__)
 
@@ -37,45 +38,13 @@ class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped a sweep; the message says what is stored and how to go on."""
 
 
-def check_count(name: str, value: Any, where: str = "sweep") -> int:
-    """``value`` as a whole number >= 1 (``replications``, ``workers``), or a ScenarioError."""
-    if hasattr(value, "item") and not isinstance(value, bool):
-        value = value.item()  # numpy integers
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ScenarioError(f"{where}: {name} must be a whole number >= 1, got {value!r}")
-    return value
-
-
-def check_target(target: Mapping[str, Any] | None, replications: int, where: str = "sweep"):
-    """The ``target`` precision rule, checked, with its default maximum filled in."""
-    if target is None:
-        return None
-    if not isinstance(target, Mapping):
-        raise ScenarioError(f"{where}: target must be a table, got {target!r}")
-    allowed = ("metric", "relative_half_width", "max_replications")
-    for key in target:
-        if key not in allowed:
-            raise ScenarioError(
-                f"{where}: target.{key} is not a key (allowed: {', '.join(allowed)})"
-            )
-    metric = target.get("metric")
-    if metric not in SUMMARY_METRICS:
-        raise ScenarioError(
-            f"{where}: target.metric = {metric!r} is not a summary metric "
-            f"(allowed: {', '.join(SUMMARY_METRICS)})"
-        )
-    width = target.get("relative_half_width")
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not 0 < width < math.inf:
-        raise ScenarioError(
-            f"{where}: target.relative_half_width must be a number > 0, got {width!r}"
-        )
-    maximum = target.get("max_replications", 100)
-    if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < max(2, replications):
-        raise ScenarioError(
-            f"{where}: target.max_replications must be a whole number >= replications and "
-            f">= 2, got {maximum!r}"
-        )
-    return {"metric": metric, "relative_half_width": float(width), "max_replications": maximum}
+def _target(target: Mapping[str, Any] | Target | None, replications: int) -> Target | None:
+    """``target`` checked as a sweep file's ``[target]`` (the same rules, the same words)."""
+    if target is not None and not isinstance(target, Target):
+        target = check_key(SweepOptions, "target", target, "sweep: target")
+    if target is not None:
+        SweepOptions(base="-", replications=replications, target=target).check("sweep")
+    return target
 
 
 @dataclass
@@ -170,15 +139,15 @@ def sweep(
     """
     if not isinstance(base, Scenario):
         raise TypeError(f"sweep() needs a Scenario as base, got {type(base).__name__}")
-    replications = check_count("replications", replications)
+    replications = check_key(SweepOptions, "replications", replications, "sweep: replications")
     if executor not in EXECUTORS:
         raise ScenarioError(
             f"sweep: unknown executor {executor!r} (allowed: {', '.join(EXECUTORS)})"
         )
     if workers is not None:
-        workers = check_count("workers", workers)
-    target = check_target(target, replications)
-    most = target["max_replications"] if target else replications
+        workers = check_key(SweepOptions, "workers", workers, "sweep: workers")
+    target = _target(target, replications)
+    most = target.max_replications if target else replications
     cells = expand_grid(grid, replications, max_runs=math.inf if force else MAX_RUNS)
     if base.seed + most - 1 > MAX_SEED:
         raise ScenarioError(
@@ -219,12 +188,12 @@ def sweep(
         with open_executor(executor, workers, client, scheduler) as pool:
             while tasks:
                 execute(pool, tasks, on_done)
-                if target is None or planned >= target["max_replications"]:
+                if target is None or planned >= target.max_replications:
                     break
                 unsettled = _unsettled_cells(plan.table(), target, len(cells))
                 if not unsettled:
                     break
-                more = min(replications, target["max_replications"] - planned)
+                more = min(replications, target.max_replications - planned)
                 tasks = plan.add(unsettled, range(planned, planned + more))
                 planned += more
                 if bar is not None:
@@ -283,14 +252,14 @@ def _interrupted(store: RunStore | None, computed: int, stored: int) -> str:
     )
 
 
-def _unsettled_cells(runs: pd.DataFrame, target: Mapping[str, Any], cell_count: int) -> list[int]:
+def _unsettled_cells(runs: pd.DataFrame, target: Target, cell_count: int) -> list[int]:
     """Cells whose CI half-width for the target metric is still above the target."""
     unsettled = []
     ok = runs[runs["error"] == ""]
     for cell in range(cell_count):
-        values = ok.loc[ok["cell"] == cell, target["metric"]].astype(float).dropna().to_numpy()
+        values = ok.loc[ok["cell"] == cell, target.metric].astype(float).dropna().to_numpy()
         mean, half = mean_half_width(values)
-        if values.size < 2 or not (half <= target["relative_half_width"] * abs(mean)):
+        if values.size < 2 or not (half <= target.relative_half_width * abs(mean)):
             unsettled.append(cell)
     return unsettled
 
