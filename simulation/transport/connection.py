@@ -1,4 +1,4 @@
-"""Connections: TCP and TLS set-up, reliable in-order delivery, idle timeouts, connection pools.
+"""Connections: TCP and TLS set-up, reliable in-order delivery, idle timeouts.
 
 A :class:`Connection` is one TCP connection between a client and the server, carried by
 that client's channel. Its life, as messages on the channel::
@@ -27,29 +27,22 @@ Timing assumed:
 * A connection that carries no message for ``idle_timeout_s`` is closed at both ends at
   that moment, as a proxy's reset would be. Messages still travelling on it are discarded
   when they arrive.
-
-A :class:`ConnectionPool` is a client's set of HTTP/1.1 connections to the server: at most
-``max_connections_per_host`` at once, one request at a time on each. A request that finds
-every connection busy waits, first come first served, for one to be released.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import simpy
 
-from .messages import DOWN, UP, Message
-from .protocols import tcp
-from .protocols import tls as tls_protocol
-from .schema import param
+from ..messages import DOWN, UP, Message
+from ..protocols import tcp
+from ..protocols import tls as tls_protocol
+from .params import TransportParams
 
-__all__ = ["TLS_VERSIONS", "Connection", "ConnectionPool", "Transport", "TransportParams"]
+__all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
 
-TLS_VERSIONS = ("none", "1.2", "1.3")
 HANDSHAKE_KINDS = frozenset(
     {
         "tcp-syn",
@@ -60,71 +53,6 @@ HANDSHAKE_KINDS = frozenset(
         "tls-server-finished",
     }
 )
-
-
-@dataclass(frozen=True)
-class TransportParams:
-    """The ``[transport]`` table: the TCP connections under HTTP and WebSocket."""
-
-    tls: str = param(
-        "none",
-        "TLS version on every connection: none, 1.2 (2 round trips) or 1.3 (1 round trip)",
-        choices=TLS_VERSIONS,
-        source="plain TCP unless asked for; round trips from RFC 5246 and RFC 8446",
-    )
-    tls_certificate_bytes: int = param(
-        tls_protocol.CERTIFICATE_BYTES,
-        "bytes of the server's certificate chain in the TLS handshake",
-        unit="bytes",
-        ge=0,
-        source="two certificates measured by D. Wong (cryptologie.net, 2017)",
-    )
-    keep_alive: bool = param(
-        True,
-        "reuse HTTP connections for later requests (false: one connection per request)",
-        source="persistent connections are HTTP/1.1's default (RFC 9112 section 9.3)",
-    )
-    max_connections_per_host: int = param(
-        6,
-        "HTTP connections a client may have open to the server at once",
-        ge=1,
-        source="6 per host in HTTP/1.1 browsers (Chromium, Firefox)",
-    )
-    rto_s: float = param(
-        1.0,
-        "retransmission timeout: how long a sender waits before resending a lost message",
-        unit="s",
-        gt=0,
-        source="RFC 6298 sections 2.1 and 2.4: initial and minimum RTO of 1 s",
-    )
-    rto_max_s: float = param(
-        60.0,
-        "largest retransmission timeout after repeated losses (it doubles each time)",
-        unit="s",
-        gt=0,
-        source="RFC 6298 section 2.5: a maximum of at least 60 s",
-    )
-    idle_timeout_s: float = param(
-        math.inf,
-        "close a connection that carried no message for this long (a proxy's idle timeout)",
-        unit="s",
-        gt=0,
-        source="no idle timeout unless asked for",
-    )
-    packet_overhead_bytes: int = param(
-        tcp.IPV4_TCP_HEADER_BYTES,
-        "IP and TCP header bytes per segment",
-        unit="bytes",
-        ge=0,
-        source="IPv4 20 (RFC 791) + TCP 20 (RFC 9293), no options",
-    )
-    mss_bytes: int = param(
-        tcp.ETHERNET_MSS_BYTES,
-        "maximum TCP payload per segment",
-        unit="bytes",
-        ge=1,
-        source="1500-byte Ethernet MTU minus 40 header bytes",
-    )
 
 
 class Transport:
@@ -393,91 +321,3 @@ class Connection:
                 yield env.timeout(remaining)
             else:
                 self.close("idle-timeout", notify=True)
-
-
-class ConnectionPool:
-    """A client's HTTP/1.1 connections: at most ``limit``, one request at a time on each.
-
-    ``acquire()`` returns an event whose value is an established connection reserved for
-    one request; ``release(connection)`` returns it after the response (closing it when
-    keep-alive is off). Waiting requests are served first come, first served.
-    """
-
-    def __init__(
-        self,
-        transport: Transport,
-        channel,
-        limit: int,
-        keep_alive: bool,
-        on_client_message: Callable[[Message], None],
-        on_server_message: Callable[[Message], None],
-        on_close: Callable[[Connection, str], None] | None = None,
-        kind: str = "http",
-    ):
-        self.transport = transport
-        self.env = transport.env
-        self.channel = channel
-        self.limit = limit
-        self.keep_alive = keep_alive
-        self.kind = kind
-        self._handlers = (on_client_message, on_server_message)
-        self._on_close = on_close
-        self._idle: list[Connection] = []
-        self._waiting: deque[simpy.Event] = deque()
-        self.open_count = 0
-
-    def acquire(self) -> simpy.Event:
-        request = self.env.event()
-        while self._idle:
-            connection = self._idle.pop()
-            if not connection.closed:
-                request.succeed(connection)
-                return request
-        if self.open_count < self.limit:
-            self._open_for(request)
-        else:
-            self._waiting.append(request)
-        return request
-
-    def release(self, connection: Connection) -> None:
-        if connection.closed:
-            return
-        if not self.keep_alive:
-            connection.close("request-done")
-            self._forget(connection)
-            return
-        if self._waiting:
-            self._waiting.popleft().succeed(connection)
-        else:
-            self._idle.append(connection)
-
-    def detach(
-        self,
-        connection: Connection,
-        on_client_message: Callable[[Message], None],
-        on_server_message: Callable[[Message], None],
-        on_close: Callable[[Connection, str], None] | None,
-    ) -> None:
-        """Take a connection out of the pool for good, handing its messages to new
-        handlers (an HTTP connection upgraded to a WebSocket, for example)."""
-        connection.rebind(on_client_message, on_server_message, on_close)
-        self._forget(connection)
-
-    def _open_for(self, request: simpy.Event) -> None:
-        self.open_count += 1
-        connection = self.transport.connect(
-            self.channel, self.kind, *self._handlers, on_close=self._closed
-        )
-        connection.established.callbacks.append(lambda event: request.succeed(event.value))
-
-    def _closed(self, connection: Connection, reason: str) -> None:
-        self._forget(connection)
-        if self._on_close is not None:
-            self._on_close(connection, reason)
-
-    def _forget(self, connection: Connection) -> None:
-        if connection in self._idle:
-            self._idle.remove(connection)
-        self.open_count -= 1
-        if self._waiting and self.open_count < self.limit:
-            self._open_for(self._waiting.popleft())
