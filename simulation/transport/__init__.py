@@ -2,6 +2,8 @@
 timeouts and connection pools.
 
 * :mod:`.params`: the ``[transport]`` table.
+* :mod:`.recovery`: loss recovery for one direction of a connection: the RTO estimate
+  and timer (RFC 6298), fast retransmit (RFC 5681), go-back after a timeout.
 * :mod:`.connection`: :class:`Transport` and :class:`Connection`, one TCP connection.
 * :mod:`.pool`: :class:`ConnectionPool`, a client's HTTP/1.1 connections to the server.
 

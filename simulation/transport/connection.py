@@ -14,16 +14,21 @@ that client's channel. Its life, as messages on the channel::
 
 Timing assumed:
 
-* Every message is reliable. When the channel loses one, the sender notices
-  ``rto_s`` seconds after sending it and sends it again, doubling the timeout on each
-  further loss of the same message up to ``rto_max_s`` (RFC 6298 sections 5.5-5.7).
-  There is no fast retransmit and no congestion control.
+* Every message is reliable (:mod:`.recovery`). One retransmission timer per connection
+  and direction (RFC 6298 section 5) resends the earliest lost message after the RTO,
+  which is measured from RTT samples (SRTT + 4·RTTVAR within ``rto_min_s`` and
+  ``rto_max_s``, ``rto_s`` before the first sample) and doubles on each expiry. Once that
+  resend is acknowledged, every other lost message follows at once. A lost message with 3
+  segments arriving behind it is resent when their duplicate ACKs reach the sender, about
+  an RTT later (fast retransmit, RFC 5681 section 3.2). ACKs are arithmetic: the time an
+  ACK would take on the reverse path, with no bytes on the wire. There is no congestion
+  window, so no slow start after a loss.
 * Delivery is in order within each direction. A message that arrives after a lost
   one waits in the receiver's buffer until the lost one is retransmitted and arrives.
   This is head-of-line blocking, and delivery times show it.
 * Each message is its own run of TCP segments. ``transport_bytes`` counts one IP/TCP
   header per segment (``packet_overhead_bytes`` per ``mss_bytes`` of payload) plus one
-  TLS record header and tag when TLS is on. Bare acknowledgements are not modelled.
+  TLS record header and tag when TLS is on. Bare acknowledgements add no bytes.
 * A connection that carries no message for ``idle_timeout_s`` is closed at both ends at
   that moment, as a proxy's reset would be. Messages still travelling on it are discarded
   when they arrive.
@@ -40,6 +45,7 @@ from ..messages import DOWN, UP, Message
 from ..protocols import tcp
 from ..protocols import tls as tls_protocol
 from .params import TransportParams
+from .recovery import Recovery, RtoEstimator
 
 __all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
 
@@ -148,6 +154,8 @@ class Connection:
         # messages carrying updates that are not yet handed over, by (direction, seq)
         self._carrying: dict[tuple[str, int], Message] = {}
         self.last_activity = env.now
+        # loss recovery per direction, only where the channel can lose a message
+        self._recovery = None if channel.lossless else self._new_recovery()
         transport.connections.append(self)
         params = transport.params
         self._flights = (
@@ -221,14 +229,30 @@ class Connection:
                 self._carrying[message.direction, message.seq] = message
         self.last_activity = self.env.now
         if self.channel.send(message) is None:
-            params = self.transport.params
-            timeout = min(params.rto_s * 2**message.attempt, params.rto_max_s)
-            retry = self.env.timeout(timeout, message)
-            retry.callbacks.append(self._retransmit)
+            if self._recovery is None:  # a channel that lost what it said it would not
+                self._recovery = self._new_recovery()
+            self._recovery[message.direction].lost(message)
 
-    def _retransmit(self, event: simpy.Event) -> None:
+    def _new_recovery(self) -> dict[str, Recovery]:
+        params = self.transport.params
+        channel = self.channel
+        ack_bytes = params.packet_overhead_bytes
+
+        def recovery(direction: str) -> Recovery:
+            estimator = RtoEstimator(params.rto_s, params.rto_min_s, params.rto_max_s)
+            return Recovery(
+                self.env,
+                estimator,
+                self._retransmit,
+                lambda at: channel.ack_delay(direction, at, ack_bytes),
+                params.mss_bytes,
+            )
+
+        return {UP: recovery(UP), DOWN: recovery(DOWN)}
+
+    def _retransmit(self, message: Message) -> None:
         if not self.closed:
-            self._transmit(event.value.retransmission())
+            self._transmit(message.retransmission())
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -240,12 +264,18 @@ class Connection:
         now = self.last_activity = self.env.now
         direction = message.direction
         held = self._held[direction]
+        recovery = self._recovery
         # Fast path: almost every message arrives in order with nothing held back, so it
         # is handed on at once without going through the reorder buffer.
         if not held and message.seq == self._expected[direction]:
             self._expected[direction] += 1
+            if recovery is not None:
+                recovery[direction].received(message, released=True)
             self._release(message, direction, now)
             return
+        if recovery is not None:
+            released = message.seq == self._expected[direction]
+            recovery[direction].received(message, released)
         held[message.seq] = message
         while self._expected[direction] in held and not self.closed:
             ready = held.pop(self._expected[direction])
@@ -307,6 +337,9 @@ class Connection:
         self.close_reason = reason
         self.transport.discarded_updates += self.updates_in_transit()
         self._carrying.clear()
+        if self._recovery is not None:
+            for recovery in self._recovery.values():
+                recovery.stop()
         self.recorder.connection_closed(self.id, self.env.now, reason)
         if self._server_side_open and self.transport.server is not None:
             self.transport.server.connection_closed()

@@ -44,14 +44,21 @@ class TransportParams:
     )
     rto_s: float = param(
         1.0,
-        "retransmission timeout: how long a sender waits before resending a lost message",
+        "initial retransmission timeout, until the first RTT sample is measured",
         unit="s",
         gt=0,
-        source="RFC 6298 sections 2.1 and 2.4: initial and minimum RTO of 1 s",
+        source="RFC 6298 section 2.1: an initial RTO of 1 s",
+    )
+    rto_min_s: float = param(
+        1.0,
+        "smallest retransmission timeout computed from RTT samples (SRTT + 4 RTTVAR)",
+        unit="s",
+        gt=0,
+        source="RFC 6298 section 2.4: 1 s (Linux uses 0.2 s, TCP_RTO_MIN)",
     )
     rto_max_s: float = param(
         60.0,
-        "largest retransmission timeout after repeated losses (it doubles each time)",
+        "largest retransmission timeout, after doubling on each expiry",
         unit="s",
         gt=0,
         source="RFC 6298 section 2.5: a maximum of at least 60 s",
