@@ -11,6 +11,7 @@ import numpy as np
 
 __all__ = [
     "expected_latency_s",
+    "fast_retransmit_delay_s",
     "in_order_mean_latency_s",
     "long_poll_blind_window_s",
     "long_poll_bytes_per_update",
@@ -20,6 +21,7 @@ __all__ = [
     "md1_mean_wait_s",
     "mm1_mean_wait_s",
     "push_bytes_per_update",
+    "rto_retransmission_delay_mean_s",
     "serialization_s",
     "setup_round_trips",
     "setup_time_s",
@@ -197,6 +199,46 @@ def mm1_mean_wait_s(arrival_rate_per_s: float, mean_service_s: float) -> float:
     if not 0 <= rho < 1:
         raise ValueError(f"utilisation must be in [0, 1), got {rho:g}")
     return rho * mean_service_s / (1 - rho)
+
+
+def rto_retransmission_delay_mean_s(
+    loss: float, rto_s: float, rto_max_s: float, karn: bool = True
+) -> float:
+    """Mean extra delay of isolated messages (no segment behind them before their timer
+    fires) on a link that loses each copy with probability ``loss``, when the RTO is
+    ``rto_s`` before any back-off. The n-th resend waits rto·2^(b+n-1), capped at
+    ``rto_max_s`` (RFC 6298 section 5.5), where b is the back-off a message inherits:
+    under Karn's rule (section 3) a resent segment gives no RTT sample, so the RTO stays
+    backed off until a message gets through at its first try (b = 0 then, else b grows by
+    that message's losses). Without ``karn`` (timestamps, RFC 7323) b is always 0 and the
+    mean is rto·loss/(1 - 2·loss) for loss < 1/2 and no cap."""
+    if not 0 <= loss < 1:
+        raise ValueError(f"loss must be in [0, 1), got {loss!r}")
+    top = max(0, math.ceil(math.log2(rto_max_s / rto_s)))  # more back-offs change nothing
+    losses = range(1, 1 + max(1, math.ceil(math.log(1e-16) / math.log(max(loss, 1e-300)))))
+
+    def waited(b: int, n: int) -> float:
+        return sum(min(rto_s * 2 ** min(b + i, top), rto_max_s) for i in range(n))
+
+    share = [1.0] + [0.0] * top  # the chain of inherited back-offs, to its steady state
+    for _ in range(200 if karn else 0):
+        nxt = [1 - loss] + [0.0] * top
+        for b, weight in enumerate(share):
+            for n in losses:
+                nxt[min(b + n, top)] += weight * loss**n * (1 - loss)
+        share = nxt
+    return sum(
+        weight * sum(loss**n * (1 - loss) * waited(b, n) for n in losses)
+        for b, weight in enumerate(share)
+    )
+
+
+def fast_retransmit_delay_s(rtt_s: float, rate_per_s: float) -> float:
+    """Extra delay of a message lost in a steady stream: the 3 messages behind it reach
+    the receiver after 3/rate, their duplicate ACKs reach the sender an RTT after the loss
+    was sent (RFC 5681 section 3.2), and the resend takes one more one-way trip, which the
+    message would have taken anyway. It holds while 3/rate + RTT is below the RTO."""
+    return rtt_s + 3 / rate_per_s
 
 
 def setup_round_trips(tls: str = "none", websocket: bool = False) -> int:

@@ -7,7 +7,7 @@ distribution plus a jitter drawn uniformly from ``[0, jitter_s]``. Messages offe
 same connection at the same instant form one flight and share one draw of the latency (a
 TLS Finished and the request sent with it), as packets sent back to back over one path
 do. With probability ``loss``
-it never arrives (nothing here retransmits; it still used the transmitter). With a finite
+it never arrives (the transport retransmits; it still used the transmitter). With a finite
 ``queue_bytes``, a message that would make the bytes waiting to be transmitted (including
 the unsent rest of the message being transmitted) exceed it is dropped on arrival
 (drop-tail) and never transmitted. Messages of one direction arrive in the order sent (as
@@ -26,6 +26,11 @@ A **channel** joins the links between one client and the server, in one of three
 
 Timing is pure arithmetic on "next free time" at the moment a message is offered, plus one
 SimPy timeout per delivered message; there is no SimPy process per message.
+
+:meth:`Channel.ack_delay` gives the transport the time a bare TCP acknowledgement takes
+back to a message's sender; acknowledgements are not messages and use no transmitter.
+``Channel.lossless`` says that nothing offered can be lost (no loss, drop-tail queue,
+outage or loss burst), so the transport can skip its loss recovery.
 """
 
 from __future__ import annotations
@@ -157,6 +162,15 @@ class Channel:
         self._medium_tx_free_at = 0.0
         self._medium_busy_until = 0.0
         self._medium_direction: str | None = None
+        # Nothing offered can be lost: no loss rate, no drop-tail queue, no outage or burst
+        self.lossless = (
+            network.loss == 0
+            and not math.isfinite(network.queue_bytes)
+            and (faults is None or (not faults.outages and bursts is None))
+        )
+        self._network = network
+        self._streams = streams
+        self._ack_paths: dict[str, tuple] = {}  # direction -> (latency sampler, jitter rng)
 
     def has_direction(self, direction: str) -> bool:
         return direction in self._directions
@@ -236,6 +250,30 @@ class Channel:
         event = env.timeout(delay, message)
         event.callbacks.append(self._deliver)
         return arrival
+
+    def ack_delay(self, direction: str, at: float, size: int) -> float:
+        """How long a bare ACK of ``size`` bytes, sent at ``at`` for a message that came
+        in ``direction``, takes back to that message's sender: its serialization, a
+        latency and jitter drawn for the reverse direction from their own streams
+        (``link.<client>.<reverse>.ack``, so no other draw moves), and any latency spike.
+        It waits for no transmitter and takes no half-duplex medium time."""
+        path = self._ack_paths.get(direction)
+        if path is None:
+            reverse = UP if direction == DOWN else DOWN
+            name = f"link.{self.client}.{reverse}.ack"
+            network = self._network
+            jitter = self._streams.generator(f"{name}.jitter") if network.jitter_s > 0 else None
+            path = self._ack_paths[direction] = (
+                self._streams.sampler(network.latency_s, f"{name}.latency"),
+                jitter,
+            )
+        latency, jitter = path
+        delay = size * 8 / self.bandwidth_bps + latency()
+        if jitter is not None:
+            delay += jitter.uniform(0.0, self._network.jitter_s)
+        if self.faults is not None:
+            delay += self.faults.extra_latency(at)
+        return delay
 
     def _burst_loss(self, state: _Direction) -> bool:
         """Step this direction's Gilbert-Elliott chain once; is this message lost?"""

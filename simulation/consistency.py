@@ -22,10 +22,15 @@ def check_consistency(scenario: Any) -> None:
     source = scenario.source
     network = scenario.network
     transport = scenario.transport
+    if transport.rto_min_s > transport.rto_s:
+        raise ScenarioError(
+            f"{source}: transport.rto_min_s ({transport.rto_min_s:g} s) must be <= "
+            f"transport.rto_s ({transport.rto_s:g} s), the initial RTO; lower rto_min_s too"
+        )
     if transport.rto_max_s < transport.rto_s:
         raise ScenarioError(
             f"{source}: transport.rto_max_s ({transport.rto_max_s:g} s) must be >= "
-            f"transport.rto_s ({transport.rto_s:g} s): the timeout starts at rto_s and "
+            f"transport.rto_s ({transport.rto_s:g} s): the RTO starts at rto_s and "
             "doubles up to rto_max_s"
         )
     for key, params in (("workload", scenario.workload), ("workload.up", scenario.workload_up)):

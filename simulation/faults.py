@@ -15,17 +15,18 @@ bursts of packet loss, in a ``[faults]`` table usable in any scenario::
     loss_in_burst = 0.5
     loss_outside = 0.0
 
-Timing assumed: an outage covers every client's channel, both directions: a message
-whose transmission would start during it is lost (the transport resends it after its
-timeout, which doubles while the outage lasts). Random outages start at Poisson times
-(stream ``faults.outages``) and may overlap. A server restart closes every open
+Timing assumed: an outage covers every client's channel, both directions: a message whose
+transmission would start during it is lost (the transport's timer resends the earliest lost
+message with an RTO that doubles while the outage lasts; once a resend gets through and is
+acknowledged, the other lost messages follow at once). Random outages start at Poisson
+times (stream ``faults.outages``) and may overlap. A server restart closes every open
 connection at that instant (reason ``server-restart``); clients notice at once and
 reconnect as their strategy does; the server keeps its state (an SSE history, buffered
 messages), as if it lived in a shared store. A latency spike adds ``extra_s`` to the
 latency of every message that starts during it. The Gilbert-Elliott chain of each link
 direction steps once per message (stream ``link.<client>.<direction>.bursts``); in the bad
-state messages are lost with ``loss_in_burst``, in the good state with ``loss_outside``
-(on top of ``[network] loss``).
+state messages are lost with ``loss_in_burst``, in the good state with ``loss_outside`` (on
+top of ``[network] loss``).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class NetworkParams:
     )
     loss: float = param(
         0.0,
-        "probability that a message is lost (nothing is retransmitted)",
+        "probability that a message is lost (TCP resends it; a stream does not)",
         ge=0,
         lt=1,
         source="a lossless network unless asked for",

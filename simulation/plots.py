@@ -339,10 +339,11 @@ def sequence_chart(
 ) -> Axes:
     """Message sequence chart: the server's lifeline in the middle, clients' on either side.
 
-    Each message is an arrow from (sender, ``sent_at``) to (receiver, ``received_at``), so
-    its slant shows its latency; lost messages end in a red cross halfway. On a
-    half-duplex channel, the spans when a client's shared medium is busy are shaded beside
-    its lifeline, in the colour of the direction, and its turnarounds in orange.
+        Each message is an arrow from (sender, ``sent_at``) to (receiver, ``received_at``), so
+        its slant shows its latency; lost messages end in a red cross halfway, and messages still
+    in flight when the run ends are dotted to the bottom edge. On a
+        half-duplex channel, the spans when a client's shared medium is busy are shaded beside
+        its lifeline, in the colour of the direction, and its turnarounds in orange.
     """
     transfers = result.transfers
     _require(
@@ -369,7 +370,14 @@ def sequence_chart(
         x_client = x_of[row.client]
         sender, receiver = (x_client, 0) if row.direction == "up" else (0, x_client)
         color = KIND_COLORS.get(str(row.direction), "black")
-        if row.lost or math.isnan(row.received_at):
+        if not row.lost and math.isnan(row.received_at):  # in flight when the run ended
+            line = ax.annotate(
+                "",
+                xy=((sender + receiver) / 2, end_s),
+                xytext=(sender, row.sent_at),
+                arrowprops={"arrowstyle": "->", "color": color, "linestyle": ":"},
+            )
+        elif row.lost:
             middle = (sender + receiver) / 2
             arrival = row.sent_at + 0.5 * (end_s - start_s) * 0.02
             line = ax.annotate(

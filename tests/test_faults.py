@@ -18,7 +18,7 @@ def test_an_outage_loses_what_is_sent_during_it_and_the_transport_recovers():
         duration_s=4.0,
         network={"latency_s": 0.01},
         strategy={"kind": "short-polling", "interval_s": 1.0, "phase_s": 0.5},
-        transport={"rto_s": 0.5},
+        transport={"rto_s": 0.5, "rto_min_s": 0.5},
         faults={"outages": [{"start_s": 1.0, "duration_s": 2.0}]},
         workload=TICKS,
     )

@@ -80,7 +80,7 @@ def test_sequence_chart_marks_lost_messages_and_half_duplex_turnarounds():
         seed=3,
         network={"mode": "half-duplex", "latency_s": 0.05, "loss": 0.3, "turnaround_s": 0.02},
         strategy={"kind": "short-polling", "interval_s": 0.5},
-        transport={"rto_s": 0.2},
+        transport={"rto_s": 0.2, "rto_min_s": 0.2},
     )
     result = run(scenario)
     lost = int(result.transfers["lost"].sum())

@@ -76,11 +76,13 @@ def scenarios(draw):
         strategy["history_size"] = draw(st.sampled_from([0, 3, 1000]))
     transport = {}
     if kind != "stream":
+        rto_s = draw(st.sampled_from([0.2, 1.0]))
         transport = {
             "tls": draw(st.sampled_from(["none", "1.2", "1.3"])),
             "keep_alive": draw(st.booleans()),
             "max_connections_per_host": draw(st.integers(1, 6)),
-            "rto_s": draw(st.sampled_from([0.2, 1.0])),
+            "rto_s": rto_s,
+            "rto_min_s": draw(st.sampled_from(sorted({0.2, rto_s}))),
             "idle_timeout_s": draw(st.sampled_from([float("inf"), 0.5, 3.0])),
         }
     return parse_scenario(

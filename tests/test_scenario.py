@@ -120,6 +120,10 @@ def test_to_dict_round_trips():
         (MINIMAL + '[transport]\ntls = "1.1"\n', r"'1\.1' is not allowed.*allowed: none, 1\.2"),
         (MINIMAL + "[transport]\nmax_connections_per_host = 0\n", "must be >= 1"),
         (MINIMAL + "[transport]\nrto_s = 0\n", r"transport\.rto_s: must be > 0"),
+        (
+            MINIMAL + "[transport]\nrto_s = 0.5\n",
+            r"transport\.rto_min_s \(1 s\) must be <= transport\.rto_s \(0\.5 s\)",
+        ),
         ('[strategy]\nkind = "sse"\nhistory_size = -1\n', "history_size: must be >= 0"),
         ('[strategy]\nkind = "long-polling"\nhold_timeout_s = 0\n', "must be > 0"),
         (

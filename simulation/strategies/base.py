@@ -23,7 +23,7 @@ class Strategy:
     name: ClassVar[str]
     Params: ClassVar[type]
     needs_uplink: ClassVar[bool]
-    uses_transport: ClassVar[bool] = True  # runs over TCP connections (transport.py)
+    uses_transport: ClassVar[bool] = True  # runs over TCP connections (transport/)
     sends_up: ClassVar[bool] = True  # can carry client messages ([workload.up])
     summary: ClassVar[str]
 

@@ -3,7 +3,7 @@
 Sequence, for each client::
 
     client                                 server
-      | == TCP (+TLS) set-up ================ |   at t = 0 (transport.py)
+      | == TCP (+TLS) set-up ================ |   at t = 0 (transport/)
       | -- lp-request (GET, headers) -------> |   held while nothing is queued
       |                                       |   ... an update is created
       | <-- lp-response (queued updates) ---- |   at once

@@ -3,7 +3,7 @@
 Sequence, for each client::
 
     client                              server
-      | == TCP (+TLS) set-up ============= |   before the first request (transport.py)
+      | == TCP (+TLS) set-up ============= |   before the first request (transport/)
       | -- poll-request (GET, headers) --> |   every interval_s, first at the client's phase
       | <-- poll-response (all queued) --- |   after service; empty if nothing was queued
 

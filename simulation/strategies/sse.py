@@ -3,7 +3,7 @@
 Sequence, for each client::
 
     client                                       server
-      | == TCP (+TLS) set-up ===================== |   at t = 0 (transport.py)
+      | == TCP (+TLS) set-up ===================== |   at t = 0 (transport/)
       | -- GET, Accept: text/event-stream ------> |
       | <-- 200 OK, Content-Type: text/event-stream |  headers; the stream is open
       | <-- id: 41 / data: ... (chunk) ---------- |   one event per update, at once

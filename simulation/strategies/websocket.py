@@ -3,7 +3,7 @@
 Sequence, for each client::
 
     client                                   server
-      | == TCP (+TLS) set-up ================= |   at t = 0 (transport.py)
+      | == TCP (+TLS) set-up ================= |   at t = 0 (transport/)
       | -- GET + Upgrade: websocket ---------> |
       | <-- 101 Switching Protocols ---------- |   after service; the server's socket is open
       | <-- frame (update) ------------------- |   one unmasked frame per update

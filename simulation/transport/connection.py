@@ -1,4 +1,4 @@
-"""Connections: TCP and TLS set-up, reliable in-order delivery, idle timeouts, connection pools.
+"""Connections: TCP and TLS set-up, reliable in-order delivery, idle timeouts.
 
 A :class:`Connection` is one TCP connection between a client and the server, carried by
 that client's channel. Its life, as messages on the channel::
@@ -14,42 +14,41 @@ that client's channel. Its life, as messages on the channel::
 
 Timing assumed:
 
-* Every message is reliable. When the channel loses one, the sender notices
-  ``rto_s`` seconds after sending it and sends it again, doubling the timeout on each
-  further loss of the same message up to ``rto_max_s`` (RFC 6298 sections 5.5-5.7).
-  There is no fast retransmit and no congestion control.
+* Every message is reliable (:mod:`.recovery`). One retransmission timer per connection
+  and direction (RFC 6298 section 5) resends the earliest lost message after the RTO,
+  which is measured from RTT samples (SRTT + 4·RTTVAR within ``rto_min_s`` and
+  ``rto_max_s``, ``rto_s`` before the first sample) and doubles on each expiry. Once that
+  resend is acknowledged, every other lost message follows at once. A lost message with 3
+  segments arriving behind it is resent when their duplicate ACKs reach the sender, about
+  an RTT later (fast retransmit, RFC 5681 section 3.2). ACKs are arithmetic: the time an
+  ACK would take on the reverse path, with no bytes on the wire. There is no congestion
+  window, so no slow start after a loss.
 * Delivery is in order within each direction. A message that arrives after a lost
   one waits in the receiver's buffer until the lost one is retransmitted and arrives.
   This is head-of-line blocking, and delivery times show it.
 * Each message is its own run of TCP segments. ``transport_bytes`` counts one IP/TCP
   header per segment (``packet_overhead_bytes`` per ``mss_bytes`` of payload) plus one
-  TLS record header and tag when TLS is on. Bare acknowledgements are not modelled.
+  TLS record header and tag when TLS is on. Bare acknowledgements add no bytes.
 * A connection that carries no message for ``idle_timeout_s`` is closed at both ends at
   that moment, as a proxy's reset would be. Messages still travelling on it are discarded
   when they arrive.
-
-A :class:`ConnectionPool` is a client's set of HTTP/1.1 connections to the server: at most
-``max_connections_per_host`` at once, one request at a time on each. A request that finds
-every connection busy waits, first come first served, for one to be released.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import simpy
 
-from .messages import DOWN, UP, Message
-from .protocols import tcp
-from .protocols import tls as tls_protocol
-from .schema import param
+from ..messages import DOWN, UP, Message
+from ..protocols import tcp
+from ..protocols import tls as tls_protocol
+from .params import TransportParams
+from .recovery import Recovery, RtoEstimator
 
-__all__ = ["TLS_VERSIONS", "Connection", "ConnectionPool", "Transport", "TransportParams"]
+__all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
 
-TLS_VERSIONS = ("none", "1.2", "1.3")
 HANDSHAKE_KINDS = frozenset(
     {
         "tcp-syn",
@@ -60,71 +59,6 @@ HANDSHAKE_KINDS = frozenset(
         "tls-server-finished",
     }
 )
-
-
-@dataclass(frozen=True)
-class TransportParams:
-    """The ``[transport]`` table: the TCP connections under HTTP and WebSocket."""
-
-    tls: str = param(
-        "none",
-        "TLS version on every connection: none, 1.2 (2 round trips) or 1.3 (1 round trip)",
-        choices=TLS_VERSIONS,
-        source="plain TCP unless asked for; round trips from RFC 5246 and RFC 8446",
-    )
-    tls_certificate_bytes: int = param(
-        tls_protocol.CERTIFICATE_BYTES,
-        "bytes of the server's certificate chain in the TLS handshake",
-        unit="bytes",
-        ge=0,
-        source="two certificates measured by D. Wong (cryptologie.net, 2017)",
-    )
-    keep_alive: bool = param(
-        True,
-        "reuse HTTP connections for later requests (false: one connection per request)",
-        source="persistent connections are HTTP/1.1's default (RFC 9112 section 9.3)",
-    )
-    max_connections_per_host: int = param(
-        6,
-        "HTTP connections a client may have open to the server at once",
-        ge=1,
-        source="6 per host in HTTP/1.1 browsers (Chromium, Firefox)",
-    )
-    rto_s: float = param(
-        1.0,
-        "retransmission timeout: how long a sender waits before resending a lost message",
-        unit="s",
-        gt=0,
-        source="RFC 6298 sections 2.1 and 2.4: initial and minimum RTO of 1 s",
-    )
-    rto_max_s: float = param(
-        60.0,
-        "largest retransmission timeout after repeated losses (it doubles each time)",
-        unit="s",
-        gt=0,
-        source="RFC 6298 section 2.5: a maximum of at least 60 s",
-    )
-    idle_timeout_s: float = param(
-        math.inf,
-        "close a connection that carried no message for this long (a proxy's idle timeout)",
-        unit="s",
-        gt=0,
-        source="no idle timeout unless asked for",
-    )
-    packet_overhead_bytes: int = param(
-        tcp.IPV4_TCP_HEADER_BYTES,
-        "IP and TCP header bytes per segment",
-        unit="bytes",
-        ge=0,
-        source="IPv4 20 (RFC 791) + TCP 20 (RFC 9293), no options",
-    )
-    mss_bytes: int = param(
-        tcp.ETHERNET_MSS_BYTES,
-        "maximum TCP payload per segment",
-        unit="bytes",
-        ge=1,
-        source="1500-byte Ethernet MTU minus 40 header bytes",
-    )
 
 
 class Transport:
@@ -220,6 +154,8 @@ class Connection:
         # messages carrying updates that are not yet handed over, by (direction, seq)
         self._carrying: dict[tuple[str, int], Message] = {}
         self.last_activity = env.now
+        # loss recovery per direction, only where the channel can lose a message
+        self._recovery = None if channel.lossless else self._new_recovery()
         transport.connections.append(self)
         params = transport.params
         self._flights = (
@@ -293,14 +229,30 @@ class Connection:
                 self._carrying[message.direction, message.seq] = message
         self.last_activity = self.env.now
         if self.channel.send(message) is None:
-            params = self.transport.params
-            timeout = min(params.rto_s * 2**message.attempt, params.rto_max_s)
-            retry = self.env.timeout(timeout, message)
-            retry.callbacks.append(self._retransmit)
+            if self._recovery is None:  # a channel that lost what it said it would not
+                self._recovery = self._new_recovery()
+            self._recovery[message.direction].lost(message)
 
-    def _retransmit(self, event: simpy.Event) -> None:
+    def _new_recovery(self) -> dict[str, Recovery]:
+        params = self.transport.params
+        channel = self.channel
+        ack_bytes = params.packet_overhead_bytes
+
+        def recovery(direction: str) -> Recovery:
+            estimator = RtoEstimator(params.rto_s, params.rto_min_s, params.rto_max_s)
+            return Recovery(
+                self.env,
+                estimator,
+                self._retransmit,
+                lambda at: channel.ack_delay(direction, at, ack_bytes),
+                params.mss_bytes,
+            )
+
+        return {UP: recovery(UP), DOWN: recovery(DOWN)}
+
+    def _retransmit(self, message: Message) -> None:
         if not self.closed:
-            self._transmit(event.value.retransmission())
+            self._transmit(message.retransmission())
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -312,12 +264,18 @@ class Connection:
         now = self.last_activity = self.env.now
         direction = message.direction
         held = self._held[direction]
+        recovery = self._recovery
         # Fast path: almost every message arrives in order with nothing held back, so it
         # is handed on at once without going through the reorder buffer.
         if not held and message.seq == self._expected[direction]:
             self._expected[direction] += 1
+            if recovery is not None:
+                recovery[direction].received(message, released=True)
             self._release(message, direction, now)
             return
+        if recovery is not None:
+            released = message.seq == self._expected[direction]
+            recovery[direction].received(message, released)
         held[message.seq] = message
         while self._expected[direction] in held and not self.closed:
             ready = held.pop(self._expected[direction])
@@ -379,6 +337,9 @@ class Connection:
         self.close_reason = reason
         self.transport.discarded_updates += self.updates_in_transit()
         self._carrying.clear()
+        if self._recovery is not None:
+            for recovery in self._recovery.values():
+                recovery.stop()
         self.recorder.connection_closed(self.id, self.env.now, reason)
         if self._server_side_open and self.transport.server is not None:
             self.transport.server.connection_closed()
@@ -393,91 +354,3 @@ class Connection:
                 yield env.timeout(remaining)
             else:
                 self.close("idle-timeout", notify=True)
-
-
-class ConnectionPool:
-    """A client's HTTP/1.1 connections: at most ``limit``, one request at a time on each.
-
-    ``acquire()`` returns an event whose value is an established connection reserved for
-    one request; ``release(connection)`` returns it after the response (closing it when
-    keep-alive is off). Waiting requests are served first come, first served.
-    """
-
-    def __init__(
-        self,
-        transport: Transport,
-        channel,
-        limit: int,
-        keep_alive: bool,
-        on_client_message: Callable[[Message], None],
-        on_server_message: Callable[[Message], None],
-        on_close: Callable[[Connection, str], None] | None = None,
-        kind: str = "http",
-    ):
-        self.transport = transport
-        self.env = transport.env
-        self.channel = channel
-        self.limit = limit
-        self.keep_alive = keep_alive
-        self.kind = kind
-        self._handlers = (on_client_message, on_server_message)
-        self._on_close = on_close
-        self._idle: list[Connection] = []
-        self._waiting: deque[simpy.Event] = deque()
-        self.open_count = 0
-
-    def acquire(self) -> simpy.Event:
-        request = self.env.event()
-        while self._idle:
-            connection = self._idle.pop()
-            if not connection.closed:
-                request.succeed(connection)
-                return request
-        if self.open_count < self.limit:
-            self._open_for(request)
-        else:
-            self._waiting.append(request)
-        return request
-
-    def release(self, connection: Connection) -> None:
-        if connection.closed:
-            return
-        if not self.keep_alive:
-            connection.close("request-done")
-            self._forget(connection)
-            return
-        if self._waiting:
-            self._waiting.popleft().succeed(connection)
-        else:
-            self._idle.append(connection)
-
-    def detach(
-        self,
-        connection: Connection,
-        on_client_message: Callable[[Message], None],
-        on_server_message: Callable[[Message], None],
-        on_close: Callable[[Connection, str], None] | None,
-    ) -> None:
-        """Take a connection out of the pool for good, handing its messages to new
-        handlers (an HTTP connection upgraded to a WebSocket, for example)."""
-        connection.rebind(on_client_message, on_server_message, on_close)
-        self._forget(connection)
-
-    def _open_for(self, request: simpy.Event) -> None:
-        self.open_count += 1
-        connection = self.transport.connect(
-            self.channel, self.kind, *self._handlers, on_close=self._closed
-        )
-        connection.established.callbacks.append(lambda event: request.succeed(event.value))
-
-    def _closed(self, connection: Connection, reason: str) -> None:
-        self._forget(connection)
-        if self._on_close is not None:
-            self._on_close(connection, reason)
-
-    def _forget(self, connection: Connection) -> None:
-        if connection in self._idle:
-            self._idle.remove(connection)
-        self.open_count -= 1
-        if self._waiting and self.open_count < self.limit:
-            self._open_for(self._waiting.popleft())
