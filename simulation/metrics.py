@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .protocols.kinds import TRANSPORT_HANDSHAKE_KINDS, category_of
+
 __all__ = ["SUMMARY_METRICS", "WHOLE_RUN_ONLY", "peak_concurrent", "summarize", "summarize_groups"]
 
 SUMMARY_METRICS = {
@@ -74,20 +76,19 @@ SUMMARY_METRICS = {
     "peak_memory_bytes": "peak server memory for connections and held requests (whole run)",
 }
 
-# TCP, TLS, the WebSocket upgrade, and Engine.IO/Socket.IO's own handshake and upgrade
-HANDSHAKE_KIND_PREFIXES = (
-    "tcp-",
-    "tls-",
-    "ws-upgrade-",
-    "eio-handshake",
-    "eio-open",
-    "eio-probe",
-    "eio-upgrade",
-    "eio-noop",
-    "sio-connect",
-)
-HEARTBEAT_KINDS = ("ws-ping", "ws-pong", "sse-comment", "eio-ping", "eio-pong")
 BYTE_CATEGORIES = ("payload", "headers and framing", "IP/TCP/TLS", "handshakes", "heartbeats")
+
+
+def categories(transfers: pd.DataFrame) -> pd.Series:
+    """The category of each transfer (handshake, heartbeat or data; protocols.kinds)."""
+    kinds = transfers["kind"]
+    if isinstance(kinds.dtype, pd.CategoricalDtype):  # map the few kinds used, not the rows
+        codes = kinds.cat.codes.to_numpy()
+        names = np.full(len(kinds.cat.categories), "", dtype=object)
+        for code in np.unique(codes):
+            names[code] = category_of(kinds.cat.categories[code])
+        return pd.Series(names[codes], index=transfers.index)
+    return kinds.astype(str).map(category_of)
 
 
 def byte_breakdown(transfers: pd.DataFrame) -> dict[str, int]:
@@ -97,9 +98,9 @@ def byte_breakdown(transfers: pd.DataFrame) -> dict[str, int]:
     count whole, every layer; the rest splits into payload, the application protocol's
     headers and framing, and IP/TCP/TLS overhead.
     """
-    kinds = transfers["kind"].astype(str)
-    handshake = kinds.str.startswith(HANDSHAKE_KIND_PREFIXES)
-    heartbeat = kinds.isin(HEARTBEAT_KINDS)
+    category = categories(transfers)
+    handshake = category == "handshake"
+    heartbeat = category == "heartbeat"
     total = transfers["payload_bytes"] + transfers["overhead_bytes"] + transfers["transport_bytes"]
     other = ~handshake & ~heartbeat
     return {
@@ -144,8 +145,7 @@ def _recovery(result, fault_ends: list[float]) -> float:
     if not fault_ends:
         return math.nan
     t = result.transfers
-    kinds = t["kind"].astype(str)
-    application = ~kinds.str.startswith(("tcp-", "tls-"))
+    application = ~t["kind"].isin(TRANSPORT_HANDSHAKE_KINDS)
     down = t[(t["direction"] == "down") & t["handed_at"].notna() & application]
     worst = 0.0
     for end in fault_ends:
@@ -183,8 +183,7 @@ def summarize(result) -> pd.Series:
     overhead = int(transfers["overhead_bytes"].sum())
     transport = int(transfers["transport_bytes"].sum())
     wire = payload + overhead + transport
-    kinds = transfers["kind"].astype(str)
-    handshake_bytes = int(on_wire[kinds.str.startswith(HANDSHAKE_KIND_PREFIXES)].sum())
+    handshake_bytes = int(on_wire[categories(transfers) == "handshake"].sum())
     stats = result.stats
     workers = stats.get("server_workers", math.inf)
     busy_fraction = (

@@ -1,7 +1,11 @@
 import pytest
 
+from simulation import load_scenario, run
 from simulation.protocols import http, sse, tcp, tls
 from simulation.protocols import websocket as ws
+from simulation.protocols.kinds import CATEGORIES, KIND_CATEGORIES
+
+from helpers import SCENARIOS
 
 
 @pytest.mark.parametrize(
@@ -107,3 +111,16 @@ def test_engineio_and_socketio_packets_match_the_protocol_documents():
     assert eio.event_overhead_bytes("update") == len('42["update",""]') == 15
     assert eio.event_overhead_bytes("chat", ack_id=7) == len('427["chat",""]')
     assert eio.polling_body_bytes(["2", '42["a","b"]']) == 1 + 1 + 11
+
+
+def test_every_kind_on_the_wire_is_declared_with_its_category():
+    assert set(KIND_CATEGORIES.values()) <= set(CATEGORIES)
+    seen = set()
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        scenario = load_scenario(path)
+        changes = {"duration_s": min(scenario.duration_s, 40.0), "warmup_s": 0.0}
+        if scenario.clients > 1000 and not scenario.groups:
+            changes["clients"] = 1000
+        seen |= set(run(scenario.replace(changes), force=True).transfers["kind"].astype(str))
+    assert seen <= set(KIND_CATEGORIES), seen - set(KIND_CATEGORIES)
+    assert {"tcp-syn", "tls-client-hello", "ws-frame", "eio-ping", "poll-request"} <= seen

@@ -73,3 +73,23 @@ def ack_packet(ack_id: int, namespace: str = "/") -> str:
 def polling_body_bytes(packets: list[str]) -> int:
     """Bytes of a long-polling body carrying ``packets`` (record separators between)."""
     return len(RECORD_SEPARATOR.join(packets).encode())
+
+
+# Message kinds this protocol puts on the wire, and their category (protocols.kinds):
+# Engine.IO's handshake and upgrade, and Socket.IO's CONNECT, are handshakes
+KINDS = {
+    "eio-handshake": "handshake",
+    "eio-open": "handshake",
+    "eio-probe": "handshake",
+    "eio-upgrade": "handshake",
+    "eio-noop": "handshake",
+    "sio-connect": "handshake",
+    "eio-ping": "heartbeat",
+    "eio-pong": "heartbeat",
+    "eio-poll": "data",
+    "eio-poll-response": "data",
+    "eio-post": "data",
+    "eio-post-ok": "data",
+    "sio-event": "data",
+    "sio-ack": "data",
+}

@@ -27,3 +27,13 @@ def chunk_overhead_bytes(chunk_bytes: int) -> int:
 
 
 LAST_CHUNK_BYTES = len("0\r\n\r\n")  # the zero-size chunk that ends a chunked body
+
+# Message kinds this protocol puts on the wire, and their category (protocols.kinds)
+KINDS = {
+    "poll-request": "data",
+    "poll-response": "data",
+    "lp-request": "data",
+    "lp-response": "data",
+    "http-post": "data",
+    "http-post-response": "data",
+}

@@ -26,3 +26,14 @@ def event_overhead_bytes(event_id: str | None = None, event: str | None = None) 
 def retry_field_bytes(retry_ms: int) -> int:
     """Bytes of a ``retry:`` line (sent once, to set the client's reconnection time)."""
     return len(f"retry: {retry_ms}\n".encode())
+
+
+# Message kinds this protocol puts on the wire, and their category (protocols.kinds)
+KINDS = {
+    "sse-request": "data",
+    "sse-request-other-tab": "data",
+    "sse-response": "data",
+    "sse-event": "data",
+    "sse-end": "data",
+    "sse-comment": "heartbeat",
+}

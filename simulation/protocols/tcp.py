@@ -27,3 +27,7 @@ def segments(size_bytes: int, mss_bytes: int) -> int:
 def packet_overhead_bytes(size_bytes: int, mss_bytes: int, header_bytes: int) -> int:
     """IP and TCP header bytes added to ``size_bytes`` of payload."""
     return segments(size_bytes, mss_bytes) * header_bytes
+
+
+# Message kinds this protocol puts on the wire, and their category (protocols.kinds)
+KINDS = {"tcp-syn": "handshake", "tcp-syn-ack": "handshake"}

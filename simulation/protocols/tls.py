@@ -90,3 +90,12 @@ def handshake_flights(version: str, certificate_bytes: int = CERTIFICATE_BYTES):
 def round_trips(version: str) -> int:
     """Round trips the TLS handshake adds before the client sends data."""
     return {"none": 0, "1.2": 2, "1.3": 1}[version]
+
+
+# Message kinds this protocol puts on the wire, and their category (protocols.kinds)
+KINDS = {
+    "tls-client-hello": "handshake",
+    "tls-server-hello": "handshake",
+    "tls-client-finished": "handshake",
+    "tls-server-finished": "handshake",
+}

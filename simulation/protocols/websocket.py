@@ -56,3 +56,15 @@ def control_frame_bytes(payload_bytes: int, masked: bool) -> int:
     if not 0 <= payload_bytes <= 125:
         raise ValueError(f"control frames carry 0 to 125 bytes, got {payload_bytes}")
     return frame_header_bytes(payload_bytes, masked) + payload_bytes
+
+
+# Message kinds this protocol puts on the wire, and their category (protocols.kinds)
+KINDS = {
+    "ws-upgrade-request": "handshake",
+    "ws-upgrade-response": "handshake",
+    "ws-ping": "heartbeat",
+    "ws-pong": "heartbeat",
+    "ws-frame": "data",
+    "ws-frame-up": "data",
+    "ws-close": "data",
+}

@@ -44,21 +44,13 @@ import simpy
 from ..messages import DOWN, UP, Message
 from ..protocols import tcp
 from ..protocols import tls as tls_protocol
+from ..protocols.kinds import TRANSPORT_HANDSHAKE_KINDS
 from .params import TransportParams
 from .recovery import Recovery, RtoEstimator
 
 __all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
 
-HANDSHAKE_KINDS = frozenset(
-    {
-        "tcp-syn",
-        "tcp-syn-ack",
-        "tls-client-hello",
-        "tls-server-hello",
-        "tls-client-finished",
-        "tls-server-finished",
-    }
-)
+HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP and TLS: acted on, never handed on
 
 
 class Transport:
