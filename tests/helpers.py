@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulation import parse_scenario
+from simulation.channel import Channel
 from simulation.sweep.stats import mean_half_width
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,21 @@ def assert_within_ci(values, expected: float, max_half_width: float) -> None:
     assert abs(mean - expected) <= half, (
         f"simulated {mean:.5g} +/- {half:.3g} does not contain the closed form {expected:.5g}"
     )
+
+
+class LossyChannel(Channel):
+    """A channel that loses exactly the (kind, attempt) pairs listed in ``lose``, once each."""
+
+    def __init__(self, *args, lose=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lose = set(lose)
+        self.lossless = False
+
+    def send(self, message):
+        key = (message.kind, message.attempt)
+        if key in self.lose:
+            self.lose.discard(key)
+            message.sent_at = self.env.now
+            self.recorder.transfer(message, self.env.now, None, lost=True, dropped=False)
+            return None
+        return super().send(message)

@@ -8,7 +8,6 @@ import simpy
 
 from simulation import run
 from simulation.analytic import fast_retransmit_delay_s, rto_retransmission_delay_mean_s
-from simulation.channel import Channel
 from simulation.distributions import Constant
 from simulation.messages import DOWN, UP, Message
 from simulation.recorder import Recorder
@@ -17,7 +16,7 @@ from simulation.scenario import NetworkParams
 from simulation.transport import Transport, TransportParams
 from simulation.transport.recovery import RtoEstimator
 
-from helpers import assert_within_ci, make_scenario
+from helpers import LossyChannel, assert_within_ci, make_scenario
 
 # -- the RTO estimate (RFC 6298 section 2) -----------------------------------------------
 
@@ -65,24 +64,6 @@ def test_rto_is_clamped_to_its_minimum_and_maximum():
 # -- exact timings on one connection -----------------------------------------------------
 
 
-class ChosenLosses(Channel):
-    """A channel that loses exactly the (kind, attempt) pairs listed."""
-
-    def __init__(self, *args, lose=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lose = set(lose)
-        self.lossless = False
-
-    def send(self, message):
-        key = (message.kind, message.attempt)
-        if key in self.lose:
-            self.lose.discard(key)
-            message.sent_at = self.env.now
-            self.recorder.transfer(message, self.env.now, None, lost=True, dropped=False)
-            return None
-        return super().send(message)
-
-
 class Link:
     """One connection over a constant 50 ms each way (RTT 100 ms), unlimited bandwidth."""
 
@@ -92,7 +73,7 @@ class Link:
         self.env = simpy.Environment()
         self.recorder = Recorder()
         self.transport = Transport(self.env, TransportParams(**transport), self.recorder)
-        self.channel = ChosenLosses(
+        self.channel = LossyChannel(
             self.env,
             0,
             NetworkParams(latency_s=Constant(self.L)),

@@ -8,7 +8,6 @@ import math
 import pytest
 import simpy
 
-from simulation.channel import Channel
 from simulation.distributions import Constant
 from simulation.messages import DOWN, UP, Message
 from simulation.recorder import Recorder
@@ -17,23 +16,7 @@ from simulation.scenario import NetworkParams
 from simulation.server import Server, ServerParams
 from simulation.transport import ConnectionPool, Transport, TransportParams
 
-
-class LossyChannel(Channel):
-    """A channel that loses exactly the messages whose kinds and attempts are listed."""
-
-    def __init__(self, *args, lose=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.lose = set(lose)
-        self.lossless = False
-
-    def send(self, message):
-        key = (message.kind, message.attempt)
-        if key in self.lose:
-            self.lose.discard(key)
-            message.sent_at = self.env.now
-            self.recorder.transfer(message, self.env.now, None, lost=True, dropped=False)
-            return None
-        return super().send(message)
+from helpers import LossyChannel
 
 
 class Harness:
