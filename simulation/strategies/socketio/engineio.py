@@ -6,25 +6,19 @@ answered at once if one is held) or a WebSocket (one frame each), upgrades a pol
 session (``2probe``, ``3probe``, ``5``, a noop ``6`` for the held GET), pings, watches for
 silence, and reconnects a dropped client with socket.io-client's backoff. It handles its
 own packets (open, ping, pong, probe, upgrade, noop) and hands every Socket.IO packet up
-through the :class:`Layer` above: ``on_packet(side, packet, message)`` at the end it
-arrived at, ``on_open`` when the client may send CONNECT, ``on_drop`` for the packets
-still queued when a session ends.
-
-A :class:`Session` holds what both ends share: whether it is alive, the transport it is
-on and its connections. The model switches both ends to the WebSocket when the client
-sends ``5``, not when ``5`` arrives. :class:`ServerSide` and :class:`ClientSide` hold
-each end's own state.
+through the layer above (session.py's ``Layer``): ``on_packet(side, packet, message)``
+at the end it arrived at, ``on_open`` when the client may send CONNECT, ``on_drop`` for
+the packets still queued when a session ends. The sessions and packets it works on are
+defined in session.py.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from typing import Protocol
 
 import simpy
 
-from ...messages import DOWN, UP, Message, Update
+from ...messages import DOWN, UP, Message
 from ...protocols import engineio as eio
 from ...protocols import websocket as ws
 from ...transport import Connection
@@ -32,100 +26,28 @@ from ..backoff import Backoff, reconnect_forever
 from ..context import StrategyContext
 from ..http_client import HttpClient
 from .params import SocketIOParams
+from .session import (
+    NOOP,
+    OPEN,
+    PING,
+    PONG,
+    PROBE,
+    UPGRADE,
+    Carried,
+    ClientSide,
+    Layer,
+    Packet,
+    ServerSide,
+    Session,
+)
 
-__all__ = ["ClientSide", "EngineIO", "Layer", "Packet", "ServerSide", "Session"]
-
-# Engine.IO's own packets, handled by this layer (the names are the transfers' kinds)
-OPEN, PING, PONG = "eio-open", "eio-ping", "eio-pong"
-PROBE, UPGRADE, NOOP = "eio-probe", "eio-upgrade", "eio-noop"
-
-
-@dataclass(frozen=True, slots=True)
-class Packet:
-    """One packet of a session: its kind, the size of its text, the updates it carries,
-    and a Socket.IO ack id."""
-
-    kind: str
-    size: int
-    updates: tuple[Update, ...] = ()
-    ack_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Carried:
-    """What a wire message of a session carries (its ``meta``): the session it belongs
-    to and its packets (none for a handshake, a GET or a WebSocket upgrade)."""
-
-    session: Session
-    packets: tuple[Packet, ...] = ()
-
-
-class ServerSide:
-    """The server's state of one session."""
-
-    __slots__ = ("connected", "held_get", "outbox", "pinging", "pong", "session")
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.connected = False  # Socket.IO: CONNECT answered (set by the layer above)
-        self.outbox: list[Packet] = []  # waiting for a GET while on polling
-        self.held_get: Message | None = None
-        self.pong: simpy.Event | None = None  # the event the next pong triggers
-        self.pinging = False
-
-
-class ClientSide:
-    """The client's state of one session."""
-
-    __slots__ = ("connect_after_upgrade", "connected", "dropped", "last_heard", "session")
-
-    def __init__(self, session: Session, dropped: simpy.Event, now: float):
-        self.session = session
-        self.connected = False  # Socket.IO: heard the CONNECT answer (set by the layer above)
-        self.last_heard = now  # the last packet from the server
-        self.dropped = dropped  # fires when the session ends: True if it had connected
-        self.connect_after_upgrade = False  # python-socketio: CONNECT once upgraded
-
-
-class Session:
-    """One Engine.IO session: what both ends share, and each end's :class:`ServerSide`
-    and :class:`ClientSide`."""
-
-    __slots__ = ("alive", "at_client", "at_server", "client", "http", "mode", "socket")
-
-    def __init__(self, client: int, dropped: simpy.Event, now: float):
-        self.client = client
-        self.alive = True
-        self.mode = "polling"  # or "upgrading", "websocket"
-        self.socket: Connection | None = None  # the WebSocket, once opened
-        self.http: set[Connection] = set()  # polling connections it used
-        self.at_server = ServerSide(self)
-        self.at_client = ClientSide(self, dropped, now)
-
-
-class Layer(Protocol):
-    """What the Engine.IO layer calls up."""
-
-    def on_open(self, side: ClientSide) -> None:
-        """The client may send its first Socket.IO packet (CONNECT)."""
-
-    def on_packet(self, side: ServerSide | ClientSide, packet: Packet, message: Message) -> None:
-        """A Socket.IO packet arrived at this end, in ``message``."""
-
-    def on_drop(self, side: ServerSide, outbox: list[Packet]) -> int:
-        """The session ended with ``outbox`` unsent: how many of its updates are kept."""
+__all__ = ["EngineIO"]
 
 
 class EngineIO:
     """Every client's Engine.IO sessions, both ends (see the module docstring)."""
 
-    def __init__(
-        self,
-        context: StrategyContext,
-        params: SocketIOParams,
-        channels: list,
-        layer: Layer,
-    ):
+    def __init__(self, context: StrategyContext, params: SocketIOParams, channels, layer: Layer):
         self.context = context
         self.env = context.env
         self.params = params
@@ -258,18 +180,9 @@ class EngineIO:
                 self.pools[session.client].release(connection)
                 self.missed += len(packet.updates)
                 return
-            payload = sum(update.payload_bytes for update in packet.updates)
-            post = Message(
-                session.client,
-                UP,
-                "eio-post",
-                payload,
-                self.http.request_header_bytes + packet.size - payload,
-                packet.updates,
-                request=True,
-            )
-            post.meta = Carried(session, (packet,))
             session.http.add(connection)
+            post = self._wire(session, UP, "eio-post", (packet,), self.http.request_header_bytes)
+            post.request = True
             connection.send(post)
 
         self.pools[session.client].acquire().callbacks.append(send)
@@ -396,20 +309,9 @@ class EngineIO:
             self.missed += len(packet.updates)  # the session it was meant for is gone
 
     def _respond_poll(self, request: Message, packets: list[Packet]) -> None:
-        updates = tuple(u for packet in packets for u in packet.updates)
-        payload = sum(update.payload_bytes for update in updates)
-        body = sum(packet.size for packet in packets) + len(packets) - 1
-        response = Message(
-            request.client,
-            DOWN,
-            "eio-poll-response",
-            payload,
-            self.http.response_header_bytes + body - payload,
-            updates,
-            response=True,
-            empty=not updates,
-        )
-        response.meta = Carried(request.meta.session, tuple(packets))
+        header = self.http.response_header_bytes
+        response = self._wire(request.meta.session, DOWN, "eio-poll-response", packets, header)
+        response.response, response.empty = True, not response.updates
         request.connection.send(response)
 
     def _on_http_response(self, response: Message) -> None:
@@ -483,18 +385,19 @@ class EngineIO:
         )
 
     def _frame(self, connection: Connection, direction: str, packet: Packet, session: Session):
-        payload = sum(update.payload_bytes for update in packet.updates)
         header = ws.frame_header_bytes(packet.size, masked=direction == UP)
-        message = Message(
-            session.client,
-            direction,
-            packet.kind,
-            payload,
-            header + packet.size - payload,
-            packet.updates,
-        )
-        message.meta = Carried(session, (packet,))
-        connection.send(message)
+        connection.send(self._wire(session, direction, packet.kind, (packet,), header))
+
+    def _wire(self, session: Session, direction: str, kind: str, packets, header: int) -> Message:
+        """One wire message carrying ``packets`` of ``session`` after ``header`` bytes of
+        HTTP headers or WebSocket framing (on polling, record separators between them)."""
+        updates = tuple(u for packet in packets for u in packet.updates)
+        payload = sum(update.payload_bytes for update in updates)
+        body = sum(packet.size for packet in packets) + len(packets) - 1
+        overhead = header + body - payload
+        message = Message(session.client, direction, kind, payload, overhead, updates)
+        message.meta = Carried(session, tuple(packets))
+        return message
 
     def _on_ws_server(self, message: Message) -> None:
         self.server.serve(message, self._answer_ws)

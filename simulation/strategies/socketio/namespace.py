@@ -26,13 +26,11 @@ from ...messages import Message, Update
 from ...protocols import engineio as eio
 from ..base import Metric, Strategy
 from ..context import StrategyContext
-from .engineio import ClientSide, EngineIO, Packet, ServerSide
+from .engineio import EngineIO
 from .params import SocketIOParams
+from .session import ACK, CONNECT, EVENT, ClientSide, Packet, ServerSide
 
 __all__ = ["METRICS", "SocketIO"]
-
-# Socket.IO packets, carried in Engine.IO messages (the names are the transfers' kinds)
-CONNECT, EVENT, ACK = "sio-connect", "sio-event", "sio-ack"
 
 METRICS = {
     "ack_rtt_mean_s": Metric(
