@@ -391,11 +391,15 @@ class EngineIO:
     def _wire(self, session: Session, direction: str, kind: str, packets, header: int) -> Message:
         """One wire message carrying ``packets`` of ``session`` after ``header`` bytes of
         HTTP headers or WebSocket framing (on polling, record separators between them)."""
-        updates = tuple(u for packet in packets for u in packet.updates)
+        if len(packets) == 1:  # most messages: one frame, one POST
+            updates, body = packets[0].updates, packets[0].size
+        else:
+            updates = tuple(u for packet in packets for u in packet.updates)
+            body = sum(packet.size for packet in packets) + len(packets) - 1
         payload = sum(update.payload_bytes for update in updates)
-        body = sum(packet.size for packet in packets) + len(packets) - 1
-        overhead = header + body - payload
-        message = Message(session.client, direction, kind, payload, overhead, updates)
+        message = Message(
+            session.client, direction, kind, payload, header + body - payload, updates
+        )
         message.meta = Carried(session, tuple(packets))
         return message
 

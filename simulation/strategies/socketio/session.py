@@ -11,8 +11,7 @@ transport it is on (the model switches both ends to the WebSocket when the clien
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import simpy
 
@@ -28,10 +27,9 @@ PROBE, UPGRADE, NOOP = "eio-probe", "eio-upgrade", "eio-noop"
 CONNECT, EVENT, ACK = "sio-connect", "sio-event", "sio-ack"
 
 
-@dataclass(frozen=True, slots=True)
-class Packet:
+class Packet(NamedTuple):
     """One packet of a session: its kind, the size of its text, the updates it carries,
-    and a Socket.IO ack id."""
+    and a Socket.IO ack id. (Named tuples: immutable, and quick to make, once per frame.)"""
 
     kind: str
     size: int
@@ -39,8 +37,7 @@ class Packet:
     ack_id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Carried:
+class Carried(NamedTuple):
     """What a wire message of a session carries (its ``meta``): the session it belongs
     to and its packets (none for a handshake, a GET or a WebSocket upgrade)."""
 
