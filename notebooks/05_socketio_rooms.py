@@ -79,7 +79,7 @@ pd.DataFrame({name: summary[columns] for name, summary in by_transport.items()})
 # has the slowest path of them all.
 
 # %%
-assert [members for _, _, members in chat.strategy.rooms.rooms] == [100, 40, 10]
+assert [room.members for room in chat.strategy.rooms] == [100, 40, 10]
 assert chat.strategy.fanout_s_per_recipient == 50e-6
 summary = by_transport["polling+websocket"]
 rooms = {k: v for k, v in summary.items() if k.startswith("room_")}

@@ -151,9 +151,8 @@ def estimate(scenario: Scenario) -> Estimate:
         per_client_s += (setup + 2) * _per_s(timeouts)
 
     fanout_per_s = 0.0
-    rooms = getattr(getattr(params, "rooms", None), "rooms", ())
-    for _name, _first, members in rooms:
-        fanout_per_s += up_per_client_s * members * (members - 1)
+    for room in getattr(params, "rooms", ()):
+        fanout_per_s += up_per_client_s * room.members * (room.members - 1)
 
     messages = duration * (
         pushed + clients * per_client_s + 2 * up_per_s + fanout_per_s

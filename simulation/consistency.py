@@ -43,12 +43,12 @@ def check_consistency(scenario: Any) -> None:
                 f"{client}, but clients = {scenario.clients} (numbered 0 to "
                 f"{scenario.clients - 1}); raise clients or drop those rows"
             )
-    rooms = getattr(scenario.strategy.params, "rooms", None)
-    for index, (room, first, members) in enumerate(getattr(rooms, "rooms", ())):
+    for index, room in enumerate(getattr(scenario.strategy.params, "rooms", ())):
+        first, members = room.first_client, room.members
         if first + members > scenario.clients:
             raise ScenarioError(
-                f"{source}: strategy.rooms[{index}]: room {room!r} holds clients {first} to "
-                f"{first + members - 1} (first_client = {first}, members = {members}), but "
+                f"{source}: strategy.rooms[{index}]: room {room.name!r} holds clients {first} "
+                f"to {first + members - 1} (first_client = {first}, members = {members}), but "
                 f"clients = {scenario.clients}; lower members or raise clients"
             )
     if scenario.warmup_s >= scenario.duration_s:

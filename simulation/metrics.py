@@ -18,8 +18,21 @@ import numpy as np
 import pandas as pd
 
 from .protocols.kinds import TRANSPORT_HANDSHAKE_KINDS, category_of
+from .strategies import STRATEGIES
 
-__all__ = ["SUMMARY_METRICS", "WHOLE_RUN_ONLY", "peak_concurrent", "summarize", "summarize_groups"]
+# the metrics strategies declare and compute themselves (Strategy.metrics)
+STRATEGY_METRICS = {
+    name: metric for strategy in STRATEGIES.values() for name, metric in strategy.metrics.items()
+}
+
+__all__ = [
+    "STRATEGY_METRICS",
+    "SUMMARY_METRICS",
+    "WHOLE_RUN_ONLY",
+    "peak_concurrent",
+    "summarize",
+    "summarize_groups",
+]
 
 SUMMARY_METRICS = {
     "updates": "server updates created by the workload",
@@ -39,12 +52,7 @@ SUMMARY_METRICS = {
     "latency_up_p50_s": "median client message latency",
     "latency_up_p95_s": "95th percentile of client message latency",
     "latency_up_p99_s": "99th percentile of client message latency",
-    "ack_rtt_mean_s": "Socket.IO: mean time from a client's emit to its acknowledgement",
-    "ack_rtt_p95_s": "Socket.IO: 95th percentile of the acknowledgement round trip",
-    "broadcasts": "Socket.IO: client messages broadcast to their rooms",
-    "recovered_updates": "Socket.IO: events kept for a disconnected client, then delivered",
-    "fanout_first_mean_s": "Socket.IO: mean latency to a broadcast's first recipient",
-    "fanout_last_mean_s": "Socket.IO: mean latency to a broadcast's last recipient",
+    **{name: metric.doc for name, metric in STRATEGY_METRICS.items()},
     "messages": "transmissions on the wire, both directions, retransmissions included",
     "requests": "client requests that expect a response, each counted once (not resent copies)",
     "responses": "responses to requests, each counted once (not resent copies)",
@@ -185,6 +193,7 @@ def summarize(result) -> pd.Series:
     wire = payload + overhead + transport
     handshake_bytes = int(on_wire[categories(transfers) == "handshake"].sum())
     stats = result.stats
+    own = stats.get("metrics", {})  # computed by the strategy
     workers = stats.get("server_workers", math.inf)
     busy_fraction = (
         stats["server_busy_s"] / (workers * result.end_s)
@@ -217,12 +226,10 @@ def summarize(result) -> pd.Series:
         "latency_up_p50_s": quantile(0.50, up_latency),
         "latency_up_p95_s": quantile(0.95, up_latency),
         "latency_up_p99_s": quantile(0.99, up_latency),
-        "ack_rtt_mean_s": float(stats.get("ack_rtt_mean_s", math.nan)),
-        "ack_rtt_p95_s": float(stats.get("ack_rtt_p95_s", math.nan)),
-        "broadcasts": int(stats.get("broadcasts", 0)),
-        "recovered_updates": int(stats.get("recovered_updates", 0)),
-        "fanout_first_mean_s": float(stats.get("fanout_first_mean_s", math.nan)),
-        "fanout_last_mean_s": float(stats.get("fanout_last_mean_s", math.nan)),
+        **{
+            name: type(metric.absent)(own.get(name, metric.absent))
+            for name, metric in STRATEGY_METRICS.items()
+        },
         "messages": len(transfers),
         "requests": int((transfers["request"] & first).sum()),
         "responses": responses,
@@ -256,20 +263,14 @@ def summarize(result) -> pd.Series:
         "peak_open_connections": int(stats.get("peak_open_connections", 0)),
         "peak_memory_bytes": int(stats.get("peak_memory_bytes", 0)),
     }
-    for key, value in stats.items():  # per-room counts: room_<name>_deliveries
-        if key.startswith("room_deliveries:"):
-            values[f"room_{key.split(':', 1)[1]}_deliveries"] = int(value)
+    for name, value in own.items():  # named at run time: room_<name>_deliveries
+        values.setdefault(name, value)
     return pd.Series(values, name=scenario.name, dtype=object)
 
 
 # Counters kept for the whole run, outside the per-client tables: NaN in per-group rows.
 WHOLE_RUN_ONLY = (
-    "ack_rtt_mean_s",
-    "ack_rtt_p95_s",
-    "broadcasts",
-    "recovered_updates",
-    "fanout_first_mean_s",
-    "fanout_last_mean_s",
+    *STRATEGY_METRICS,
     "reconnects",
     "replayed_updates",
     "replay_lost_updates",

@@ -119,6 +119,17 @@ class Server:
             self._start(*self._queue.popleft())
         answer(message)
 
+    def hold_updates(self, count: int, busy_s: float) -> None:
+        """Work done outside :meth:`serve` (Socket.IO's broadcast fan-out): ``count``
+        updates wait at the server until :meth:`release_update`, and ``busy_s`` of worker
+        time is charged now."""
+        self.updates_held += count
+        self.busy_s += busy_s
+
+    def release_update(self) -> None:
+        """One update held by :meth:`hold_updates` has left the server."""
+        self.updates_held -= 1
+
     # -- memory ----------------------------------------------------------------------------
 
     def connection_opened(self) -> None:

@@ -279,9 +279,9 @@ def test_fan_out_delays_the_last_recipient_by_the_size_of_the_room(tmp_path):
 @pytest.mark.parametrize(
     ("rooms", "message"),
     [
-        ([{"name": "a", "members": 0}], r"members: must be a whole number >= 1"),
-        ([{"name": "a", "members": 2}, {"name": "a", "members": 1}], "unique"),
-        ([{"name": "a", "members": 2, "size": 3}], r"unknown keys \['size'\]"),
+        ([{"name": "a", "members": 0}], r"rooms\[0\]\.members: must be >= 1, got 0"),
+        ([{"name": "a", "members": 2}, {"name": "a", "members": 1}], r"rooms\[1\]\.name: .*unique"),
+        ([{"name": "a", "members": 2, "size": 3}], r"rooms\[0\]: unknown key 'size'"),
         ({"name": "a"}, "expected a list of tables"),
     ],
 )
@@ -322,7 +322,9 @@ def test_server_updates_go_to_rooms_each_socket_once(update_rooms, clients):
 def test_unknown_update_rooms_are_refused():
     from simulation import ScenarioError
 
-    with pytest.raises(ScenarioError, match=r"update_rooms names rooms that do not exist: \['c'\]"):
+    with pytest.raises(
+        ScenarioError, match=r"update_rooms: names rooms that do not exist: \['c'\]"
+    ):
         rooms_scenario(["c"])
 
 

@@ -8,13 +8,23 @@ message's arrival time. ``publish`` runs at the server when the workload creates
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..messages import Message, Update
 from .context import StrategyContext
 from .http_client import HttpClient
 
-__all__ = ["Strategy"]
+__all__ = ["Metric", "Strategy"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A summary metric a strategy computes itself (:meth:`Strategy.metric_values`): its
+    meaning, and its value in runs of strategies without it (NaN, or 0 for a count)."""
+
+    doc: str
+    absent: float
 
 
 class Strategy:
@@ -26,6 +36,7 @@ class Strategy:
     uses_transport: ClassVar[bool] = True  # runs over TCP connections (transport/)
     sends_up: ClassVar[bool] = True  # can carry client messages ([workload.up])
     summary: ClassVar[str]
+    metrics: ClassVar[dict[str, Metric]] = {}  # summary metrics of its own, by name
 
     def __init__(self, context: StrategyContext, params: Any):
         self.context = context
@@ -65,7 +76,13 @@ class Strategy:
                 + self.transport.updates_in_transit()
                 + self.server.updates_held
             ),
+            "metrics": self.metric_values(),
         }
+
+    def metric_values(self) -> dict[str, float]:
+        """This run's values of :attr:`metrics`, and any metrics named at run time (one
+        per Socket.IO room), which the summary appends at its end."""
+        return {}
 
     def start(self) -> None:
         """Start the client processes (called once, at time 0)."""

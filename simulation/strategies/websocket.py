@@ -37,14 +37,17 @@ pong carry no data; close frames carry a 2-byte status code.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+
+import simpy
 
 from ..messages import DOWN, UP, Message, Update
 from ..protocols import websocket as ws
 from ..schema import param
 from ..transport import Connection
-from .backoff import Backoff
+from .backoff import Backoff, reconnect_forever
 from .base import Strategy
 from .context import StrategyContext
 
@@ -149,31 +152,25 @@ class WebSocket(Strategy):
 
     def start(self) -> None:
         for client in range(self.clients):
-            self.env.process(self._client(client))
+            connect = functools.partial(self._connect, client)
+            self.env.process(reconnect_forever(self.env, self._backoffs[client], connect))
 
-    def _client(self, client: int):
-        env = self.env
-        backoff = self._backoffs[client]
-        first = True
-        while True:
-            dropped = env.event()
-            self._dropped[client] = dropped
-            connection = self.transport.connect(
-                self.channels[client],
-                "websocket",
-                self._on_client_message,
-                self._on_server_message,
-                on_close=self._on_connection_closed,
-            )
-            self._client_sockets[client] = connection
-            if not first:
-                self.reconnects += 1
-            first = False
-            connection.established.callbacks.append(self._send_upgrade)
-            was_ready = yield dropped
-            if was_ready:
-                backoff.reset()
-            yield env.timeout(backoff.next_delay())
+    def _connect(self, client: int, again: bool) -> simpy.Event:
+        """Open a socket for ``client``; the event fires when it drops (True: it had opened)."""
+        dropped = self.env.event()
+        self._dropped[client] = dropped
+        connection = self.transport.connect(
+            self.channels[client],
+            "websocket",
+            self._on_client_message,
+            self._on_server_message,
+            on_close=self._on_connection_closed,
+        )
+        self._client_sockets[client] = connection
+        if again:
+            self.reconnects += 1
+        connection.established.callbacks.append(self._send_upgrade)
+        return dropped
 
     def _send_upgrade(self, event) -> None:
         connection = event.value

@@ -213,7 +213,7 @@ def simulated_summary(result) -> pd.Series:
             "stream_bytes_per_delivery": stream / count if count else math.nan,
             "connections_opened": len(result.connections),
             "acks": result.stats.get("acks", 0),
-            "ack_rtt_mean_s": result.stats.get("ack_rtt_mean_s", math.nan),
+            "ack_rtt_mean_s": result.stats["metrics"].get("ack_rtt_mean_s", math.nan),
         }
     )
 

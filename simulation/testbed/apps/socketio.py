@@ -36,8 +36,7 @@ class SocketIOApp:
 
     def __init__(self, testbed: Testbed, params: dict) -> None:
         self.testbed = testbed
-        transports = params.get("transports", ["polling", "websocket"])
-        self.transports = list(getattr(transports, "names", transports))
+        self.transports = list(params.get("transports", ["polling", "websocket"]))
         self.event = str(params.get("event_name", "update"))
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",
