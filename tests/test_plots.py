@@ -196,7 +196,7 @@ def test_sweep_lines_claim_a_confidence_interval_only_with_replications():
 
 def test_latency_box_whiskers_reach_the_95th_percentile(results):
     ax = plots.latency_box(results[1:2])  # long polling: a long tail
-    latency = plots._measured_latency(results[1], "ms")
+    latency = plots.latency._measured_latency(results[1], "ms")
     tops = [line.get_ydata().max() for line in ax.lines if line.get_linestyle() == "-"]
     assert max(tops) == pytest.approx(np.percentile(latency, 95))
     beyond = [line for line in ax.lines if line.get_marker() == "." and line.get_xdata().size]
