@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from simulation.cli import _json_number, main
+from simulation.cli import main
+from simulation.cli.commands import _json_number
 
 from helpers import ROOT, SCENARIOS
 
@@ -128,7 +129,7 @@ def test_an_interruption_prints_its_own_message(two_files, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise Interrupted("3 runs are stored in out/; run the same command with --resume")
 
-    monkeypatch.setattr("simulation.cli.run", interrupted)
+    monkeypatch.setattr("simulation.cli.commands.run", interrupted)
     assert main(["run", two_files[0]]) == 130
     err = capsys.readouterr().err
     assert err == "rtsim: 3 runs are stored in out/; run the same command with --resume\n"
@@ -138,7 +139,7 @@ def test_a_missing_extra_is_named(monkeypatch, capsys):
     def missing(*args, **kwargs):
         raise ModuleNotFoundError("No module named 'dask'", name="dask")
 
-    monkeypatch.setattr("simulation.cli.run", missing)
+    monkeypatch.setattr("simulation.cli.commands.run", missing)
     assert main(["run", str(SCENARIOS / "default.toml"), "-q"]) == 2
     assert "pip install 'rtsim[dask]'" in capsys.readouterr().err
 
@@ -147,7 +148,7 @@ def test_outputs_are_checked_before_simulating(two_files, tmp_path, monkeypatch,
     def fail(*args, **kwargs):
         raise AssertionError("simulated before checking the outputs")
 
-    monkeypatch.setattr("simulation.cli.run", fail)
+    monkeypatch.setattr("simulation.cli.commands.run", fail)
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main(["run", *two_files, "--plot", str(tmp_path / "x.txt")]) == 2
