@@ -753,3 +753,9 @@ display(
 #    then run.
 # 3. Replace the Pareto shape 2.2 by 1.5 (an even heavier tail, same scale). What
 #    happens to the mean and to p99, and why is the mean now unstable between runs?
+# 4. Move the server instead of adding edges: `scenarios/global-audience-us-server.toml`
+#    (`rtsim run ../scenarios/global-audience-us-server.toml --by group`). Its audience is
+#    the top-20 to the US, not to Germany: which countries change, and which gain?
+# 5. With a budget on *every* delivery rather than on the mean, how often must Australia
+#    poll to stay under 3 s? How many requests a minute does that save against polling
+#    once a second?
