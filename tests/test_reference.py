@@ -185,3 +185,26 @@ def test_plots_say_when_no_reference_applies():
     assert "closed-form mean" in labels
     assert any(label.endswith(plots.NO_CLOSED_FORM) for label in labels)
     assert not math.isnan(with_formula.summary()["latency_mean_s"])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "exponential", "mean": 0.05},
+        {"dist": "lognormal", "mean": 0.05, "sigma": 1.0},
+        {"dist": "country-rtt", "server": "DE", "client": "NL"},
+    ],
+    ids=["exponential", "lognormal", "country-rtt"],
+)
+def test_the_closed_form_excess_equals_the_integral(spec):
+    from scipy import integrate
+
+    from simulation.analytic import in_order
+
+    latency = plots_distribution(spec)
+    excess = in_order._closed_form_excess(latency)
+    survival = in_order._scipy_distribution(latency).sf
+    for x in (0.0, 0.001, 0.01, 0.05, 0.2, 1.0):
+        assert excess(x) == pytest.approx(
+            integrate.quad(survival, x, math.inf, limit=200)[0], rel=1e-6, abs=1e-12
+        )

@@ -33,8 +33,11 @@ def in_order_mean_latency_s(latency, rate_per_s: float) -> float | None:
         return None
     from scipy import integrate
 
-    def excess(x: float) -> float:  # E[(L - x)+] = integral of the survival function
-        return integrate.quad(frozen.sf, x, np.inf, limit=200)[0]
+    excess = _closed_form_excess(latency)
+    if excess is None:
+
+        def excess(x: float) -> float:  # E[(L - x)+] = integral of the survival function
+            return integrate.quad(frozen.sf, x, np.inf, limit=200)[0]
 
     def not_yet(x: float) -> float:
         return 1.0 - frozen.cdf(x) * math.exp(-rate_per_s * excess(x))
@@ -42,6 +45,35 @@ def in_order_mean_latency_s(latency, rate_per_s: float) -> float | None:
     low, high = frozen.support()
     value = integrate.quad(not_yet, max(low, 0.0), high, limit=200)[0]
     return max(low, 0.0) + value
+
+
+def _closed_form_excess(latency):
+    """``x -> E[(L - x)+]`` in closed form where there is one (the integral is slow).
+
+    Log-normal ``X``: ``E[(X - k)+] = E[X] Phi(d1) - k Phi(d2)`` with
+    ``d1 = (mu + sigma^2 - ln k) / sigma`` and ``d2 = d1 - sigma`` (the Black-Scholes
+    formula); country-rtt is a floor plus a log-normal. Exponential: ``mean e^(-x/mean)``.
+    """
+    from scipy.special import ndtr  # the standard normal CDF
+
+    name = latency.name
+    if name == "exponential":
+        mean = latency.mean_value
+        return lambda x: mean * math.exp(-x / mean) if x > 0 else mean - x
+    if name in ("lognormal", "country-rtt"):
+        floor = getattr(latency, "floor_s", 0.0)
+        mu, sigma = latency.mu, latency.sigma
+        mean = math.exp(mu + sigma**2 / 2)
+
+        def excess(x: float) -> float:
+            k = x - floor
+            if k <= 0:
+                return mean - k
+            d1 = (mu + sigma**2 - math.log(k)) / sigma
+            return mean * float(ndtr(d1)) - k * float(ndtr(d1 - sigma))
+
+        return excess
+    return None
 
 
 def _scipy_distribution(latency):
