@@ -25,6 +25,13 @@ class Backoff:
         self.rng = rng if randomization_factor > 0 else None
         self.attempts = 0
 
+    @classmethod
+    def per_client(
+        cls, clients: int, delay_s: float, delay_max_s: float, randomization_factor: float, rng
+    ) -> list[Backoff]:
+        """One backoff for each of ``clients``, all drawing from the stream ``rng``."""
+        return [cls(delay_s, delay_max_s, randomization_factor, rng) for _ in range(clients)]
+
     def reset(self) -> None:
         self.attempts = 0
 

@@ -120,15 +120,13 @@ class WebSocket(Strategy):
         self._buffered: list[list[Update]] = [[] for _ in range(self.clients)]
         self._client_ready = [False] * self.clients
         self._outbox: list[list[Update]] = [[] for _ in range(self.clients)]  # client side
-        self._backoffs = [
-            Backoff(
-                params.reconnect_delay_s,
-                params.reconnect_delay_max_s,
-                params.randomization_factor,
-                context.streams.generator("websocket.reconnect"),
-            )
-            for _ in range(self.clients)
-        ]
+        self._backoffs = Backoff.per_client(
+            self.clients,
+            params.reconnect_delay_s,
+            params.reconnect_delay_max_s,
+            params.randomization_factor,
+            context.streams.generator("websocket.reconnect"),
+        )
 
     def pending_updates(self) -> int:
         return sum(map(len, self._buffered)) + sum(map(len, self._outbox))

@@ -60,15 +60,13 @@ class EngineIO:
         )
         self.pools = self.http_client.pools
         self.sessions: list[Session | None] = [None] * context.clients
-        self._backoffs = [
-            Backoff(
-                params.reconnection_delay_s,
-                params.reconnection_delay_max_s,
-                params.randomization_factor,
-                context.streams.generator("socketio.reconnect"),
-            )
-            for _ in range(context.clients)
-        ]
+        self._backoffs = Backoff.per_client(
+            context.clients,
+            params.reconnection_delay_s,
+            params.reconnection_delay_max_s,
+            params.randomization_factor,
+            context.streams.generator("socketio.reconnect"),
+        )
         self.reconnects = 0
         self.missed = 0  # updates lost with their session, or sent to one that is gone
         self.posts_waiting = 0  # updates in POSTs waiting for a connection
