@@ -1,8 +1,8 @@
 # %% [markdown]
 # # 6. What if...? An interactive panel, faults, and a sweep with confidence intervals
 #
-# **What you will see.** A panel of sliders reruns a small scenario whenever you move one:
-# latency, loss, polling interval, number of clients, strategy. Then three things going
+# **What you will see.** A panel of sliders reruns a small scenario when you press its
+# Run button: latency, loss, polling interval, number of clients, strategy. Then three things going
 # wrong: a mobile user in a tunnel, a deploy that drops every connection at once, and a
 # proxy that cuts idle connections. Last, a small sweep with confidence intervals, so you
 # can tell a real difference from noise.
@@ -43,8 +43,11 @@ def rerun(latency_s=0.05, loss=0.0, interval_s=1.0, clients=10, strategy="short-
     plots.latency_cdf([result])  # shown by the inline backend, in the panel
 
 
+# Run on demand: a 60 s simulation per slider step would lag behind the slider, and the
+# panel stays empty until asked, so the notebook also runs unattended without it.
 panel = widgets.interactive(
     rerun,
+    {"manual": True, "manual_name": "Run"},
     latency_s=widgets.FloatSlider(value=0.05, min=0.005, max=0.3, step=0.005),
     loss=widgets.FloatSlider(value=0.0, min=0.0, max=0.2, step=0.01),
     interval_s=widgets.FloatSlider(value=1.0, min=0.1, max=5.0, step=0.1),
