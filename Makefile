@@ -39,9 +39,11 @@ test: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-# Real servers and clients on 127.0.0.1 against rtsim: the measured-versus-simulated table,
-# then Socket.IO with acknowledged client messages (about 15 minutes; results/validation*.csv).
-validate: $(VENV)/.installed-testbed
+# Real servers and clients on 127.0.0.1 against rtsim: the testbed tests with their timing
+# bounds, the measured-versus-simulated table, then Socket.IO with acknowledged client
+# messages (about 15 minutes; results/validation*.csv).
+validate: $(VENV)/.installed-dev
+	RTSIM_TESTBED_TIMING=1 $(BIN)/python -m pytest tests/test_testbed.py -q
 	$(BIN)/rtsim validate-testbed --csv results/validation.csv
 	$(BIN)/rtsim validate-testbed --strategies socketio,socketio-websocket --rates 1 \
 		--client-rate 1 --csv results/validation-acks.csv
