@@ -257,3 +257,26 @@ def test_a_cell_too_large_for_this_machine_is_refused_before_anything_runs(monke
     with pytest.raises(ScenarioError, match=r'sweep cell \{"clients": 10000000\}.*--force'):
         run({"clients": [1, 10_000_000]})
     assert not calls
+
+
+@pytest.mark.parametrize("where", ["creating the pool", "starting its processes"])
+def test_a_sweep_runs_serially_where_processes_cannot_start(monkeypatch, caplog, where):
+    from simulation.sweep import executors
+
+    class NoProcesses:
+        def __init__(self, *args, **kwargs):
+            if where == "creating the pool":
+                raise OSError("no semaphores here")
+
+        def submit(self, *args, **kwargs):
+            raise PermissionError("cannot spawn")
+
+        def shutdown(self, *args, **kwargs):
+            pass
+
+    monkeypatch.setattr(executors, "ProcessPoolExecutor", NoProcesses)
+    grid = {"clients": [1, 2]}
+    with caplog.at_level(logging.WARNING):
+        runs = sweep(BASE, grid, 2, executor="processes", workers=2, progress=False)
+    assert "cannot start worker processes" in caplog.text and "serially" in caplog.text
+    pd.testing.assert_frame_equal(shown(runs, grid), shown(run(grid), grid))

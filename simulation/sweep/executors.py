@@ -6,7 +6,8 @@ Every executor but ``serial`` is a :class:`concurrent.futures.Executor`: a spawn
 takes them back as they finish, so the results do not depend on the executor.
 
 Worker processes of the ``processes`` executor watch their parent: when it dies, even by
-SIGKILL, they exit within a second or two instead of lingering.
+SIGKILL, they exit within a second or two instead of lingering. Where processes cannot be
+started at all, the sweep says so in one logged line and runs serially.
 """
 
 from __future__ import annotations
@@ -53,16 +54,26 @@ def _exit_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="rtsim-parent-watch", daemon=True).start()
 
 
+# What starting processes raises where it cannot be done (no semaphores in some sandboxes,
+# browsers running Python, locked-down notebooks)
+CANNOT_START = (OSError, NotImplementedError, ImportError, PermissionError)
+
+
 @contextmanager
-def _process_pool(workers: int) -> Iterator[Executor]:
+def _process_pool(workers: int) -> Iterator[Executor | None]:
     # spawn, not fork: the parent may run threads (tqdm's monitor, Dask), and forking a
     # process with threads can deadlock the child
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_exit_with_parent,
-        initargs=(os.getpid(),),
-    )
+    try:
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
+    except CANNOT_START as error:
+        log.warning("sweep: cannot start worker processes (%s); running the sweep serially", error)
+        yield None
+        return
     try:
         yield pool
     except BaseException:
@@ -136,7 +147,12 @@ def execute(
         for task in tasks:
             on_done(run_task(task))
         return
-    futures = [executor.submit(run_task, task) for task in tasks]
+    try:
+        futures = [executor.submit(run_task, task) for task in tasks]
+    except CANNOT_START as error:  # the pool starts its processes on the first submit
+        log.warning("sweep: cannot start worker processes (%s); running the sweep serially", error)
+        execute(None, tasks, on_done)
+        return
     try:
         for future in as_completed(futures):
             on_done(future.result())
