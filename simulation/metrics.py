@@ -311,6 +311,11 @@ def summarize_groups(result) -> pd.DataFrame:
 def _group_rows(result) -> dict[str, pd.Series]:
     scenario = result.scenario
     updates = result.updates
+    down = updates[updates["direction"] == "down"]
+    everyone = down[(down["target"] < 0) & (down["audience"] == scenario.clients)]
+    in_rooms = bool(((down["target"] < 0) & (down["audience"] != scenario.clients)).any())
+    targeted = down[down["target"] >= 0]
+    up = updates[updates["direction"] == "up"]
     rows = {}
     for group in scenario.groups:
         mine = group.first, group.first + group.count
@@ -318,15 +323,8 @@ def _group_rows(result) -> dict[str, pd.Series]:
         def of(frame, column="client", low=mine[0], high=mine[1]):
             return frame[(frame[column] >= low) & (frame[column] < high)]
 
-        down = updates[updates["direction"] == "down"]
-        everyone = down[(down["target"] < 0) & (down["audience"] == scenario.clients)]
-        rooms = down[(down["target"] < 0) & (down["audience"] != scenario.clients)]
         own = pd.concat(
-            [
-                everyone.assign(audience=group.count),
-                of(down[down["target"] >= 0], "target"),
-                of(updates[updates["direction"] == "up"], "origin"),
-            ]
+            [everyone.assign(audience=group.count), of(targeted, "target"), of(up, "origin")]
         ).sort_values("update_id", kind="stable")
         view = _GroupView(
             dataclasses.replace(scenario, clients=group.count, name=group.name),
@@ -339,7 +337,7 @@ def _group_rows(result) -> dict[str, pd.Series]:
         )
         summary = summarize(view)
         summary[list(WHOLE_RUN_ONLY)] = math.nan
-        if len(rooms):
+        if in_rooms:
             summary[["expected_deliveries", "delivery_ratio"]] = math.nan
         rows[group.name] = summary
     return rows

@@ -54,6 +54,7 @@ class _Plan:
     base: Scenario
     cells: list[dict[str, Any]]
     scenarios: list[Scenario]
+    identities: list[str]  # scenario_identity of each cell's scenario
     common_random_numbers: bool
     fingerprint: str
     rows: dict[str, dict[str, Any]]  # by run id: stored ones first, then new ones
@@ -65,11 +66,12 @@ class _Plan:
         """Plan ``replications`` of ``cells``; the tasks whose run is not yet known."""
         new: dict[str, Task] = {}
         for index in cells:
-            scenario = self.scenarios[index]
+            scenario, identity = self.scenarios[index], self.identities[index]
             for replication in replications:
                 task = Task(
                     scenario,
-                    self._seed(scenario, replication),
+                    identity,
+                    self._seed(identity, replication),
                     replication,
                     self.fingerprint,
                     self.force,
@@ -80,10 +82,10 @@ class _Plan:
                     new.setdefault(task.run_id, task)
         return list(new.values())
 
-    def _seed(self, scenario: Scenario, replication: int) -> int:
+    def _seed(self, identity: str, replication: int) -> int:
         if self.common_random_numbers:
             return self.base.seed + replication
-        return independent_seed(self.base.seed, scenario_identity(scenario), replication)
+        return independent_seed(self.base.seed, identity, replication)
 
     def table(self) -> pd.DataFrame:
         """One row per planned (cell, replication) whose run is known, sorted by both."""
@@ -155,12 +157,15 @@ def sweep(
             f"seed {base.seed} leaves room for {MAX_SEED - base.seed + 1} replications"
         )
     scenarios = [base.replace(cell) for cell in cells]  # validates every cell up front
+    identities = [scenario_identity(scenario) for scenario in scenarios]
     if not force:
-        _check_budgets(cells, scenarios, executor, workers, client, scheduler)
+        _check_budgets(cells, scenarios, identities, executor, workers, client, scheduler)
     fingerprint = base_fingerprint(base)
     store = RunStore(Path(out), fingerprint) if out is not None else None
     stored = store.load() if store is not None else {}
-    plan = _Plan(base, cells, scenarios, common_random_numbers, fingerprint, dict(stored), force)
+    plan = _Plan(
+        base, cells, scenarios, identities, common_random_numbers, fingerprint, dict(stored), force
+    )
     tasks = plan.add(range(len(cells)), range(replications))
     bar = _progress_bar(len(tasks), progress, len(stored))
     computed = 0
@@ -205,19 +210,18 @@ def sweep(
         if bar is not None:
             bar.close()
     table = plan.table()
-    table.attrs.update(
-        computed=computed, reused=len(stored) - plan.unused(), stored_unused=plan.unused()
-    )
-    if plan.unused():
+    unused = plan.unused()
+    table.attrs.update(computed=computed, reused=len(stored) - unused, stored_unused=unused)
+    if unused:
         log.warning(
             "%s: %d stored runs belong to no cell of this grid; kept on disk, left out",
             out,
-            plan.unused(),
+            unused,
         )
     return table
 
 
-def _check_budgets(cells, scenarios, executor, workers, client, scheduler) -> None:
+def _check_budgets(cells, scenarios, identities, executor, workers, client, scheduler) -> None:
     """Refuse, before anything runs, a cell too large for the runs that share this machine.
 
     Runs on a remote Dask cluster are not checked: its machines are not this one.
@@ -227,8 +231,7 @@ def _check_budgets(cells, scenarios, executor, workers, client, scheduler) -> No
     parallel = 1 if executor == "serial" else workers or os.cpu_count() or 1
     means = machine_means(parallel)
     checked = set()
-    for cell, scenario in zip(cells, scenarios, strict=True):
-        identity = scenario_identity(scenario)
+    for cell, scenario, identity in zip(cells, scenarios, identities, strict=True):
         if identity in checked:
             continue
         checked.add(identity)

@@ -60,6 +60,7 @@ class Task:
     """One run to do: ``scenario`` with ``seed``, replication ``replication``."""
 
     scenario: Scenario
+    identity: str  # scenario_identity(scenario), computed once per cell
     seed: int
     replication: int
     base: str
@@ -67,7 +68,7 @@ class Task:
 
     @cached_property
     def run_id(self) -> str:
-        text = f"{scenario_identity(self.scenario)}|{self.seed}|{self.replication}"
+        text = f"{self.identity}|{self.seed}|{self.replication}"
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
