@@ -252,7 +252,7 @@ for clients in LIMITED:
             "clients": clients,
             "busy fraction": summary["server_busy_fraction"],
             "closed-form busy fraction": min(1.0, clients * service_s / (workers * T)),
-            "peak queue (requests)": result.stats["server_peak_queue"],
+            "peak queue (requests)": result.stats.server_peak_queue,
             # requests keep arriving from the first poll (after the 2L of TCP set-up)
             "closed-form queue at the end": max(0.0, clients / T - workers / service_s)
             * (limited.duration_s - 2 * L),

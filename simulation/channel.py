@@ -113,7 +113,7 @@ class _Direction:
         # The last flight: messages offered on one connection at one instant share a path
         # delay (a TLS Finished and the request behind it leave in one flight)
         self.flight_at = -math.inf
-        self.flight_connection = None
+        self.flight_connection: object = None
         self.flight_latency = 0.0
         self.burst_rng = streams.generator(f"{prefix}.bursts") if bursts is not None else None
         self.in_burst = False
@@ -156,7 +156,9 @@ class Channel:
         self._directions = {DOWN: _Direction(network, streams, f"{prefix}.down", bursts)}
         if self.mode != "simplex":
             self._directions[UP] = _Direction(network, streams, f"{prefix}.up", bursts)
-        self._handlers = {UP: deliver_up, DOWN: deliver_down}
+        self._handlers = {DOWN: deliver_down}  # a simplex channel carries nothing up
+        if deliver_up is not None:
+            self._handlers[UP] = deliver_up
         # Half-duplex medium state: end of the last transmission, last bit received, and
         # the direction of the last message.
         self._medium_tx_free_at = 0.0
@@ -278,6 +280,7 @@ class Channel:
     def _burst_loss(self, state: _Direction) -> bool:
         """Step this direction's Gilbert-Elliott chain once; is this message lost?"""
         bursts, rng = self._bursts, state.burst_rng
+        assert bursts is not None and rng is not None  # only called with loss bursts on
         lost = rng.random() < (bursts.loss_in_burst if state.in_burst else bursts.loss_outside)
         switch = bursts.p_leave if state.in_burst else bursts.p_enter
         if rng.random() < switch:

@@ -26,7 +26,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .distributions import Distribution
+from .distribution_base import Distribution
 
 __all__ = ["MIN_PINGS", "CountryRtt", "PairStats", "country_codes", "pair_stats", "top_countries"]
 

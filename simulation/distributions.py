@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
+from .country_rtt import CountryError, CountryRtt
+from .distribution_base import Distribution, _keys_of, _non_negative, _positive, _require
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .inputs import csv_number, read_csv, shown
 
@@ -38,54 +41,6 @@ __all__ = [
     "Uniform",
     "parse_distribution",
 ]
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
-
-
-def _positive(name: str, value: float) -> None:
-    _require(math.isfinite(value) and value > 0, f"{name} must be > 0, got {value}")
-
-
-def _non_negative(name: str, value: float) -> None:
-    _require(math.isfinite(value) and value >= 0, f"{name} must be >= 0, got {value}")
-
-
-class Distribution:
-    """Base class: subclasses are frozen dataclasses whose fields are their parameters."""
-
-    name: ClassVar[str]
-    summary: ClassVar[str]
-
-    def sample(self, rng: np.random.Generator, size: int | None = None):
-        """One value (``size=None``) or a numpy array of ``size`` values."""
-        raise NotImplementedError
-
-    def mean(self) -> float:
-        raise NotImplementedError
-
-    def support(self) -> tuple[float, float]:
-        """The closed interval that holds every value this distribution can produce."""
-        raise NotImplementedError
-
-    def constant_value(self) -> float | None:
-        """The value if the distribution always produces the same one, else ``None``."""
-        low, high = self.support()
-        return low if low == high else None
-
-    def parameters(self) -> dict[str, Any]:
-        """The parameters under their TOML key names (a field's ``key`` metadata)."""
-        return {key: getattr(self, name) for key, name in _keys_of(type(self)).items()}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The table that :func:`parse_distribution` turns back into this distribution."""
-        return {"dist": self.name, **self.parameters()}
-
-    def __repr__(self) -> str:
-        arguments = ", ".join(f"{key}={value!r}" for key, value in self.parameters().items())
-        return f"{type(self).__name__}({arguments})"
 
 
 @dataclass(frozen=True, repr=False)
@@ -276,7 +231,10 @@ class Empirical(Distribution):
     def __post_init__(self):
         _require(len(self.values) > 0, "needs at least one value")
         _require(all(math.isfinite(v) for v in self.values), "values must be finite")
-        object.__setattr__(self, "_array", np.asarray(self.values, dtype=float))
+
+    @cached_property
+    def _array(self) -> np.ndarray:
+        return np.asarray(self.values, dtype=float)
 
     def sample(self, rng, size=None):
         index = rng.integers(0, len(self.values), size)
@@ -299,10 +257,7 @@ class Empirical(Distribution):
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
     cls.name: cls for cls in (Constant, Uniform, Exponential, Normal, LogNormal, Pareto, Empirical)
 }
-# Measured latencies live in their own module (with their data); it subclasses Distribution.
-from .country_rtt import CountryError, CountryRtt  # noqa: E402
-
-DISTRIBUTIONS[CountryRtt.name] = CountryRtt
+DISTRIBUTIONS[CountryRtt.name] = CountryRtt  # measured latencies: with their data
 
 
 def _number(value: Any, where: str) -> float:
@@ -367,11 +322,6 @@ def _parse_country_rtt(table: Mapping[str, Any], where: str) -> Distribution:
         return CountryRtt(table["server"], table["client"])
     except CountryError as error:
         raise ScenarioError(f"{where} (country-rtt): {error}") from None
-
-
-def _keys_of(cls: type[Distribution]) -> dict[str, str]:
-    """TOML key -> dataclass field name for a distribution class."""
-    return {f.metadata.get("key", f.name): f.name for f in fields(cls) if f.name != "source"}
 
 
 def parse_distribution(value: Any, where: str, base_dir: Path | None = None) -> Distribution:

@@ -167,11 +167,8 @@ class Faults:
                 t += rng.exponential(1 / params.outage_rate_per_s)
                 if t >= duration_s:
                     break
-                length = (
-                    durations.sample(rng)
-                    if durations.constant_value() is None
-                    else (durations.constant_value())
-                )
+                constant = durations.constant_value()
+                length = durations.sample(rng) if constant is None else constant
                 windows.append((t, t + float(length)))
         self.outages = _merge(windows)
         self._outage_starts = [start for start, _ in self.outages]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
 from . import plots
 from .runner import run
@@ -25,12 +26,12 @@ def make_figures(scenarios: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     results = [run(load_scenario(scenarios / f"{name}.toml")) for name in DEFAULTS]
     half_duplex = run(load_scenario(scenarios / "half-duplex-polling.toml"))
-    figures = {
-        "latency-cdf.png": plots.latency_cdf(results).figure,
-        "bytes-per-update.png": plots.bytes_breakdown(results).figure,
-        "half-duplex-sequence.png": plots.sequence_chart(
-            half_duplex, clients=[0, 1], start_s=10.0, end_s=11.0
-        ).figure,
+    figures: dict[str, Figure] = {
+        "latency-cdf.png": plots.figure_of(plots.latency_cdf(results)),
+        "bytes-per-update.png": plots.figure_of(plots.bytes_breakdown(results)),
+        "half-duplex-sequence.png": plots.figure_of(
+            plots.sequence_chart(half_duplex, clients=[0, 1], start_s=10.0, end_s=11.0)
+        ),
     }
     written = []
     for name, figure in figures.items():

@@ -108,7 +108,10 @@ def check_groups(groups: Any, clients: int, source: str) -> list[tuple[str, int,
             f"{source}: groups must be a list of tables ([[groups]] with name and share), "
             f"got {shown(groups)}"
         )
-    names, kinds, amounts, tables = [], set(), [], []
+    names: list[str] = []
+    kinds: set[str] = set()
+    amounts: list[float] = []
+    tables: list[dict[str, Any]] = []
     for index, group in enumerate(groups):
         where = f"{source}: groups[{index}]"
         if not isinstance(group, Mapping):
@@ -135,7 +138,7 @@ def check_groups(groups: Any, clients: int, source: str) -> list[tuple[str, int,
         names.append(name)
         kinds.add(kind)
         amounts.append(amount)
-        tables.append(group)
+        tables.append(dict(group))
     if len(kinds) > 1:
         raise ScenarioError(f"{source}: groups: give every group a share, or every group clients")
     if kinds == {"share"}:
@@ -171,6 +174,8 @@ def expand_audience(audience: Any, source: str) -> list[dict[str, Any]]:
             raise ScenarioError(unknown_key_message(where, str(key), ("server", "countries")))
     server, countries = audience.get("server"), audience.get("countries")
     try:
+        if not isinstance(server, str):
+            raise ScenarioError(f"{where}.server: expected a country code like 'DE'")
         if isinstance(countries, str):
             match = re.fullmatch(r"top-(\d+)", countries)
             if not match or int(match.group(1)) < 1:
@@ -186,8 +191,6 @@ def expand_audience(audience: Any, source: str) -> list[dict[str, Any]]:
                 f"{where}.countries: expected 'top-N' or a table of country shares like "
                 f"{{ US = 0.4, IN = 0.6 }}, got {shown(countries)}"
             )
-        if not isinstance(server, str):
-            raise ScenarioError(f"{where}.server: expected a country code like 'DE'")
     except CountryError as error:
         raise ScenarioError(f"{where}: {error}") from None
     return [

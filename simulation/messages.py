@@ -7,6 +7,11 @@ zero, one or several updates. Sizes are bytes, times are seconds of simulated ti
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the transport layer sits above this module
+    from .transport import Connection
+
 __all__ = ["DOWN", "UP", "Message", "Update"]
 
 UP = "up"  # client -> server
@@ -90,11 +95,14 @@ class Message:
         self.id = -1
         self.sent_at = float("nan")
         self.received_at: float | None = None
-        self.connection = None  # the transport connection carrying it, if any
+        # The transport connection carrying it: set by the transport before the message is
+        # sent, so every handler of a transport message may rely on it. Messages of a raw
+        # channel (no transport, the ``stream`` strategy) keep None and never read it.
+        self.connection: Connection = None  # type: ignore[assignment]
         self.seq = -1  # its sequence number on that connection, per direction
         self.attempt = 0  # 0 for the first transmission, 1 for the first retransmission, ...
         self.transport_bytes = 0  # TCP/IP headers and TLS record overhead
-        self.meta = None  # protocol fields a strategy needs, e.g. an SSE Last-Event-ID
+        self.meta: Any = None  # protocol fields a strategy needs, e.g. an SSE Last-Event-ID
 
     def retransmission(self) -> Message:
         """A copy to send again after this one was lost (same connection and sequence)."""

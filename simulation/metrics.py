@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .protocols.kinds import TRANSPORT_HANDSHAKE_KINDS, category_of
+from .run_stats import RunStats
 from .strategies import STRATEGIES
 
 # the metrics strategies declare and compute themselves (Strategy.metrics)
@@ -142,7 +144,7 @@ def _storm_peak(transfers: pd.DataFrame) -> int:
     return int(np.bincount(np.floor(syn.to_numpy()).astype(np.int64)).max())
 
 
-def _recovery(result, fault_ends: list[float]) -> float:
+def _recovery(result, fault_ends: Sequence[float]) -> float:
     """Longest time, after any fault ends, until a client's transport hands it an
     application message (a response, event, frame or 101; not TCP or TLS handshakes).
     Messages held back behind a lost one count only once released.
@@ -192,11 +194,12 @@ def summarize(result) -> pd.Series:
     transport = int(transfers["transport_bytes"].sum())
     wire = payload + overhead + transport
     handshake_bytes = int(on_wire[categories(transfers) == "handshake"].sum())
-    stats = result.stats
-    own = stats.get("metrics", {})  # computed by the strategy
-    workers = stats.get("server_workers", math.inf)
+    stats: RunStats = result.stats
+    counts = stats.strategy
+    own = counts.metrics  # computed by the strategy
+    workers = stats.server_workers
     busy_fraction = (
-        stats["server_busy_s"] / (workers * result.end_s)
+        stats.server_busy_s / (workers * result.end_s)
         if math.isfinite(workers) and result.end_s > 0
         else math.nan
     )
@@ -246,22 +249,22 @@ def summarize(result) -> pd.Series:
         "dropped_messages": int(transfers["dropped"].sum()),
         "retransmissions": int((~first).sum()),
         "retransmitted_bytes": int(on_wire[~first].sum()),
-        "reconnects": int(stats.get("reconnects", 0)),
-        "replayed_updates": int(stats.get("replayed_updates", 0)),
-        "replay_lost_updates": int(stats.get("replay_lost_updates", 0)),
-        "missed_updates": int(stats.get("missed_updates", 0)),
-        "pending_updates": int(stats.get("pending_updates", 0)),
+        "reconnects": counts.reconnects,
+        "replayed_updates": counts.replayed_updates,
+        "replay_lost_updates": counts.replay_lost_updates,
+        "missed_updates": counts.missed_updates,
+        "pending_updates": counts.pending_updates,
         "connections_opened": len(result.connections),
         "reconnect_storm_peak_per_s": _storm_peak(transfers),
-        "recovery_max_s": _recovery(result, stats.get("fault_ends", [])),
+        "recovery_max_s": _recovery(result, stats.fault_ends),
         "peak_connections": peak_concurrent(
             result.connections["opened_at"].to_numpy(),
             result.connections["closed_at"].to_numpy(),
         ),
-        "server_requests": int(stats.get("server_requests", 0)),
+        "server_requests": stats.server_requests,
         "server_busy_fraction": busy_fraction,
-        "peak_open_connections": int(stats.get("peak_open_connections", 0)),
-        "peak_memory_bytes": int(stats.get("peak_memory_bytes", 0)),
+        "peak_open_connections": stats.peak_open_connections,
+        "peak_memory_bytes": stats.peak_memory_bytes,
     }
     for name, value in own.items():  # named at run time: room_<name>_deliveries
         values.setdefault(name, value)
@@ -293,7 +296,7 @@ class _GroupView:
     deliveries: pd.DataFrame
     transfers: pd.DataFrame
     connections: pd.DataFrame
-    stats: dict
+    stats: RunStats
 
 
 def summarize_groups(result) -> pd.DataFrame:
@@ -333,7 +336,7 @@ def _group_rows(result) -> dict[str, pd.Series]:
             of(result.deliveries),
             of(result.transfers),
             of(result.connections),
-            {"fault_ends": result.stats.get("fault_ends", [])},
+            RunStats(fault_ends=result.stats.fault_ends),
         )
         summary = summarize(view)
         summary[list(WHOLE_RUN_ONLY)] = math.nan

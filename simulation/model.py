@@ -16,6 +16,7 @@ from .faults import Faults
 from .messages import Message, Update
 from .recorder import Recorder
 from .rng import RandomStreams
+from .run_stats import RunStats
 from .scenario import Scenario
 from .server import Server
 from .strategies import STRATEGIES
@@ -79,7 +80,7 @@ class Model:
     def channel(
         self,
         client: int,
-        deliver_up: Callable[[Message], None],
+        deliver_up: Callable[[Message], None] | None,
         deliver_down: Callable[[Message], None],
     ) -> Channel:
         """The channel between ``client`` and the server (used by strategies)."""
@@ -114,17 +115,18 @@ class Model:
             if not connection.closed:
                 connection.close("server-restart", notify=True)
 
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> RunStats:
         """Whole-run counters kept outside the tables (server work and memory)."""
         server = self.server
-        return {
-            "server_requests": server.requests,
-            "server_busy_s": server.busy_s,
-            "server_workers": server.params.workers,
-            "server_peak_queue": server.peak_queue,
-            "peak_open_connections": server.peak_connections,
-            "peak_memory_bytes": server.peak_memory_bytes,
-            "server_busy_intervals": (server.busy_starts, server.busy_ends),
-            **self.strategy.stats(),
-            "fault_ends": self.faults.fault_ends() if self.faults is not None else [],
-        }
+        return RunStats(
+            server_requests=server.requests,
+            server_busy_s=server.busy_s,
+            server_workers=server.params.workers,
+            server_peak_queue=server.peak_queue,
+            peak_open_connections=server.peak_connections,
+            peak_memory_bytes=server.peak_memory_bytes,
+            server_busy_starts=server.busy_starts,
+            server_busy_ends=server.busy_ends,
+            fault_ends=self.faults.fault_ends() if self.faults is not None else (),
+            strategy=self.strategy.stats(),
+        )

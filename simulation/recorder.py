@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import struct
 from array import array
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,7 +143,7 @@ class Recorder:
                 ("delivered_at", "d"),
             )
         )
-        self.connections = {
+        self.connections: dict[str, array[Any]] = {
             "connection_id": array("q"),
             "client": array("q"),
             "kind": array("h"),

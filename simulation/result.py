@@ -10,6 +10,7 @@ import pandas as pd
 from .groups import group_names_of
 from .metrics import summarize, summarize_groups
 from .recorder import Recorder
+from .run_stats import RunStats
 from .scenario import Scenario
 
 __all__ = ["Result"]
@@ -50,11 +51,12 @@ class Result:
     seed: int
     end_s: float
     wall_s: float
-    recorder: Recorder = field(repr=False)
-    stats: dict = field(default_factory=dict)
+    recorder: Recorder | None = field(repr=False)
+    stats: RunStats = field(default_factory=RunStats)
 
     @cached_property
     def _frames(self) -> dict[str, pd.DataFrame]:
+        assert self.recorder is not None, "the frames are built once, from the recorder"
         frames = self.recorder.dataframes(self.end_s)
         self.recorder = None  # the columns now live in the DataFrames
         if self.scenario.groups:  # each per-client row says which group its client is in

@@ -234,9 +234,10 @@ def parse_scenario(
     _check_name(top.get("name", ""), source)
     tables = {name: data.get(name, {}) for name in SECTIONS}
     up_table = None
-    if isinstance(tables["workload"], Mapping) and "up" in tables["workload"]:
-        tables["workload"] = dict(tables["workload"])
-        up_table = tables["workload"].pop("up")
+    workload = tables["workload"]
+    if isinstance(workload, Mapping) and "up" in workload:
+        workload = tables["workload"] = dict(workload)
+        up_table = workload.pop("up")
     sections = {
         name: parse_section(cls, tables[name], f"{source}: {name}", base_dir)
         for name, cls in SECTIONS.items()

@@ -269,9 +269,10 @@ def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> An
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
             value = int(value)  # numpy integers too
         elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            if not (math.isfinite(value) and float(value).is_integer()):
+            number = float(value)
+            if not (math.isfinite(number) and number.is_integer()):
                 raise ScenarioError(f"{where}: expected an integer, got {shown(value)}")
-            value = int(value)
+            value = int(number)
         else:
             raise ScenarioError(f"{where}: expected an integer, got {shown(value)}")
         _check_range(spec, value, where)

@@ -226,14 +226,14 @@ class Workload:
 
     def start(self) -> None:
         env, params = self.env, self.params
-        if params.kind == "trace":
+        if params.trace is not None:  # kind "trace"
             env.process(self._replay(params.trace, DOWN))
         else:
             env.process(self._server_updates())
         ups = self.up if isinstance(self.up, list) else [self.up] * self.clients
         if all(up is None for up in ups):
             return
-        if ups[0] is not None and ups[0].kind == "trace":
+        if ups[0] is not None and ups[0].trace is not None:  # kind "trace"
             env.process(self._replay(ups[0].trace, UP))
             return
         # phases in units of each client's period: uniform(0, 1/rate) is 1/rate * U(0, 1)

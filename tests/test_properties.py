@@ -233,8 +233,8 @@ def test_nothing_silently_vanishes(scenario):
         fan_out = (updates["direction"] == "down") & (updates["target"] < 0)
         assert expected == int(np.where(fan_out, scenario.clients, 1).sum())
     delivered = len(result.deliveries)
-    missed = result.stats["missed_updates"]
-    pending = result.stats["pending_updates"]
+    missed = result.stats.strategy.missed_updates
+    pending = result.stats.strategy.pending_updates
     if scenario.strategy.kind == "sse":
         # a broken stream's events are replayed later; until the client reconnects they
         # are neither delivered nor lost

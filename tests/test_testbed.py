@@ -27,6 +27,9 @@ from simulation.testbed.schedule import parse_update_ids, payload_text
 from helpers import make_scenario
 
 SLACK_S = 0.012  # event-loop ticks and Python's work, per measured interval
+# Upper timing bounds run only when asked for (RTSIM_TESTBED_TIMING=1, as `make validate`
+# does): a busy machine delays the event loop by more than any slack.
+TIMING = os.environ.get("RTSIM_TESTBED_TIMING") == "1"
 
 
 async def _echo_server():
@@ -63,8 +66,11 @@ def test_proxy_adds_handshake_and_latency_and_counts_bytes():
         return first, second, counts
 
     first, second, counts = asyncio.run(scenario())
-    assert 0.12 <= first <= 0.12 + SLACK_S  # SYN/SYN-ACK round trip, then there and back
-    assert 0.06 <= second <= 0.06 + SLACK_S
+    assert first >= 0.12  # SYN/SYN-ACK round trip, then there and back
+    assert second >= 0.06
+    if TIMING:  # and not much more, on a quiet machine
+        assert first <= 0.12 + SLACK_S
+        assert second <= 0.06 + SLACK_S
     assert counts == (150, 150, 1)
 
 
@@ -164,9 +170,7 @@ def test_a_run_leaves_no_thread_process_or_listening_socket():
 
 # Latency and ack RTT on the real stack include its own Python and event-loop time, which
 # depends on the machine (1.8-2.6 ms at 10 ms on one, 6-15 ms at 50 ms on a slower one):
-# timing bounds run only when asked for (RTSIM_TESTBED_TIMING=1, as `make validate` does).
 # Bytes, counts and the path's lower bound hold on any machine and always run.
-TIMING = os.environ.get("RTSIM_TESTBED_TIMING") == "1"
 TIMED = {"latency_mean_s", "ack_rtt_mean_s"}
 KINDS = ["short-polling", "long-polling", "sse", "websocket", "socketio", "socketio-websocket"]
 PUSH = {"sse", "websocket", "socketio-websocket"}

@@ -249,8 +249,8 @@ def _cmd_list(args) -> int:
         one_way = "" if cls.needs_uplink else "  [runs on simplex]"
         print(f"  {name:16} {cls.summary}{one_way}")
     print("\ndistributions (dist = ...):")
-    for name, cls in DISTRIBUTIONS.items():
-        print(f"  {name:16} {cls.summary}")
+    for name, distribution in DISTRIBUTIONS.items():
+        print(f"  {name:16} {distribution.summary}")
     print("\nchannel modes (network.mode):")
     for name, text in MODE_DESCRIPTIONS.items():
         print(f"  {name:16} {text}")

@@ -101,12 +101,12 @@ def _save_plot(results, path: Path) -> None:
             f"--plot {path}: no run delivered any update, so there is nothing to draw "
             "(no plot written)"
         )
-    from ..plots import latency_cdf
+    from ..plots import figure_of, latency_cdf
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         ax = latency_cdf(results)
-        ax.figure.savefig(path, dpi=120)
+        figure_of(ax).savefig(path, dpi=120)
     except OSError as error:
         raise ScenarioError(f"--plot {path}: cannot write: {error}") from None
     print(f"latency plot written to {path}", file=sys.stderr)

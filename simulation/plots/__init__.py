@@ -9,7 +9,7 @@ shown in milliseconds or seconds as labelled, sizes in bytes.
 Every function raises ``ValueError`` naming what is missing when its input cannot be drawn.
 """
 
-from .common import LABELS, UNITS, label
+from .common import LABELS, UNITS, figure_of, label
 from .latency import NO_CLOSED_FORM, latency_box, latency_cdf
 from .sequence import sequence_chart
 from .sweeps import sweep_heatmap, sweep_lines
@@ -20,6 +20,7 @@ __all__ = [
     "NO_CLOSED_FORM",
     "UNITS",
     "bytes_breakdown",
+    "figure_of",
     "label",
     "latency_box",
     "latency_cdf",

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import pandas as pd
 from matplotlib import pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 UNITS = {"s": 1.0, "ms": 1e3}
 KIND_COLORS = {"up": "tab:blue", "down": "tab:green"}
@@ -38,6 +39,14 @@ def label(name: str, units: bool = True) -> str:
     """The words for a column (``"wire_bps"`` -> ``"bandwidth on the wire (bit/s)"``)."""
     words, unit = LABELS.get(name, (name, ""))
     return f"{words} ({unit})" if units and unit else words
+
+
+def figure_of(ax: Axes) -> Figure:
+    """The figure ``ax`` is drawn in (to save or close it)."""
+    figure = ax.get_figure(root=True)
+    if figure is None:
+        raise ValueError("these axes belong to no figure")
+    return figure
 
 
 def _axes(ax: Axes | None, size=(7, 4.5)) -> Axes:

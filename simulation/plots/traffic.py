@@ -78,8 +78,8 @@ def time_series(result, bin_s: float = 1.0, axes: Sequence[Axes] | None = None) 
     open_now = [(opened <= t).sum() - (closed <= t).sum() for t in centers]
     axes[0].step(centers, open_now, where="mid")
     axes[0].set_ylabel("open connections")
-    starts, ends = result.stats.get("server_busy_intervals", ((), ()))
-    workers = result.stats.get("server_workers", math.inf)
+    stats = result.stats
+    starts, ends, workers = stats.server_busy_starts, stats.server_busy_ends, stats.server_workers
     if math.isfinite(workers) and len(starts):
         busy = _busy_per_bin(np.asarray(starts), np.asarray(ends), edges) / (bin_s * workers)
         axes[1].step(centers, busy, where="mid")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..messages import Message, Update
+from ..run_stats import StrategyStats
 from .context import StrategyContext
-from .http_client import HttpClient
 
 __all__ = ["Metric", "Strategy"]
 
@@ -52,7 +52,6 @@ class Strategy:
         else:
             up, down = self.on_up, self.on_down
         self.channels = [context.open_channel(c, up, down) for c in range(self.clients)]
-        self.http_client: HttpClient | None = None  # HTTP strategies: pools and POSTs
         self.reconnects = 0  # times a client set up again after losing its connection
         self.missed = 0  # (update, client) pairs that will never be delivered
         # Whether updates discarded with a closed connection are lost (True) or come back
@@ -61,23 +60,22 @@ class Strategy:
 
     def pending_updates(self) -> int:
         """(update, client) pairs still waiting at the server or a client (messages not
-        yet sent) at the end of the run."""
+        yet sent, client messages waiting for a connection) at the end of the run."""
         return 0
 
-    def stats(self) -> dict[str, float]:
-        """Whole-run counters of this strategy, merged into the run's statistics."""
+    def stats(self) -> StrategyStats:
+        """Whole-run counters of this strategy, part of the run's statistics."""
         discarded = self.transport.discarded_updates if self.discards_are_missed else 0
-        return {
-            "reconnects": self.reconnects,
-            "missed_updates": self.missed + discarded,
-            "pending_updates": (
+        return StrategyStats(
+            reconnects=self.reconnects,
+            missed_updates=self.missed + discarded,
+            pending_updates=(
                 self.pending_updates()
-                + (self.http_client.waiting if self.http_client is not None else 0)
                 + self.transport.updates_in_transit()
                 + self.server.updates_held
             ),
-            "metrics": self.metric_values(),
-        }
+            metrics=self.metric_values(),
+        )
 
     def metric_values(self) -> dict[str, float]:
         """This run's values of :attr:`metrics`, and any metrics named at run time (one

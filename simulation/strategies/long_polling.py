@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import simpy
+
 from ..messages import DOWN, UP, Message, Update
 from ..schema import param
 from ..transport import Connection
@@ -61,14 +63,16 @@ class LongPollingParams:
     )
 
 
-class _Held:
-    """A request the server is holding, and the timer that will answer it empty."""
+class _Poller:
+    """One client's long poll, at both ends."""
 
-    __slots__ = ("request", "timer")
+    __slots__ = ("answered", "held", "queued", "waiting_on")
 
-    def __init__(self, request: Message, timer):
-        self.request = request
-        self.timer = timer
+    def __init__(self) -> None:
+        self.queued: list[Update] = []  # server: updates for this client not yet sent
+        self.held: Message | None = None  # server: the request it holds (a timer is running)
+        self.waiting_on: Connection | None = None  # client: where its request went
+        self.answered: simpy.Event | None = None  # client: fires with the response (or None)
 
 
 class LongPolling(Strategy):
@@ -86,12 +90,10 @@ class LongPolling(Strategy):
             self._on_request,
             on_close=self._on_connection_closed,
         )
-        self._queued: list[list[Update]] = [[] for _ in range(self.clients)]
-        self._held: list[_Held | None] = [None] * self.clients
-        self._waiting: list[tuple[Connection, object] | None] = [None] * self.clients
+        self._pollers = [_Poller() for _ in range(self.clients)]
 
     def pending_updates(self) -> int:
-        return sum(len(queued) for queued in self._queued)
+        return sum(len(poller.queued) for poller in self._pollers) + self.http_client.waiting
 
     # -- client ----------------------------------------------------------------------------
 
@@ -104,13 +106,14 @@ class LongPolling(Strategy):
         pool = self.http_client.pools[client]
         header = self.http.request_header_bytes
         delay = self.params.reconnect_delay_s
+        poller = self._pollers[client]
         while True:
             connection = yield pool.acquire()
-            answered = env.event()
-            self._waiting[client] = (connection, answered)
+            answered = poller.answered = env.event()
+            poller.waiting_on = connection
             connection.send(Message(client, UP, "lp-request", 0, header, request=True))
             response = yield answered
-            self._waiting[client] = None
+            poller.waiting_on = poller.answered = None
             if response is not None:
                 pool.release(connection)
                 self.deliver(response)
@@ -120,19 +123,17 @@ class LongPolling(Strategy):
     def _on_response(self, response: Message) -> None:
         if self.http_client.handle_post_response(response):
             return
-        waiting = self._waiting[response.client]
-        if waiting is not None and waiting[0] is response.connection:
-            waiting[1].succeed(response)
+        poller = self._pollers[response.client]
+        if poller.answered is not None and poller.waiting_on is response.connection:
+            poller.answered.succeed(response)
 
     def _on_connection_closed(self, connection: Connection, reason: str) -> None:
-        client = connection.client
-        held = self._held[client]
-        if held is not None and held.request.connection is connection:
-            self._release_hold(client)
-        waiting = self._waiting[client]
-        if waiting is not None and waiting[0] is connection:
+        poller = self._pollers[connection.client]
+        if poller.held is not None and poller.held.connection is connection:
+            self._release_hold(poller)
+        if poller.answered is not None and poller.waiting_on is connection:
             self.reconnects += 1
-            waiting[1].succeed(None)  # ask again, on a new connection
+            poller.answered.succeed(None)  # ask again, on a new connection
 
     # -- server ----------------------------------------------------------------------------
 
@@ -141,40 +142,40 @@ class LongPolling(Strategy):
             self.server.serve(request, self._answer_or_hold)
 
     def _answer_or_hold(self, request: Message) -> None:
-        client = request.client
         if request.connection.closed:
             return
-        if self._queued[client]:
-            self._respond(request, self._take(client))
+        poller = self._pollers[request.client]
+        if poller.queued:
+            self._respond(request, self._take(poller))
             return
         timer = self.env.timeout(self.params.hold_timeout_s, request)
         timer.callbacks.append(self._hold_expired)
-        self._held[client] = _Held(request, timer)
+        poller.held = request
         self.server.hold()
 
     def _hold_expired(self, event) -> None:
         request = event.value
-        held = self._held[request.client]
-        if held is not None and held.request is request:
-            self._release_hold(request.client)
+        poller = self._pollers[request.client]
+        if poller.held is request:
+            self._release_hold(poller)
             self._respond(request, [])
 
-    def _release_hold(self, client: int) -> None:
-        self._held[client] = None
+    def _release_hold(self, poller: _Poller) -> None:
+        poller.held = None
         self.server.release()
 
     def publish(self, update: Update) -> None:
-        queued, held = self._queued, self._held
+        pollers = self._pollers
         for client in self.targets(update):
-            queued[client].append(update)
-            hold = held[client]
-            if hold is not None:
-                self._release_hold(client)
-                self._respond(hold.request, self._take(client))
+            poller = pollers[client]
+            poller.queued.append(update)
+            held = poller.held
+            if held is not None:
+                self._release_hold(poller)
+                self._respond(held, self._take(poller))
 
-    def _take(self, client: int) -> list[Update]:
-        updates = self._queued[client]
-        self._queued[client] = []
+    def _take(self, poller: _Poller) -> list[Update]:
+        updates, poller.queued = poller.queued, []
         return updates
 
     def _respond(self, request: Message, updates: list[Update]) -> None:

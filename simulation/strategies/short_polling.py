@@ -50,6 +50,17 @@ class ShortPollingParams:
     )
 
 
+class _Inbox:
+    """What the server holds for one client: how far it has read the broadcast log, and
+    the updates meant for it alone (a list only once there is one)."""
+
+    __slots__ = ("cursor", "targeted")
+
+    def __init__(self) -> None:
+        self.cursor = 0
+        self.targeted: list[Update] | None = None
+
+
 class ShortPolling(Strategy):
     name = "short-polling"
     Params = ShortPollingParams
@@ -67,8 +78,7 @@ class ShortPolling(Strategy):
         # Broadcast updates go to one shared log, read through a cursor per client, so that
         # publishing to every client costs O(1) instead of O(clients).
         self._broadcast: list[Update] = []
-        self._cursor = [0] * self.clients
-        self._targeted: list[list[Update]] = [[] for _ in range(self.clients)]
+        self._inboxes = [_Inbox() for _ in range(self.clients)]
         self.http_client = HttpClient(
             self.context, self.channels, self._on_response, self._on_request
         )
@@ -95,15 +105,18 @@ class ShortPolling(Strategy):
         if update.target is None:
             self._broadcast.append(update)
         else:
-            self._targeted[update.target].append(update)
+            inbox = self._inboxes[update.target]
+            if inbox.targeted is None:
+                inbox.targeted = []
+            inbox.targeted.append(update)
 
     def _take_queued(self, client: int) -> list[Update]:
-        log = self._broadcast
-        queued = log[self._cursor[client] :]
-        self._cursor[client] = len(log)
-        if self._targeted[client]:
-            queued = sorted(queued + self._targeted[client], key=lambda update: update.id)
-            self._targeted[client] = []
+        log, inbox = self._broadcast, self._inboxes[client]
+        queued = log[inbox.cursor :]
+        inbox.cursor = len(log)
+        if inbox.targeted:
+            queued = sorted(queued + inbox.targeted, key=lambda update: update.id)
+            inbox.targeted = None
         return queued
 
     def _on_request(self, request: Message) -> None:
@@ -111,8 +124,10 @@ class ShortPolling(Strategy):
             self.server.serve(request, self._answer)
 
     def pending_updates(self) -> int:
-        waiting = len(self._broadcast) * self.clients - sum(self._cursor)
-        return waiting + sum(len(targeted) for targeted in self._targeted)
+        inboxes = self._inboxes
+        waiting = len(self._broadcast) * self.clients - sum(inbox.cursor for inbox in inboxes)
+        targeted = sum(len(inbox.targeted) for inbox in inboxes if inbox.targeted)
+        return waiting + targeted + self.http_client.waiting
 
     def _answer(self, request: Message) -> None:
         client = request.client

@@ -37,12 +37,14 @@ HTTP/1.1 chunk (chunk size line and CRLF).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from ..messages import DOWN, UP, Message, Update
 from ..protocols import http
 from ..protocols import sse as sse_format
+from ..run_stats import StrategyStats
 from ..schema import param
 from ..transport import Connection
 from .base import Strategy
@@ -102,6 +104,19 @@ class _Stream:
         self.open_at_server = False
 
 
+class _Subscriber:
+    """One client's event stream state, at both ends."""
+
+    __slots__ = ("awaiting", "last_id", "lost_through", "stream", "subscribed")
+
+    def __init__(self) -> None:
+        self.stream: _Stream | None = None  # the stream now open, if any
+        self.last_id: int | None = None  # client: the last event id it received
+        self.subscribed = False  # server: it had a stream open at least once
+        self.lost_through = -1  # server: highest update id counted lost for it
+        self.awaiting: list[Update] = []  # server: published while it had no stream
+
+
 class ServerSentEvents(Strategy):
     name = "sse"
     Params = ServerSentEventsParams
@@ -117,25 +132,21 @@ class ServerSentEvents(Strategy):
             self._on_request,
             on_close=self._on_connection_closed,
         )
-        self._streams: list[_Stream | None] = [None] * self.clients
-        self._last_id: list[int | None] = [None] * self.clients
+        self._subscribers = [_Subscriber() for _ in range(self.clients)]
         self._log: list[Update] = []  # every update, by id: the history is its tail
-        self._subscribed = [False] * self.clients  # had a stream open at least once
-        self._lost_through = [-1] * self.clients  # highest update id counted lost, per client
-        self._awaiting: list[list[Update]] = [[] for _ in range(self.clients)]
         self.replayed = 0
         self.replay_lost = 0
         self.discards_are_missed = False  # a broken stream's events come back by replay
 
     def pending_updates(self) -> int:
-        return sum(map(len, self._awaiting))  # published while away: replay will settle
+        # published while away (replay will settle them), and client POSTs not yet sent
+        awaiting = sum(len(subscriber.awaiting) for subscriber in self._subscribers)
+        return awaiting + self.http_client.waiting
 
-    def stats(self) -> dict[str, float]:
-        return {
-            **super().stats(),
-            "replayed_updates": self.replayed,
-            "replay_lost_updates": self.replay_lost,
-        }
+    def stats(self) -> StrategyStats:
+        return dataclasses.replace(
+            super().stats(), replayed_updates=self.replayed, replay_lost_updates=self.replay_lost
+        )
 
     # -- client ----------------------------------------------------------------------------
 
@@ -155,12 +166,12 @@ class ServerSentEvents(Strategy):
     def _client(self, client: int):
         env = self.env
         pool = self.http_client.pools[client]
+        subscriber = self._subscribers[client]
         first = True
         while True:
             connection = yield pool.acquire()
-            stream = _Stream(connection, env.event())
-            self._streams[client] = stream
-            last_id = self._last_id[client]
+            stream = subscriber.stream = _Stream(connection, env.event())
+            last_id = subscriber.last_id
             header = self.http.request_header_bytes
             if last_id is not None:
                 header += len(f"Last-Event-ID: {last_id}\r\n")
@@ -171,7 +182,7 @@ class ServerSentEvents(Strategy):
                 self.reconnects += 1
             first = False
             ended = yield stream.done
-            self._streams[client] = None
+            subscriber.stream = None
             if ended == "ended":
                 pool.release(connection)
             yield env.timeout(self.params.retry_s)
@@ -179,12 +190,13 @@ class ServerSentEvents(Strategy):
     def _on_client_message(self, message: Message) -> None:
         if self.http_client.handle_post_response(message):
             return
-        stream = self._streams[message.client]
+        subscriber = self._subscribers[message.client]
+        stream = subscriber.stream
         if stream is None or stream.connection is not message.connection:
             return
         kind = message.kind
         if kind == "sse-event":
-            self._last_id[message.client] = message.updates[-1].id
+            subscriber.last_id = message.updates[-1].id
             self.deliver(message)
         elif kind == "sse-response":
             self.recorder.connection_ready(message.connection.id, self.env.now)
@@ -192,7 +204,7 @@ class ServerSentEvents(Strategy):
             stream.done.succeed("ended")
 
     def _on_connection_closed(self, connection: Connection, reason: str) -> None:
-        stream = self._streams[connection.client]
+        stream = self._subscribers[connection.client].stream
         if stream is not None and stream.connection is connection and not stream.done.triggered:
             stream.open_at_server = False
             stream.done.succeed("closed")
@@ -207,13 +219,14 @@ class ServerSentEvents(Strategy):
 
     def _open_stream(self, request: Message) -> None:
         client = request.client
-        stream = self._streams[client]
+        subscriber = self._subscribers[client]
+        stream = subscriber.stream
         connection = request.connection
         if connection.closed or stream is None or stream.connection is not connection:
             return
         stream.open_at_server = True
-        self._subscribed[client] = True
-        awaiting, self._awaiting[client] = self._awaiting[client], []
+        subscriber.subscribed = True
+        awaiting, subscriber.awaiting = subscriber.awaiting, []
         if request.meta is None:  # no Last-Event-ID: what came meanwhile cannot come back
             self.missed += len(awaiting)
         headers = Message(
@@ -221,21 +234,21 @@ class ServerSentEvents(Strategy):
         )
         connection.send(headers)
         if request.meta is not None:
-            self._replay(client, stream, request.meta)
+            self._replay(client, subscriber, stream, request.meta)
         if math.isfinite(self.params.max_stream_s):
             timer = self.env.timeout(self.params.max_stream_s, stream)
             timer.callbacks.append(self._end_stream)
         if math.isfinite(self.params.comment_interval_s):
             self.env.process(self._keep_alive(client, stream))
 
-    def _replay(self, client: int, stream: _Stream, last_id: int) -> None:
+    def _replay(self, client: int, subscriber: _Subscriber, stream: _Stream, last_id: int) -> None:
         oldest_kept = max(0, len(self._log) - self.params.history_size)
         for update in self._log[last_id + 1 :]:
             if update.target is not None and update.target != client:
                 continue
             if update.id < oldest_kept:
-                if update.id > self._lost_through[client]:  # count each loss once
-                    self._lost_through[client] = update.id
+                if update.id > subscriber.lost_through:  # count each loss once
+                    subscriber.lost_through = update.id
                     self.replay_lost += 1
                     self.missed += 1
             else:
@@ -260,13 +273,14 @@ class ServerSentEvents(Strategy):
 
     def publish(self, update: Update) -> None:
         self._log.append(update)
-        streams = self._streams
+        subscribers = self._subscribers
         for client in self.targets(update):
-            stream = streams[client]
+            subscriber = subscribers[client]
+            stream = subscriber.stream
             if stream is not None and stream.open_at_server and not stream.connection.closed:
                 self._send_event(stream, update)
-            elif self._subscribed[client]:
-                self._awaiting[client].append(update)  # the reconnect will replay or lose it
+            elif subscriber.subscribed:
+                subscriber.awaiting.append(update)  # the reconnect will replay or lose it
             else:
                 self.missed += 1  # never subscribed: nothing will bring it back
 

@@ -105,6 +105,31 @@ class WebSocketParams:
             )
 
 
+class _Peer:
+    """Both ends' state of one client's socket."""
+
+    __slots__ = (
+        "backoff",
+        "buffered",
+        "client_socket",
+        "dropped",
+        "ever_open",
+        "outbox",
+        "ready",
+        "server_socket",
+    )
+
+    def __init__(self, backoff: Backoff):
+        self.backoff = backoff
+        self.server_socket: Connection | None = None  # the server's open socket
+        self.client_socket: Connection | None = None  # the client's latest connection
+        self.dropped: simpy.Event | None = None  # what the client waits on while connected
+        self.ready = False  # the client has its 101 on ``client_socket``
+        self.ever_open = False  # the server has accepted a socket of this client
+        self.buffered: list[Update] = []  # server side, while disconnected
+        self.outbox: list[Update] = []  # client side, while disconnected
+
+
 class WebSocket(Strategy):
     name = "websocket"
     Params = WebSocketParams
@@ -113,31 +138,25 @@ class WebSocket(Strategy):
 
     def __init__(self, context: StrategyContext, params: WebSocketParams):
         super().__init__(context, params)
-        self._sockets: list[Connection | None] = [None] * self.clients  # server side
-        self._client_sockets: list[Connection | None] = [None] * self.clients
-        self._dropped = [None] * self.clients  # event the client waits on while connected
-        self._ever_open = [False] * self.clients
-        self._buffered: list[list[Update]] = [[] for _ in range(self.clients)]
-        self._client_ready = [False] * self.clients
-        self._outbox: list[list[Update]] = [[] for _ in range(self.clients)]  # client side
-        self._backoffs = Backoff.per_client(
+        backoffs = Backoff.per_client(
             self.clients,
             params.reconnect_delay_s,
             params.reconnect_delay_max_s,
             params.randomization_factor,
             context.streams.generator("websocket.reconnect"),
         )
+        self._peers = [_Peer(backoff) for backoff in backoffs]
 
     def pending_updates(self) -> int:
-        return sum(map(len, self._buffered)) + sum(map(len, self._outbox))
+        return sum(len(peer.buffered) + len(peer.outbox) for peer in self._peers)
 
     def client_send(self, update: Update) -> None:
-        client = update.origin
-        connection = self._client_sockets[client]
-        if self._client_ready[client] and connection is not None and not connection.closed:
+        peer = self._peers[update.origin]
+        connection = peer.client_socket
+        if peer.ready and connection is not None and not connection.closed:
             self._send_up(connection, update)
         elif self.params.buffer_while_disconnected:
-            self._outbox[client].append(update)
+            peer.outbox.append(update)
         else:
             self.missed += 1  # no open socket to send on
 
@@ -149,14 +168,14 @@ class WebSocket(Strategy):
     # -- client ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for client in range(self.clients):
+        for client, peer in enumerate(self._peers):
             connect = functools.partial(self._connect, client)
-            self.env.process(reconnect_forever(self.env, self._backoffs[client], connect))
+            self.env.process(reconnect_forever(self.env, peer.backoff, connect))
 
     def _connect(self, client: int, again: bool) -> simpy.Event:
         """Open a socket for ``client``; the event fires when it drops (True: it had opened)."""
-        dropped = self.env.event()
-        self._dropped[client] = dropped
+        peer = self._peers[client]
+        dropped = peer.dropped = self.env.event()
         connection = self.transport.connect(
             self.channels[client],
             "websocket",
@@ -164,7 +183,7 @@ class WebSocket(Strategy):
             self._on_server_message,
             on_close=self._on_connection_closed,
         )
-        self._client_sockets[client] = connection
+        peer.client_socket = connection
         if again:
             self.reconnects += 1
         connection.established.callbacks.append(self._send_upgrade)
@@ -186,9 +205,9 @@ class WebSocket(Strategy):
             connection.send(Message(message.client, UP, "ws-pong", 0, pong))
         elif kind == "ws-upgrade-response":
             self.recorder.connection_ready(connection.id, self.env.now)
-            client = message.client
-            self._client_ready[client] = True
-            outbox, self._outbox[client] = self._outbox[client], []
+            peer = self._peers[message.client]
+            peer.ready = True
+            outbox, peer.outbox = peer.outbox, []
             for update in outbox:
                 self._send_up(connection, update)
         elif kind == "ws-close":
@@ -199,14 +218,14 @@ class WebSocket(Strategy):
         self._socket_gone(connection)
 
     def _socket_gone(self, connection: Connection) -> None:
-        client = connection.client
-        if self._sockets[client] is connection:
-            self._sockets[client] = None
-        if self._client_sockets[client] is connection:
-            was_open = self._client_ready[client]  # did this socket get its 101?
-            self._client_ready[client] = False
-            dropped = self._dropped[client]
-            if not dropped.triggered:
+        peer = self._peers[connection.client]
+        if peer.server_socket is connection:
+            peer.server_socket = None
+        if peer.client_socket is connection:
+            was_open = peer.ready  # did this socket get its 101?
+            peer.ready = False
+            dropped = peer.dropped
+            if dropped is not None and not dropped.triggered:
                 dropped.succeed(was_open)
 
     # -- server ----------------------------------------------------------------------------
@@ -226,13 +245,14 @@ class WebSocket(Strategy):
         client = upgrade.client
         if connection.closed:
             return
-        self._sockets[client] = connection
-        self._ever_open[client] = True
+        peer = self._peers[client]
+        peer.server_socket = connection
+        peer.ever_open = True
         reply = Message(
             client, DOWN, "ws-upgrade-response", 0, self.http.upgrade_response_bytes, response=True
         )
         connection.send(reply)
-        buffered, self._buffered[client] = self._buffered[client], []
+        buffered, peer.buffered = peer.buffered, []
         for update in buffered:
             self._send_frame(connection, update)
         if math.isfinite(self.params.ping_interval_s):
@@ -245,26 +265,28 @@ class WebSocket(Strategy):
         ping = ws.control_frame_bytes(0, masked=False)
         while True:
             yield self.env.timeout(self.params.ping_interval_s)
-            if connection.closed or self._sockets[connection.client] is not connection:
+            if connection.closed or self._peers[connection.client].server_socket is not connection:
                 return
             connection.send(Message(connection.client, DOWN, "ws-ping", 0, ping))
 
     def _close_socket(self, event) -> None:
         connection = event.value
-        if connection.closed or self._sockets[connection.client] is not connection:
+        peer = self._peers[connection.client]
+        if connection.closed or peer.server_socket is not connection:
             return
-        self._sockets[connection.client] = None  # no more frames after a close frame
+        peer.server_socket = None  # no more frames after a close frame
         close = ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=False)
         connection.send(Message(connection.client, DOWN, "ws-close", 0, close))
 
     def publish(self, update: Update) -> None:
-        sockets = self._sockets
+        peers = self._peers
         for client in self.targets(update):
-            connection = sockets[client]
+            peer = peers[client]
+            connection = peer.server_socket
             if connection is not None and not connection.closed:
                 self._send_frame(connection, update)
-            elif self.params.buffer_while_disconnected and self._ever_open[client]:
-                self._buffered[client].append(update)
+            elif self.params.buffer_while_disconnected and peer.ever_open:
+                peer.buffered.append(update)
             else:
                 self.missed += 1  # no open socket for this client now
 

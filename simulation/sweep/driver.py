@@ -40,11 +40,15 @@ class SweepInterrupted(KeyboardInterrupt):
 
 def _target(target: Mapping[str, Any] | Target | None, replications: int) -> Target | None:
     """``target`` checked as a sweep file's ``[target]`` (the same rules, the same words)."""
-    if target is not None and not isinstance(target, Target):
-        target = check_key(SweepOptions, "target", target, "sweep: target")
-    if target is not None:
-        SweepOptions(base="-", replications=replications, target=target).check("sweep")
-    return target
+    if target is None:
+        return None
+    checked = (
+        target
+        if isinstance(target, Target)
+        else check_key(SweepOptions, "target", target, "sweep: target")
+    )
+    SweepOptions(base="-", replications=replications, target=checked).check("sweep")
+    return checked
 
 
 @dataclass
@@ -123,7 +127,7 @@ def sweep(
     client: Any = None,
     scheduler: str | None = None,
     out: str | Path | None = None,
-    target: Mapping[str, Any] | None = None,
+    target: Mapping[str, Any] | Target | None = None,
     common_random_numbers: bool = True,
     progress: bool = True,
     force: bool = False,
@@ -148,8 +152,8 @@ def sweep(
         )
     if workers is not None:
         workers = check_key(SweepOptions, "workers", workers, "sweep: workers")
-    target = _target(target, replications)
-    most = target.max_replications if target else replications
+    checked = _target(target, replications)
+    most = checked.max_replications if checked else replications
     cells = expand_grid(grid, replications, max_runs=math.inf if force else MAX_RUNS)
     if base.seed + most - 1 > MAX_SEED:
         raise ScenarioError(
@@ -193,12 +197,12 @@ def sweep(
         with open_executor(executor, workers, client, scheduler) as pool:
             while tasks:
                 execute(pool, tasks, on_done)
-                if target is None or planned >= target.max_replications:
+                if checked is None or planned >= checked.max_replications:
                     break
-                unsettled = _unsettled_cells(plan.table(), target, len(cells))
+                unsettled = _unsettled_cells(plan.table(), checked, len(cells))
                 if not unsettled:
                     break
-                more = min(replications, target.max_replications - planned)
+                more = min(replications, checked.max_replications - planned)
                 tasks = plan.add(unsettled, range(planned, planned + more))
                 planned += more
                 if bar is not None:

@@ -62,7 +62,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         raise ScenarioError(f"{where}: base = {options.base!r}: {error}") from None
     if ("grid" in data) == ("cells" in data):
         raise ScenarioError(f"{where}: give either a [grid] table or [[cells]] tables")
-    grid = data.get("grid", data.get("cells"))
+    grid = data["grid"] if "grid" in data else data["cells"]
     if "grid" in data and not isinstance(grid, dict):
         raise ScenarioError(
             f"{where}: grid must be a table of dotted keys and value lists "

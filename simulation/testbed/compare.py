@@ -27,6 +27,7 @@ import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -122,7 +123,7 @@ def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
             f"{', '.join(CLIENT_MESSAGE_STRATEGIES)})"
         )
     kind, keys = STRATEGY_KEYS[cell.kind]
-    data = {
+    data: dict[str, Any] = {
         "name": f"{cell.kind} {cell.latency_s * 1000:g} ms {cell.rate_per_s:g}/s",
         "seed": cell.seed,
         "duration_s": cell.duration_s,
@@ -212,8 +213,8 @@ def simulated_summary(result) -> pd.Series:
             "requests_per_delivery": int(transfers["request"].sum()) / count if count else math.nan,
             "stream_bytes_per_delivery": stream / count if count else math.nan,
             "connections_opened": len(result.connections),
-            "acks": result.stats.get("acks", 0),
-            "ack_rtt_mean_s": result.stats["metrics"].get("ack_rtt_mean_s", math.nan),
+            "acks": result.stats.strategy.acks,
+            "ack_rtt_mean_s": result.stats.strategy.metrics.get("ack_rtt_mean_s", math.nan),
         }
     )
 

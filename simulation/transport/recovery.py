@@ -86,12 +86,14 @@ class RtoEstimator:
 
     def sample(self, rtt: float) -> None:
         """A new RTT measurement (sections 2.2 and 2.3); it ends any back-off."""
-        if self.srtt is None:
-            self.srtt, self.rttvar = rtt, rtt / 2
+        srtt, rttvar = self.srtt, self.rttvar
+        if srtt is None or rttvar is None:
+            srtt, rttvar = rtt, rtt / 2
         else:  # RTTVAR first, with the SRTT from before this sample
-            self.rttvar = (1 - BETA) * self.rttvar + BETA * abs(self.srtt - rtt)
-            self.srtt = (1 - ALPHA) * self.srtt + ALPHA * rtt
-        self.rto = min(max(self.srtt + K * self.rttvar, self.minimum), self.maximum)
+            rttvar = (1 - BETA) * rttvar + BETA * abs(srtt - rtt)
+            srtt = (1 - ALPHA) * srtt + ALPHA * rtt
+        self.srtt, self.rttvar = srtt, rttvar
+        self.rto = min(max(srtt + K * rttvar, self.minimum), self.maximum)
 
     def back_off(self) -> None:
         """The timer expired: double the RTO, up to the maximum (section 5.5)."""
@@ -255,7 +257,7 @@ class Recovery:
             self._arm(self.estimator.rto)
 
     def _fast_retransmit(self, event: simpy.Event) -> None:
-        message = event.value
+        message: Message = event.value
         if self.holes.get(message.seq) is message:  # not resent since
             self._drain(self.env.now)
             self._resend(message)

@@ -201,8 +201,8 @@ class EngineIO:
                 self.server.release()
                 self._respond_poll(held, [Packet(NOOP, 1)])
             outbox, server.outbox = server.outbox, []
-            for queued in outbox:
-                self._frame(session.socket, DOWN, queued, session)
+            for queued in outbox:  # the upgrade came on the socket: it is open
+                self._frame(message.connection, DOWN, queued, session)
         else:
             self.layer.on_packet(server, packet, message)
 
@@ -213,7 +213,7 @@ class EngineIO:
         elif kind == PING:
             self.send_up(client, Packet(PONG, 1))
         elif kind == PROBE:
-            self._frame(session.socket, UP, Packet(UPGRADE, 1), session)
+            self._frame(message.connection, UP, Packet(UPGRADE, 1), session)  # the socket
             session.mode = "websocket"
             if client.connect_after_upgrade:
                 client.connect_after_upgrade = False

@@ -18,12 +18,15 @@ relays are delivered; a broadcast counts when every recipient got it), with
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from ...messages import Message, Update
 from ...protocols import engineio as eio
+from ...run_stats import StrategyStats
 from ..base import Metric, Strategy
 from ..context import StrategyContext
 from .engineio import EngineIO
@@ -52,6 +55,17 @@ METRICS = {
 }
 
 
+class _Member:
+    """What the namespace keeps per client across its sessions."""
+
+    __slots__ = ("kept", "kept_since", "next_ack")
+
+    def __init__(self, first_ack: int):
+        self.kept: list[Update] = []  # events kept for recovery while it is away
+        self.kept_since = math.inf  # when its session dropped with events kept
+        self.next_ack = first_ack  # the client's next acknowledgement id
+
+
 class SocketIO(Strategy):
     name = "socketio"
     Params = SocketIOParams
@@ -78,15 +92,14 @@ class SocketIO(Strategy):
             self._update_targets = sorted(chosen)
             self._update_target_set = chosen
         # connection state recovery: events kept for clients whose session dropped
-        self._kept: list[list[Update]] = [[] for _ in range(self.clients)]
-        self._kept_since = [math.inf] * self.clients
         self.recovered = 0
         # the first ack id of a socket: socket.io-client counts from 0 (lib/socket.ts,
         # `packet.id = this.ids++`), python-socketio from 1 (base_client.py,
         # `itertools.count(1)`); the id's digits are part of every emit's bytes
         first_ack = 1 if params.client_library == "python-socketio" else 0
-        self._next_ack = [first_ack] * self.clients
-        self._acks_pending: dict[tuple[int, int], float] = {}
+        self._members = [_Member(first_ack) for _ in range(self.clients)]
+        # (client, ack id) -> when the client emitted it
+        self._acks_pending: dict[tuple[int, int | None], float] = {}
         self.ack_rtts: list[float] = []
         connect, answer = eio.connect_packets(params.namespace)
         self._connect_size, self._connect_answer_size = len(connect), len(answer)
@@ -105,14 +118,17 @@ class SocketIO(Strategy):
     # -- accounting ----------------------------------------------------------------------------
 
     def pending_updates(self) -> int:
-        return self.engine.queued_updates() + sum(map(len, self._kept))
+        kept = sum(len(member.kept) for member in self._members)
+        return self.engine.queued_updates() + kept
 
-    def stats(self) -> dict[str, float]:
+    def stats(self) -> StrategyStats:
         stats = super().stats()
-        stats["reconnects"] += self.engine.reconnects
-        stats["missed_updates"] += self.engine.missed
-        stats["acks"] = len(self.ack_rtts)
-        return stats
+        return dataclasses.replace(
+            stats,
+            reconnects=stats.reconnects + self.engine.reconnects,
+            missed_updates=stats.missed_updates + self.engine.missed,
+            acks=len(self.ack_rtts),
+        )
 
     def metric_values(self) -> dict[str, float]:
         rtts = np.asarray(self.ack_rtts)
@@ -169,10 +185,10 @@ class SocketIO(Strategy):
         """Keep the events of a dropped socket's queue for recovery; the rest is lost."""
         if not (self.params.connection_state_recovery and side.connected):
             return 0
-        client = side.session.client
-        self._kept_since[client] = self.env.now
+        member = self._members[side.session.client]
+        member.kept_since = self.env.now
         queued = [u for packet in outbox for u in packet.updates if packet.kind == EVENT]
-        self._kept[client].extend(queued)
+        member.kept.extend(queued)
         return len(queued)
 
     def _client_delivers(self, updates: tuple[Update, ...], message: Message) -> None:
@@ -208,7 +224,7 @@ class SocketIO(Strategy):
         cost = self.params.fanout_s_per_recipient
         if cost == 0:
             for relay in relays:
-                self._emit_to(relay.target, relay, "message")
+                self._emit_to(_target_of(relay), relay, "message")
             return
         self.env.process(self._fan_out(relays, cost))
 
@@ -217,7 +233,7 @@ class SocketIO(Strategy):
         for relay in relays:
             yield self.env.timeout(cost)
             self.server.release_update()
-            self._emit_to(relay.target, relay, "message")
+            self._emit_to(_target_of(relay), relay, "message")
 
     # -- connection state recovery -----------------------------------------------------------
 
@@ -225,27 +241,30 @@ class SocketIO(Strategy):
         """Is the server keeping events for this disconnected client (recovery)?"""
         if not self.params.connection_state_recovery:
             return False
-        if self.env.now - self._kept_since[client] > self.params.max_disconnection_s:
-            self.missed += len(self._kept[client])  # kept too long: given up
-            self._kept[client] = []
-            self._kept_since[client] = math.inf
+        member = self._members[client]
+        if self.env.now - member.kept_since > self.params.max_disconnection_s:
+            self.missed += len(member.kept)  # kept too long: given up
+            member.kept = []
+            member.kept_since = math.inf
             return False
-        return self._kept_since[client] < math.inf
+        return member.kept_since < math.inf
 
     def _recover(self, client: int) -> None:
         """A reconnected client gets what was kept for it, if it is back in time."""
-        if self._kept_since[client] == math.inf:
+        member = self._members[client]
+        if member.kept_since == math.inf:
             return
         if self._keeping(client):
-            kept, self._kept[client] = self._kept[client], []
+            kept, member.kept = member.kept, []
             self.recovered += len(kept)
             for update in kept:
                 self._emit_to(client, update, self.params.event_name)
-        self._kept_since[client] = math.inf
+        member.kept_since = math.inf
 
     # -- updates and client messages -----------------------------------------------------------
 
     def publish(self, update: Update) -> None:
+        targets: Sequence[int]
         if self._update_targets is not None:  # io.to([rooms]).emit: each socket once
             targets = self._update_targets
             if update.target is not None:  # the workload meant one client: keep that
@@ -270,7 +289,7 @@ class SocketIO(Strategy):
         session = self.engine.sessions[client]
         if session is None or not session.alive or not session.at_server.connected:
             if self._keeping(client):
-                self._kept[client].append(update)  # connection state recovery
+                self._members[client].kept.append(update)  # connection state recovery
             else:
                 self.missed += 1
             return
@@ -285,9 +304,16 @@ class SocketIO(Strategy):
             return
         ack_id = None
         if self.params.ack_client_messages:
-            ack_id = self._next_ack[client]
-            self._next_ack[client] += 1
+            member = self._members[client]
+            ack_id = member.next_ack
+            member.next_ack += 1
             self._acks_pending[client, ack_id] = self.env.now
         overhead = eio.event_overhead_bytes("message", self.params.namespace, ack_id)
         packet = Packet(EVENT, overhead + update.payload_bytes, (update,), ack_id)
         self.engine.send_up(session.at_client, packet)
+
+
+def _target_of(relay: Update) -> int:
+    """The client a relayed copy is for (a relay always has one)."""
+    assert relay.target is not None
+    return relay.target

@@ -13,7 +13,7 @@ import asyncio
 import math
 
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import serve
+from websockets.asyncio.server import Server, serve
 
 from ..context import Testbed
 from ..measurements import header_block_bytes
@@ -28,10 +28,10 @@ class WebSocketApp:
         self.testbed = testbed
         ping = float(params.get("ping_interval_s", math.inf))
         self.ping_interval_s = ping if math.isfinite(ping) else None
-        self._server = None
+        self._server: Server | None = None
 
     async def start_server(self) -> int:
-        self._server = await serve(
+        server = self._server = await serve(
             self._handler,
             "127.0.0.1",
             0,
@@ -39,7 +39,7 @@ class WebSocketApp:
             ping_interval=self.ping_interval_s,
             process_response=self._measure_handshake,
         )
-        return self._server.sockets[0].getsockname()[1]
+        return server.sockets[0].getsockname()[1]
 
     async def stop_server(self) -> None:
         if self._server is not None:
@@ -79,5 +79,6 @@ class WebSocketApp:
     async def client(self, index: int, port: int) -> None:
         uri = f"ws://127.0.0.1:{port}/?client={index}"
         async with connect(uri, compression=None, ping_interval=None) as socket:
-            async for message in socket:
-                self.testbed.received(index, message)
+            async for message in socket:  # text frames (the server sends no binary)
+                text = message if isinstance(message, str) else message.decode()
+                self.testbed.received(index, text)
