@@ -427,11 +427,14 @@ def utilisation(rate, turnaround):
 
 
 extra["rho"] = [
-    utilisation(r, t) for r, t in zip(extra["workload.rate_per_s"], extra["network.turnaround_s"])
+    utilisation(r, t)
+    for r, t in zip(extra["workload.rate_per_s"], extra["network.turnaround_s"], strict=True)
 ]
 extra["formula_ms"] = [
     formula_extra_ms(r, t) if rho < 0.9 else np.nan
-    for r, t, rho in zip(extra["workload.rate_per_s"], extra["network.turnaround_s"], extra["rho"])
+    for r, t, rho in zip(
+        extra["workload.rate_per_s"], extra["network.turnaround_s"], extra["rho"], strict=True
+    )
 ]
 columns = ["workload.rate_per_s", "network.turnaround_s", "rho", "extra_ms_mean", "extra_ms_ci"]
 extra[[*columns, "formula_ms"]].round(3)
