@@ -126,8 +126,12 @@ for workload, settings in WORKLOADS.items():
         )
         rows.append(row)
 side_by_side = pd.DataFrame(rows).set_index(["workload", "channel"])
-with pd.option_context("display.max_colwidth", 90, "display.float_format", "{:.1f}".format):
-    display(side_by_side.fillna("–"))
+shown = side_by_side.astype(object)  # numbers as text: "–" where there is none
+for column in side_by_side.columns.drop("note"):
+    digits = 1 if "(ms)" in column else 0
+    shown[column] = [f"{v:,.{digits}f}" if pd.notna(v) else "–" for v in side_by_side[column]]
+with pd.option_context("display.max_colwidth", 120):
+    display(shown)
 
 # %% [markdown]
 # Where a cell says "not possible", rtsim refused the scenario before simulating
@@ -233,7 +237,8 @@ self_check("half minus full duplex, no turnaround", predicted_contention_ms, con
 waited = contention["share that waited to start (%)"]
 # the answer below, checked
 assert 3 < contention_ms < 8
-assert waited["full-duplex"] < 20 < waited["half-duplex, no turnaround"]
+assert 10 < waited["full-duplex"] < 20  # "about one in six"
+assert 30 < waited["half-duplex, no turnaround"] < 40  # "about a third"
 print(
     f"{waited['full-duplex']:.0f}% of messages waited to start on full duplex, "
     f"{waited['half-duplex, no turnaround']:.0f}% on half-duplex with a free turnaround"
@@ -241,18 +246,20 @@ print(
 
 # %% [markdown] tags=["answer"]
 # **Answer.** **About 5 ms**, although no message pays a turnaround. On a full-duplex
-# channel a message waits only behind messages *of its own direction* (under 15% of them
-# do). On a half-duplex channel a message may also find the medium carrying a message
+# channel a message waits only behind messages *of its own direction* (about one in six
+# does). On a half-duplex channel a message may also find the medium carrying a message
 # the other way, and then it waits until that message has been sent *and* its last bit
-# has arrived at the far end, 5 ms later: over a third of the messages wait. That is the
+# has arrived at the far end, 5 ms later: about a third of the messages wait. That is the
 # whole difference between the modes: full duplex sends both ways at the same time.
 # With a 20 ms turnaround, half of all messages also pay the turnaround.
 
 # %% [markdown]
 # The latency distributions of all messages, both directions. Full duplex is a step at
-# 35.5 ms (30.5 ms to send, 5 ms to travel) and a short tail of messages that queued
-# behind their own direction; half-duplex moves a third of the messages right by up to a
-# message's time on the medium, and the turnaround shifts half of them by 20 ms more.
+# about 36 ms (about 31 ms to send a frame, 5 ms to travel) and a short tail of messages
+# that queued behind their own direction. Half-duplex without a turnaround moves about a
+# third of the messages to the right, by up to a message's time on the medium; with a
+# 20 ms turnaround, half of the messages (those that turn the medium) also start 20 ms
+# later: the second step, at about 56 ms.
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
@@ -265,8 +272,9 @@ ax.set_title(f"{BUSY:g} messages per second each way, 64 kbit/s, 5 ms one way")
 ax.set_xlim(0, np.percentile(all_latencies_ms(busy["half-duplex, 20 ms turnaround"]), 99))
 ax.grid(True, alpha=0.3)
 ax.legend(loc="lower right")
-step_ms = 1e3 * (RADIO["latency_s"] + (PAYLOAD + 4 + 40) * 8 / RADIO["bandwidth_bps"])
-assert abs(step_ms - 35.5) < 0.05  # "a step at 35.5 ms"
+for frame_bytes in (PAYLOAD + 4 + 40, PAYLOAD + 8 + 40):  # down, and up with its mask
+    step_ms = 1e3 * (RADIO["latency_s"] + frame_bytes * 8 / RADIO["bandwidth_bps"])
+    assert 35 < step_ms < 36.5 and 55 < step_ms + TURNAROUND_S * 1e3 < 56.5  # 36, 56 ms
 plt.show()
 
 # %% [markdown]
@@ -436,8 +444,15 @@ extra["formula_ms"] = [
         extra["workload.rate_per_s"], extra["network.turnaround_s"], extra["rho"], strict=True
     )
 ]
-columns = ["workload.rate_per_s", "network.turnaround_s", "rho", "extra_ms_mean", "extra_ms_ci"]
-extra[[*columns, "formula_ms"]].round(3)
+names = {
+    "workload.rate_per_s": "messages/s each way",
+    "network.turnaround_s": "turnaround (s)",
+    "rho": "ρ, medium held (fraction of time)",
+    "extra_ms_mean": "extra latency (ms), mean",
+    "extra_ms_ci": "95% CI half-width (ms)",
+    "formula_ms": "closed form (ms), where ρ < 0.9",
+}
+extra[list(names)].rename(columns=names).round(3)
 
 # %% [markdown]
 # The closed form is drawn only where ρ < 0.9; the dashed grey line is the first term
@@ -464,7 +479,7 @@ for ax, (label, rate) in zip(axes, LOADS.items(), strict=True):
         color="tab:red",
         label="closed form (where ρ < 0.9)",
     )
-    ax.plot(fine * 1e3, fine * 1e3 / 2, color="0.5", linestyle="--", label="T/2 alone")
+    ax.plot(fine[1:] * 1e3, fine[1:] * 1e3 / 2, color="0.5", linestyle="--", label="T/2 alone")
     ax.set_xlabel("turnaround T (ms)")
     ax.set_ylabel("extra mean latency over full duplex (ms)")
     ax.set_title(label)
@@ -638,9 +653,8 @@ assert (
 ).all()
 assert losses.loc["simplex, one-way feed", "retransmissions"] == 0
 tcp = losses.loc["full-duplex, WebSocket"]
-assert (
-    tcp["99th percentile (ms)"] > 10 * losses.loc["simplex, one-way feed", "99th percentile (ms)"]
-)
+p99 = losses["99th percentile (ms)"]
+assert (p99.drop("simplex, one-way feed") > 900).all() and p99["simplex, one-way feed"] < 100
 print(
     f"simplex: {losses.loc['simplex, one-way feed', 'never arrived']:.0f} of "
     f"{losses.loc['simplex, one-way feed', 'updates sent']:.0f} updates never arrived; "
@@ -655,9 +669,11 @@ print(
 # again. That costs time, not data: a lost frame waits for three frames behind it (fast
 # retransmit) or for the retransmission timer (1 s, doubling after each further loss),
 # and the frames behind it wait too, so the 99th percentile grows from tens of
-# milliseconds to seconds. A simplex feed can only protect itself without feedback:
-# by sending everything twice, or with forward error correction, at the price of
-# bandwidth.
+# milliseconds to seconds. (The two WebSocket rows differ by chance: a 99th percentile
+# of about 500 updates rests on the 5 slowest, and in one run a lost frame started a
+# longer chain of timer back-offs than in the other.) A simplex feed can only protect
+# itself without feedback: by sending everything twice, or with forward error
+# correction, at the price of bandwidth.
 
 # %% [markdown]
 # ## Exercises
