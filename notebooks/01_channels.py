@@ -686,7 +686,6 @@ print(
 # 2. **A faster radio.** Raise the bandwidth to 1 Mbit/s (`network.bandwidth_bps`). At
 #    5 messages a second each way, at what turnaround does the busy chat saturate now?
 #    Use `analytic.half_duplex_utilisation`, then confirm with runs on either side.
-# 3. **Rare and frequent updates on a lossy link.** With 5% loss on full duplex, compare
-#    WebSocket's 99th percentile at 0.2 and at 5 updates per second. Which one recovers
-#    its losses faster, and why? And what fraction of updates would a simplex feed that
-#    sends every update twice deliver?
+# 3. **Late, not lost.** On full duplex with 5% loss, what share of WebSocket's updates
+#    arrive more than 0.5 s late, and why is it close to the loss rate? And what
+#    fraction of updates would a simplex feed deliver if it sent every update twice?
