@@ -23,6 +23,12 @@ from .closed_forms import (
     short_poll_mean_latency_s,
     short_poll_measured_wait_s,
 )
+from .half_duplex import (
+    full_duplex_mean_latency_s,
+    half_duplex_mean_latency_s,
+    half_duplex_utilisation,
+    turn_probability,
+)
 from .in_order import in_order_mean_latency_s
 from .reference import expected_latency_s
 
@@ -30,6 +36,9 @@ __all__ = [
     "TLS_ROUND_TRIPS",
     "expected_latency_s",
     "fast_retransmit_delay_s",
+    "full_duplex_mean_latency_s",
+    "half_duplex_mean_latency_s",
+    "half_duplex_utilisation",
     "in_order_mean_latency_s",
     "long_poll_blind_window_s",
     "long_poll_bytes_per_update",
@@ -47,4 +56,5 @@ __all__ = [
     "short_poll_empty_fraction",
     "short_poll_mean_latency_s",
     "short_poll_measured_wait_s",
+    "turn_probability",
 ]

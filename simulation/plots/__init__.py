@@ -12,6 +12,7 @@ Every function raises ``ValueError`` naming what is missing when its input canno
 from .common import LABELS, UNITS, figure_of, label
 from .latency import NO_CLOSED_FORM, latency_box, latency_cdf
 from .sequence import sequence_chart
+from .sequence_steps import sequence_player, sequence_step
 from .sweeps import sweep_heatmap, sweep_lines
 from .traffic import bytes_breakdown, time_series
 
@@ -25,6 +26,8 @@ __all__ = [
     "latency_box",
     "latency_cdf",
     "sequence_chart",
+    "sequence_player",
+    "sequence_step",
     "sweep_heatmap",
     "sweep_lines",
     "time_series",
