@@ -23,7 +23,7 @@ RFC 9114 sections 4.2 and 4.3); WebSocket uses extended CONNECT there (RFC 8441 
 
 Against the HTTP/1.1 defaults of :mod:`simulation.protocols.http` (700 request, 300
 response bytes, left as they are): the poll request here is 520 bytes of HTTP/1.1 text
-without cookies and the poll response 157 (with a 3-digit content-length), so the
+without cookies and the poll response 157 (with a 2-digit content-length), so the
 defaults read as these lists plus about 180 bytes of cookies and 143 bytes of response
 cookies or security headers; :func:`pad_to_http1` adds exactly that, so one scenario key
 sizes the same headers on HTTP/1.1, HTTP/2 and HTTP/3.
