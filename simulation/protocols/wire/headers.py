@@ -236,7 +236,8 @@ def response(kind: str, version: str = "1.1", now_s: float = 0.0, body_bytes: in
 
 def filler_value(length: int) -> str:
     """``length`` characters of a deterministic base64url token (a cookie's entropy)."""
-    chunks, counter = [], 0
+    chunks: list[str] = []
+    counter = 0
     while sum(map(len, chunks)) < length:
         digest = hashlib.sha256(f"rtsim-filler-{counter}".encode()).digest()
         chunks.append(base64.urlsafe_b64encode(digest).decode().rstrip("="))

@@ -45,7 +45,7 @@ PING_FRAME_BYTES = 1  # section 19.2
 # Transport parameters (RFC 9000 section 18.2), as a browser client and a server send
 # them; aioquic's defaults for the limits (max_data and max_stream_data 1 MiB, idle
 # timeout 60 s).
-CLIENT_TRANSPORT_PARAMETERS = {
+CLIENT_TRANSPORT_PARAMETERS: dict[int, int | bytes] = {
     0x01: 60_000,  # max_idle_timeout (ms)
     0x04: 1_048_576,  # initial_max_data
     0x05: 1_048_576,  # initial_max_stream_data_bidi_local
@@ -56,7 +56,7 @@ CLIENT_TRANSPORT_PARAMETERS = {
     0x0E: 8,  # active_connection_id_limit
     0x0F: b"\x00" * CID_BYTES,  # initial_source_connection_id
 }
-SERVER_TRANSPORT_PARAMETERS = {
+SERVER_TRANSPORT_PARAMETERS: dict[int, int | bytes] = {
     0x00: b"\x00" * CID_BYTES,  # original_destination_connection_id
     **CLIENT_TRANSPORT_PARAMETERS,
     0x02: b"\x00" * 16,  # stateless_reset_token
