@@ -13,6 +13,7 @@ from .errors import ScenarioError
 from .schema import describe_section
 from .strategies import STRATEGIES
 from .transport import TransportParams
+from .transport.framing import min_header_bytes
 
 __all__ = ["check_consistency"]
 
@@ -27,6 +28,8 @@ def check_consistency(scenario: Any) -> None:
             f"{source}: transport.rto_min_s ({transport.rto_min_s:g} s) must be <= "
             f"transport.rto_s ({transport.rto_s:g} s), the initial RTO; lower rto_min_s too"
         )
+    _check_http_version(transport, source)
+    _check_header_room(scenario, source)
     if transport.rto_max_s < transport.rto_s:
         raise ScenarioError(
             f"{source}: transport.rto_max_s ({transport.rto_max_s:g} s) must be >= "
@@ -105,3 +108,44 @@ def _check_network(source: str, key: str, network: Any, up: Any, strategy: Any) 
             f"simplex channel only carries server -> client. Use mode 'half-duplex' or "
             f"'full-duplex', or a one-way strategy ({', '.join(simplex_ok)})"
         )
+
+
+def _check_http_version(transport: TransportParams, source: str) -> None:
+    """What each HTTP version allows (transport.http)."""
+    version = transport.http
+    if version == "3" and transport.tls != "1.3":
+        raise ScenarioError(
+            f'{source}: transport.http = "3" runs over QUIC, which always uses TLS 1.3 '
+            f'(RFC 9001); set transport.tls = "1.3" (got {transport.tls!r})'
+        )
+    if transport.quic_0rtt and version != "3":
+        raise ScenarioError(
+            f"{source}: transport.quic_0rtt is QUIC's resumption: it needs "
+            f'transport.http = "3" (got {version!r})'
+        )
+    if version != "1.1" and not transport.keep_alive:
+        raise ScenarioError(
+            f"{source}: transport.keep_alive = false closes a connection after each request, "
+            f"which only HTTP/1.1 does; HTTP/{version} keeps its one connection open "
+            '(remove keep_alive or set transport.http = "1.1")'
+        )
+
+
+def _check_header_room(scenario: Any, source: str) -> None:
+    """On HTTP/2 and 3 the [http] sizes pad real header lists: they must hold them."""
+    version = scenario.transport.http
+    if version == "1.1":
+        return
+    requests, responses = STRATEGIES[scenario.strategy.kind].http_heads
+    need_request, need_response = min_header_bytes(version, requests, responses)
+    http = scenario.http
+    for key, value, need in (
+        ("request_header_bytes", http.request_header_bytes, need_request),
+        ("response_header_bytes", http.response_header_bytes, need_response),
+    ):
+        if value < need:
+            raise ScenarioError(
+                f"{source}: http.{key} = {value}: on HTTP/{version} the headers are a "
+                f"browser's real header list ({', '.join(requests + responses)}) padded with "
+                f"a cookie to this size, so it must be at least {need} bytes"
+            )

@@ -48,6 +48,7 @@ class Model:
             self.recorder,
             self.server,
             proxy_idle_timeout_s=scenario.faults.proxy_idle_timeout_s,
+            header_sizes=scenario.http,
         )
         context = StrategyContext(
             env=self.env,

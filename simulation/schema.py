@@ -258,7 +258,10 @@ def _convert(spec: KeySpec, value: Any, where: str, base_dir: Path | None) -> An
         return value
     if spec.type is str:
         if not isinstance(value, str):
-            raise ScenarioError(f"{where}: expected a string, got {shown(value)}")
+            quoted = (
+                f'; write it in quotes: "{value}"' if str(value) in (spec.choices or ()) else ""
+            )
+            raise ScenarioError(f"{where}: expected a string, got {shown(value)}{quoted}")
         if spec.choices and value not in spec.choices:
             raise ScenarioError(
                 f"{where}: {shown(value)} is not allowed{did_you_mean(value, spec.choices)} "

@@ -14,8 +14,15 @@ Metrics and the byte breakdown derive from these declarations (:func:`category_o
 from __future__ import annotations
 
 from . import engineio, http, sse, tcp, tls, websocket
+from .wire import http2, http3, quic
 
-__all__ = ["CATEGORIES", "KIND_CATEGORIES", "TRANSPORT_HANDSHAKE_KINDS", "category_of"]
+__all__ = [
+    "CATEGORIES",
+    "KIND_CATEGORIES",
+    "SETUP_KINDS",
+    "TRANSPORT_HANDSHAKE_KINDS",
+    "category_of",
+]
 
 CATEGORIES = ("handshake", "heartbeat", "data")
 # a connection-less stream's messages (strategy "stream")
@@ -23,6 +30,9 @@ STREAM_KINDS = {"data": "data"}
 KIND_CATEGORIES: dict[str, str] = {
     **tcp.KINDS,
     **tls.KINDS,
+    **quic.KINDS,
+    **http2.KINDS,
+    **http3.KINDS,
     **http.KINDS,
     **websocket.KINDS,
     **sse.KINDS,
@@ -30,7 +40,8 @@ KIND_CATEGORIES: dict[str, str] = {
     **STREAM_KINDS,
 }
 # The transport's own handshake: it acts on these, and hands no application data on.
-TRANSPORT_HANDSHAKE_KINDS = frozenset({**tcp.KINDS, **tls.KINDS})
+SETUP_KINDS = frozenset({**http2.KINDS, **http3.KINDS})  # HTTP/2 and 3 settings: bytes only
+TRANSPORT_HANDSHAKE_KINDS = frozenset({*tcp.KINDS, *tls.KINDS, *quic.KINDS, *SETUP_KINDS})
 
 
 def category_of(kind: str) -> str:

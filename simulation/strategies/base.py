@@ -37,6 +37,8 @@ class Strategy:
     sends_up: ClassVar[bool] = True  # can carry client messages ([workload.up])
     summary: ClassVar[str]
     metrics: ClassVar[dict[str, Metric]] = {}  # summary metrics of its own, by name
+    # the message kinds of its HTTP requests and responses (how HTTP/2 and 3 size them)
+    http_heads: ClassVar[tuple[tuple[str, ...], tuple[str, ...]]] = ((), ())
 
     def __init__(self, context: StrategyContext, params: Any):
         self.context = context

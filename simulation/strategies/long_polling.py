@@ -80,6 +80,7 @@ class LongPolling(Strategy):
     Params = LongPollingParams
     needs_uplink = True
     summary = "server holds each request until an update exists or hold_timeout_s passes"
+    http_heads = (("lp-request", "http-post"), ("lp-response", "http-post-response"))
 
     def __init__(self, context: StrategyContext, params: LongPollingParams):
         super().__init__(context, params)

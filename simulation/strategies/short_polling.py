@@ -66,6 +66,7 @@ class ShortPolling(Strategy):
     Params = ShortPollingParams
     needs_uplink = True
     summary = "client requests every interval_s; server answers at once, empty or not"
+    http_heads = (("poll-request", "http-post"), ("poll-response", "http-post-response"))
 
     def __init__(self, context: StrategyContext, params: ShortPollingParams):
         super().__init__(context, params)

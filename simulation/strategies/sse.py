@@ -122,6 +122,7 @@ class ServerSentEvents(Strategy):
     Params = ServerSentEventsParams
     needs_uplink = True
     summary = "one long-lived event stream per client; reconnect with Last-Event-ID"
+    http_heads = (("sse-request", "http-post"), ("sse-response", "http-post-response"))
 
     def __init__(self, context: StrategyContext, params: ServerSentEventsParams):
         super().__init__(context, params)

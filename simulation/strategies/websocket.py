@@ -135,6 +135,7 @@ class WebSocket(Strategy):
     Params = WebSocketParams
     needs_uplink = True
     summary = "one HTTP Upgrade round trip, then framed messages both ways; pings, reconnects"
+    http_heads = (("ws-upgrade-request",), ())
 
     def __init__(self, context: StrategyContext, params: WebSocketParams):
         super().__init__(context, params)

@@ -38,19 +38,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 import simpy
 
 from ..messages import DOWN, UP, Message
 from ..protocols import tcp
 from ..protocols import tls as tls_protocol
-from ..protocols.kinds import TRANSPORT_HANDSHAKE_KINDS
+from ..protocols.kinds import SETUP_KINDS, TRANSPORT_HANDSHAKE_KINDS
+from ..protocols.wire import quic
+from .framing import HeaderSizes, HttpFraming
 from .params import TransportParams
 from .recovery import Recovery, RtoEstimator
+from .setup import flights
+from .streams import StreamOrder, stream_of
 
 __all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
 
-HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP and TLS: acted on, never handed on
+HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP, TLS, QUIC: acted on, never handed on
+# QUIC's probe timeout has no 1-second floor: max_ack_delay (25 ms, RFC 9000 section
+# 18.2) plus the timer granularity (1 ms, RFC 9002 section 6.1.2)
+QUIC_PTO_MIN_S = 0.026
+UDP_IP_BYTES = quic.UDP_HEADER_BYTES + quic.IP_HEADER_BYTES["4"]
 
 
 class Transport:
@@ -63,6 +72,7 @@ class Transport:
         recorder,
         server=None,
         proxy_idle_timeout_s: float = math.inf,
+        header_sizes: HeaderSizes | None = None,
     ):
         self.env = env
         self.params = params
@@ -72,7 +82,12 @@ class Transport:
         self.idle_timeout_s = min(params.idle_timeout_s, proxy_idle_timeout_s)
         self.connections: list[Connection] = []
         self.discarded_updates = 0  # updates whose message died with its connection
-        self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
+        self.quic = params.http == "3"
+        # QUIC encrypts packets, not TLS records
+        tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
+        self._tls_overhead = 0 if self.quic else tls_overhead
+        self.header_sizes = header_sizes  # [http]: what HTTP/2 and 3 re-frame
+        self.multiplexed = params.http != "1.1"
 
     def finish(self) -> None:
         """At the end of a run: record what is still held inside connections."""
@@ -88,8 +103,11 @@ class Transport:
         message.connection.arrive(message)
 
     def transport_bytes(self, message: Message, encrypted: bool) -> int:
-        """IP/TCP headers (and a TLS record when ``encrypted``) added to ``message``."""
+        """IP/TCP headers (and a TLS record when ``encrypted``) added to ``message``; on
+        QUIC, the UDP/IP and QUIC packet headers of the datagrams that carry it."""
         size = message.payload_bytes + message.overhead_bytes
+        if self.quic:
+            return _quic_transport_bytes(size)
         if encrypted:
             size += self._tls_overhead
         header = tcp.packet_overhead_bytes(
@@ -150,12 +168,20 @@ class Connection:
         self._recovery = None if channel.lossless else self._new_recovery()
         transport.connections.append(self)
         params = transport.params
-        self._flights = (
-            []
-            if params.tls == "none"
-            else tls_protocol.handshake_flights(params.tls, params.tls_certificate_bytes)
+        self._flights = flights(params)
+        self.framing = (
+            HttpFraming(params.http, transport.header_sizes, params.header_table_size)
+            if transport.multiplexed and transport.header_sizes is not None
+            else None
         )
-        self._send_control(UP, "tcp-syn")
+        # QUIC: order per stream, not per direction
+        self._streams = {UP: StreamOrder(), DOWN: StreamOrder()} if transport.quic else None
+        if transport.quic:
+            self._next_client_flight()  # the Initial; with 0-RTT the client may send now
+            if params.quic_0rtt:
+                self._open()
+        else:
+            self._send_control(UP, "tcp-syn")
         if math.isfinite(transport.idle_timeout_s):
             env.process(self._watch_idle(transport.idle_timeout_s))
 
@@ -185,6 +211,8 @@ class Connection:
             return
         if message.direction == UP and not self.established.triggered:
             raise RuntimeError(f"{self}: the client sent {message.kind!r} before set-up")
+        if self.framing is not None:
+            message.overhead_bytes = self.framing.overhead_bytes(message, self.env.now)
         message.transport_bytes = self.transport.transport_bytes(
             message, encrypted=self.transport.params.tls != "none"
         )
@@ -195,6 +223,14 @@ class Connection:
         message = Message(self.client, direction, kind, 0, tls_bytes)
         if kind.startswith("tcp-"):
             message.transport_bytes = tcp.SYN_BYTES
+        elif kind.startswith(("quic-", "h3-")):  # whole datagrams: UDP and IP headers only
+            message.transport_bytes = UDP_IP_BYTES * max(
+                1, -(-tls_bytes // quic.MAX_DATAGRAM_BYTES)
+            )
+        elif kind.startswith("h2-"):  # application data inside TLS records
+            message.transport_bytes = self.transport.transport_bytes(
+                message, encrypted=self.transport.params.tls != "none"
+            )
         else:
             params = self.transport.params
             message.transport_bytes = tcp.packet_overhead_bytes(
@@ -211,6 +247,9 @@ class Connection:
         for held in self._held.values():
             for message in held.values():
                 self.recorder.handed(message, math.nan)
+        for order in (self._streams or {}).values():
+            for message in order.unreleased():
+                self.recorder.handed(message, math.nan)
 
     def _transmit(self, message: Message) -> None:
         message.connection = self
@@ -219,6 +258,8 @@ class Connection:
             self._next_seq[message.direction] += 1
             if message.updates:
                 self._carrying[message.direction, message.seq] = message
+            if self._streams is not None and message.kind not in HANDSHAKE_KINDS:
+                self._streams[message.direction].sent(message, stream_of(message))
         self.last_activity = self.env.now
         if self.channel.send(message) is None:
             if self._recovery is None:  # a channel that lost what it said it would not
@@ -230,8 +271,10 @@ class Connection:
         channel = self.channel
         ack_bytes = params.packet_overhead_bytes
 
+        rto_min_s = QUIC_PTO_MIN_S if self.transport.quic else params.rto_min_s
+
         def recovery(direction: str) -> Recovery:
-            estimator = RtoEstimator(params.rto_s, params.rto_min_s, params.rto_max_s)
+            estimator = RtoEstimator(params.rto_s, rto_min_s, params.rto_max_s)
             return Recovery(
                 self.env,
                 estimator,
@@ -255,6 +298,9 @@ class Connection:
             return
         now = self.last_activity = self.env.now
         direction = message.direction
+        if self._streams is not None:
+            self._arrive_on_stream(message, direction, now)
+            return
         held = self._held[direction]
         recovery = self._recovery
         # Fast path: almost every message arrives in order with nothing held back, so it
@@ -274,6 +320,24 @@ class Connection:
             self._expected[direction] += 1
             self._release(ready, direction, now)
 
+    def _arrive_on_stream(self, message: Message, direction: str, now: float) -> None:
+        """QUIC: acknowledge at packet level, hand on in stream order (streams.py)."""
+        assert self._streams is not None
+        order = self._streams[direction]
+        in_sequence = order.received(message.seq)
+        if in_sequence is None:  # a duplicate of a packet already received
+            self.recorder.handed(message, math.nan)
+            return
+        if self._recovery is not None:
+            self._recovery[direction].received(message, released=in_sequence)
+        if message.kind in HANDSHAKE_KINDS:
+            self._release(message, direction, now)
+            return
+        for ready in order.arrived(message, stream_of(message)):
+            if self.closed:
+                return
+            self._release(ready, direction, now)
+
     def _release(self, ready: Message, direction: str, now: float) -> None:
         """Hand ``ready`` on (or act on it, for the handshake), in sequence order."""
         if ready.kind in HANDSHAKE_KINDS:
@@ -288,16 +352,23 @@ class Connection:
 
     def _handshake_step(self, message: Message) -> None:
         kind = message.kind
-        if kind == "tcp-syn":
+        if kind in SETUP_KINDS:
+            return  # the HTTP/2 or HTTP/3 settings: bytes, no step
+        if kind in ("tcp-syn", "quic-initial"):
             self._server_side_open = True
             if self.transport.server is not None:
                 self.transport.server.connection_opened()
-            self._send_control(DOWN, "tcp-syn-ack")
+            if kind == "tcp-syn":
+                self._send_control(DOWN, "tcp-syn-ack")
+                if not self._flights:
+                    self._server_setup_done()
+            else:
+                self._next_server_flight()
             return
         if kind == "tcp-syn-ack":
             self._next_client_flight()
             return
-        # TLS: each flight answers the previous one
+        # TLS or QUIC: each flight answers the previous one
         if message.direction == UP:
             self._next_server_flight()
         else:
@@ -308,9 +379,19 @@ class Connection:
         while self._flights and self._flights[0][0] == UP:
             _direction, kind, size = self._flights.pop(0)
             self._send_control(UP, kind, size)
-            if kind == "tls-client-finished" and self._flights:
-                return  # TLS 1.2: wait for the server's Finished
+            if kind in ("tls-client-finished", "quic-initial", "quic-ack") and self._flights:
+                return  # wait for the server's next flight
         if not self._flights:
+            if self.framing is not None:  # the HTTP/2 preface or HTTP/3 control streams
+                client, _server = self.framing.setup_bytes()
+                self._send_control(
+                    UP, "h3-settings" if self.transport.quic else "h2-preface", client
+                )
+            self._open()
+
+    def _open(self) -> None:
+        """The client may send data now."""
+        if not self.established.triggered:
             self.recorder.connection_opened(self.id, self.env.now)
             self.established.succeed(self)
 
@@ -318,6 +399,16 @@ class Connection:
         if self._flights and self._flights[0][0] == DOWN:
             _direction, reply, size = self._flights.pop(0)
             self._send_control(DOWN, reply, size)
+            if not any(direction == DOWN for direction, _kind, _size in self._flights):
+                self._server_setup_done()
+
+    def _server_setup_done(self) -> None:
+        """The server sent its last handshake flight: its SETTINGS go right behind it."""
+        if self.framing is not None:
+            _client, server = self.framing.setup_bytes()
+            self._send_control(
+                DOWN, "h3-settings" if self.transport.quic else "h2-settings", server
+            )
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -346,3 +437,10 @@ class Connection:
                 yield env.timeout(remaining)
             else:
                 self.close("idle-timeout", notify=True)
+
+
+@lru_cache(maxsize=8192)
+def _quic_transport_bytes(size: int) -> int:
+    """UDP/IP headers, QUIC packet headers and STREAM frame headers of ``size`` bytes."""
+    datagrams = quic.stream_data_datagrams(size)
+    return sum(datagrams) - size + UDP_IP_BYTES * len(datagrams)

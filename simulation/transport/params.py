@@ -9,15 +9,23 @@ from ..protocols import tcp
 from ..protocols import tls as tls_protocol
 from ..schema import param
 
-__all__ = ["TLS_VERSIONS", "TransportParams"]
+__all__ = ["HTTP_VERSIONS", "TLS_VERSIONS", "TransportParams"]
 
 TLS_VERSIONS = ("none", "1.2", "1.3")
+HTTP_VERSIONS = ("1.1", "2", "3")
 
 
 @dataclass(frozen=True)
 class TransportParams:
     """The ``[transport]`` table: the TCP connections under HTTP and WebSocket."""
 
+    http: str = param(
+        "1.1",
+        "HTTP version: 1.1 (a connection per request in flight), 2 (streams multiplexed on "
+        "one TCP connection) or 3 (streams on one QUIC connection)",
+        choices=HTTP_VERSIONS,
+        source="HTTP/1.1 unless asked for; RFC 9112, RFC 9113, RFC 9114",
+    )
     tls: str = param(
         "none",
         "TLS version on every connection: none, 1.2 (2 round trips) or 1.3 (1 round trip)",
@@ -38,9 +46,30 @@ class TransportParams:
     )
     max_connections_per_host: int = param(
         6,
-        "HTTP connections a client may have open to the server at once",
+        "HTTP/1.1 connections a client may have open to the server at once",
         ge=1,
         source="6 per host in HTTP/1.1 browsers (Chromium, Firefox)",
+    )
+    max_concurrent_streams: int = param(
+        100,
+        "HTTP/2 and HTTP/3: requests (streams) a client may have open at once on its one "
+        "connection",
+        ge=1,
+        source="RFC 9113 section 6.5.2 recommends no fewer than 100; nginx's and h2o's "
+        "default is 100 (http2_max_concurrent_streams)",
+    )
+    header_table_size: int = param(
+        4096,
+        "HTTP/2 HPACK and HTTP/3 QPACK dynamic table size per direction",
+        unit="bytes",
+        ge=0,
+        source="RFC 9113 section 6.5.2 (SETTINGS_HEADER_TABLE_SIZE initial value); aioquic's "
+        "QPACK max_table_capacity, 4096",
+    )
+    quic_0rtt: bool = param(
+        False,
+        "HTTP/3: resume with 0-RTT, sending the first request with the QUIC Initial",
+        source="a first visit (no session ticket) unless asked for; RFC 9001 section 4.6",
     )
     rto_s: float = param(
         1.0,

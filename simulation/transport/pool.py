@@ -1,8 +1,9 @@
-"""Connection pools: a client's HTTP/1.1 connections to the server.
+"""Connection pools: a client's HTTP connections to the server.
 
-A :class:`ConnectionPool` holds at most ``max_connections_per_host`` connections at once,
-one request at a time on each. A request that finds every connection busy waits, first
-come first served, for one to be released.
+On HTTP/1.1 a :class:`ConnectionPool` holds at most ``max_connections_per_host``
+connections at once, one request at a time on each. On HTTP/2 and HTTP/3 it holds one
+connection and up to ``max_concurrent_streams`` requests (streams) on it at once. Either
+way a request that finds no room waits, first come first served, for a release.
 """
 
 from __future__ import annotations
@@ -51,9 +52,21 @@ class ConnectionPool:
         self._idle: list[Connection] = []
         self._waiting: deque[simpy.Event] = deque()
         self.open_count = 0
+        # HTTP/2 and HTTP/3: one shared connection, streams counted on it
+        self.multiplexed = transport.multiplexed
+        if self.multiplexed:
+            self.limit = transport.params.max_concurrent_streams
+        self._shared: Connection | None = None
+        self._streams = 0
 
     def acquire(self) -> simpy.Event:
         request = self.env.event()
+        if self.multiplexed:
+            if self._streams < self.limit:
+                self._open_stream(request)
+            else:
+                self._waiting.append(request)
+            return request
         while self._idle:
             connection = self._idle.pop()
             if not connection.closed:
@@ -66,6 +79,12 @@ class ConnectionPool:
         return request
 
     def release(self, connection: Connection) -> None:
+        if self.multiplexed:
+            if connection is self._shared and not connection.closed:
+                self._streams -= 1
+                if self._waiting:
+                    self._open_stream(self._waiting.popleft())
+            return
         if connection.closed:
             return
         if not self.keep_alive:
@@ -89,6 +108,19 @@ class ConnectionPool:
         connection.rebind(on_client_message, on_server_message, on_close)
         self._forget(connection)
 
+    def _open_stream(self, request: simpy.Event) -> None:
+        """A stream on the shared connection (opened when there is none)."""
+        self._streams += 1
+        connection = self._shared
+        if connection is None or connection.closed:
+            connection = self._shared = self.transport.connect(
+                self.channel, self.kind, *self._handlers, on_close=self._closed
+            )
+        if connection.established.triggered:
+            request.succeed(connection)
+        else:
+            connection.established.callbacks.append(lambda event: request.succeed(event.value))
+
     def _open_for(self, request: simpy.Event) -> None:
         self.open_count += 1
         connection = self.transport.connect(
@@ -97,7 +129,13 @@ class ConnectionPool:
         connection.established.callbacks.append(lambda event: request.succeed(event.value))
 
     def _closed(self, connection: Connection, reason: str) -> None:
-        self._forget(connection)
+        if self.multiplexed:  # every stream went with it; waiting requests get a new one
+            if connection is self._shared:
+                self._shared, self._streams = None, 0
+                while self._waiting and self._streams < self.limit:
+                    self._open_stream(self._waiting.popleft())
+        else:
+            self._forget(connection)
         if self._on_close is not None:
             self._on_close(connection, reason)
 

@@ -177,3 +177,8 @@ def message_sizes(messages: Sequence[hdr.Message], body_bytes: int = 0) -> list[
     """Bytes of each message when the messages are sent in order on one connection."""
     connection = Connection()
     return [connection.message_bytes(m, body_bytes) for m in messages]
+
+
+# Message kinds of the connection set-up: the client's preface (with its SETTINGS) and the
+# server's SETTINGS, acknowledgments included (connection_preface_bytes)
+KINDS = {"h2-preface": "handshake", "h2-settings": "handshake"}

@@ -119,3 +119,7 @@ class Connection:
         if body_bytes:
             size += data_frame_bytes(body_bytes)
         return size, len(instructions)
+
+
+# Message kind of each side's control and QPACK streams at set-up (Connection.setup)
+KINDS = {"h3-settings": "handshake"}

@@ -275,3 +275,12 @@ def handshake(
     round_trips = (0 if zero_rtt else 1) + (1 if blocked else 0)
     extra = {"client_hello": client_hello, "server_hello": server_hello, "encrypted": encrypted}
     return Handshake(client_first, server_first, client_second, round_trips, zero_rtt, extra)
+
+
+# Message kinds of the QUIC handshake (simulation.transport.setup), and their category
+KINDS = {
+    "quic-initial": "handshake",
+    "quic-handshake": "handshake",
+    "quic-ack": "handshake",
+    "quic-finished": "handshake",
+}

@@ -39,6 +39,7 @@ from .session import (
     Packet,
     ServerSide,
     Session,
+    wire_message,
 )
 
 __all__ = ["EngineIO"]
@@ -179,7 +180,7 @@ class EngineIO:
                 self.missed += len(packet.updates)
                 return
             session.http.add(connection)
-            post = self._wire(session, UP, "eio-post", (packet,), self.http.request_header_bytes)
+            post = wire_message(session, UP, "eio-post", (packet,), self.http.request_header_bytes)
             post.request = True
             connection.send(post)
 
@@ -308,13 +309,16 @@ class EngineIO:
 
     def _respond_poll(self, request: Message, packets: list[Packet]) -> None:
         header = self.http.response_header_bytes
-        response = self._wire(request.meta.session, DOWN, "eio-poll-response", packets, header)
+        response = wire_message(request.meta.session, DOWN, "eio-poll-response", packets, header)
         response.response, response.empty = True, not response.updates
         request.connection.send(response)
 
     def _on_http_response(self, response: Message) -> None:
         if response.kind == OPEN and self._upgrade_at_once:
-            self._upgrade_on(response)
+            if self.pools[response.client].multiplexed:  # HTTP/2 and 3: no Upgrade on it
+                self._upgrade_beside(response)
+            else:
+                self._upgrade_on(response)
             return
         self.pools[response.client].release(response.connection)
         kind = response.kind
@@ -358,6 +362,18 @@ class EngineIO:
         session.mode = "upgrading"
         self._send_upgrade_request(connection, session)
 
+    def _upgrade_beside(self, response: Message) -> None:
+        """python-socketio on HTTP/2 or HTTP/3: the open packet arrived; the WebSocket
+        goes on a connection of its own (the model's stand-in for an extended CONNECT
+        stream), and CONNECT once it carries it."""
+        self.pools[response.client].release(response.connection)
+        session = self.sessions[response.client]
+        if session is None or not session.alive:
+            return
+        session.at_client.last_heard = self.env.now
+        session.at_client.connect_after_upgrade = True
+        self._open_websocket(session)
+
     def _send_upgrade_request(self, connection: Connection, session: Session) -> None:
         overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
         request = Message(session.client, UP, "ws-upgrade-request", 0, overhead, request=True)
@@ -384,22 +400,7 @@ class EngineIO:
 
     def _frame(self, connection: Connection, direction: str, packet: Packet, session: Session):
         header = ws.frame_header_bytes(packet.size, masked=direction == UP)
-        connection.send(self._wire(session, direction, packet.kind, (packet,), header))
-
-    def _wire(self, session: Session, direction: str, kind: str, packets, header: int) -> Message:
-        """One wire message carrying ``packets`` of ``session`` after ``header`` bytes of
-        HTTP headers or WebSocket framing (on polling, record separators between them)."""
-        if len(packets) == 1:  # most messages: one frame, one POST
-            updates, body = packets[0].updates, packets[0].size
-        else:
-            updates = tuple(u for packet in packets for u in packet.updates)
-            body = sum(packet.size for packet in packets) + len(packets) - 1
-        payload = sum(update.payload_bytes for update in updates)
-        message = Message(
-            session.client, direction, kind, payload, header + body - payload, updates
-        )
-        message.meta = Carried(session, tuple(packets))
-        return message
+        connection.send(wire_message(session, direction, packet.kind, (packet,), header))
 
     def _on_ws_server(self, message: Message) -> None:
         self.server.serve(message, self._answer_ws)

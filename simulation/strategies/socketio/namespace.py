@@ -71,6 +71,10 @@ class SocketIO(Strategy):
     Params = SocketIOParams
     needs_uplink = True
     summary = "Engine.IO handshake, upgrade to WebSocket, heartbeats, events with acks"
+    http_heads = (
+        ("eio-handshake", "eio-poll", "eio-post", "ws-upgrade-request"),
+        ("eio-open", "eio-poll-response", "eio-post-ok"),
+    )
     metrics = METRICS
 
     def __init__(self, context: StrategyContext, params: SocketIOParams):

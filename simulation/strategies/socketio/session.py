@@ -11,6 +11,7 @@ transport it is on (the model switches both ends to the WebSocket when the clien
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
 import simpy
@@ -18,7 +19,7 @@ import simpy
 from ...messages import Message, Update
 from ...transport import Connection
 
-__all__ = ["Carried", "ClientSide", "Layer", "Packet", "ServerSide", "Session"]
+__all__ = ["Carried", "ClientSide", "Layer", "Packet", "ServerSide", "Session", "wire_message"]
 
 # Engine.IO's own packets, handled by engineio.py (the names are the transfers' kinds)
 OPEN, PING, PONG = "eio-open", "eio-ping", "eio-pong"
@@ -99,3 +100,19 @@ class Layer(Protocol):
 
     def on_drop(self, side: ServerSide, outbox: list[Packet]) -> int:
         """The session ended with ``outbox`` unsent: how many of its updates are kept."""
+
+
+def wire_message(
+    session: Session, direction: str, kind: str, packets: Sequence[Packet], header: int
+) -> Message:
+    """One wire message carrying ``packets`` of ``session`` after ``header`` bytes of
+    HTTP headers or WebSocket framing (on polling, record separators between them)."""
+    if len(packets) == 1:  # most messages: one frame, one POST
+        updates, body = packets[0].updates, packets[0].size
+    else:
+        updates = tuple(u for packet in packets for u in packet.updates)
+        body = sum(packet.size for packet in packets) + len(packets) - 1
+    payload = sum(update.payload_bytes for update in updates)
+    message = Message(session.client, direction, kind, payload, header + body - payload, updates)
+    message.meta = Carried(session, tuple(packets))
+    return message
