@@ -171,13 +171,15 @@ gain.round(1)
 
 # %%
 winners = list(gain.index[gain["gain (ms)"] > 0])
+losers = list(gain.index[gain["gain (ms)"] <= 0])
 assert winners and "US" in winners
 display(
     Markdown(
         f"The audiences share {len(both)} countries. Of those, "
         f"{', '.join(winners)} are nearer to a server in the US, the US itself most of all "
         f"({gain.loc['US', 'gain (ms)']:.0f} ms less one way); the other "
-        f"{len(both) - len(winners)} ({', '.join(gain.index[gain['gain (ms)'] <= 0])}) lose. Short polling's mean latency per country in the "
+        f"{len(both) - len(winners)} ({', '.join(losers)}) lose. Short polling's mean "
+        f"latency per country in the "
         f"US-server run ranges from {by_group.min():.0f} ms ({by_group.idxmin()}) to "
         f"{by_group.max():.0f} ms ({by_group.idxmax()})."
     )
