@@ -31,11 +31,29 @@ from IPython.display import Markdown, display
 from simulation import analytic, load_scenario, parse_scenario, plots, run
 from simulation.country_rtt import CountryError, CountryRtt, top_countries
 
+
+def self_check(what, predicted, simulated, unit="", tolerance=0.3):
+    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
+    shown = f"{simulated:.3g} {unit}".strip()
+    if predicted is None:
+        print(f"{what}: write a prediction first; the simulation says {shown}")
+    elif abs(predicted - simulated) <= tolerance * simulated:
+        print(f"{what}: you said {predicted}, the simulation says {shown}. Right!")
+    else:
+        print(f"{what}: you said {predicted}, the simulation says {shown}: see the answer")
+
+
 # %% [markdown]
 # ## Set-up round trips
 #
 # WebSocket clients connect at t = 0 over a 50 ms path; `ready_at` is when each
 # receives the 101 response.
+#
+# **Predict first.** Over TLS 1.2, how many milliseconds after t = 0 is a WebSocket
+# client ready to receive its first update?
+
+# %% tags=["prediction"]
+predicted_tls12_ready_ms = None  # a number
 
 # %%
 latency = 0.05
@@ -64,6 +82,21 @@ for tls in ["none", "1.3", "1.2"]:
 setup = pd.DataFrame(rows)
 assert np.allclose(setup["simulated ready_at (s)"], setup["closed form (s)"], rtol=0.01)
 setup
+
+# %%
+tls12 = setup.set_index("tls").loc["1.2"]
+self_check(
+    "ready over TLS 1.2", predicted_tls12_ready_ms, tls12["simulated ready_at (s)"] * 1e3, "ms", 0.1
+)
+# the worked answer below, checked
+assert tls12["round trips"] == 4 and latency == 0.05
+assert abs(tls12["simulated ready_at (s)"] - 0.4) < 0.01 * 0.4
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **400 ms.** Nothing can be sent until each handshake's answer is back, so
+# every step costs a full round trip, 2L = 100 ms: TCP's SYN and SYN-ACK (1), TLS 1.2's
+# two exchanges (2), then the HTTP Upgrade request and its 101 response (1). Four round
+# trips, 4 × 100 ms. TLS 1.3 saves one of them (300 ms), and plain TCP two (200 ms).
 
 # %% [markdown]
 # ## A new connection for every poll
@@ -99,6 +132,12 @@ ax = plots.bytes_breakdown(results)
 # show the distribution's shape. Updates are rare here (one every 5 s), so a message is
 # almost never still in flight when the next one is sent (see the note below for why that
 # matters).
+#
+# **Predict first.** An exponential latency with a mean of 50 ms has P(L > x) =
+# e^(−x / 50 ms). What is its 99th percentile, in milliseconds?
+
+# %% tags=["prediction"]
+predicted_exponential_p99_ms = None  # a number
 
 # %%
 distributions = {
@@ -132,6 +171,25 @@ for result in tails:
 table
 
 # %%
+exponential_p99_ms = table.loc["latency_p99_s", "exponential"] * 1e3
+self_check("exponential p99", predicted_exponential_p99_ms, exponential_p99_ms, "ms", 0.15)
+# the worked answer below, checked: the percentile of the distribution itself, 50 ln 100
+formula_p99_ms = 50 * math.log(100)
+assert abs(exponential_p99_ms / formula_p99_ms - 1) < 0.15
+print(
+    f"formula: 50 ms x ln 100 = {formula_p99_ms:.0f} ms; this run's p99: "
+    f"{exponential_p99_ms:.0f} ms, from {len(tails[1].deliveries):,} deliveries"
+)
+
+# %% [markdown] tags=["answer"]
+# **Answer.** Solve e^(−x / 50 ms) = 0.01: x = 50 ms × ln 100, **about 230 ms**, more
+# than four times the mean (the line above prints the formula and the run's p99).
+# Updates are rare, so each delivery takes one trip of the path and the delivery
+# percentiles are the path's. The same 50 ms mean gives a p99 of exactly 50 ms when
+# constant, and even more than the exponential's with the heavier tails: the mean alone
+# says little about the slowest deliveries.
+
+# %%
 ax = plots.latency_cdf(tails, reference=False)
 ax.set_xlabel("delivery latency (ms, log scale)")
 ax.set_xscale("log")
@@ -158,6 +216,44 @@ display(
         f"one."
     )
 )
+
+# %% [markdown]
+# **Predict first.** The exponential path of the table (mean 50 ms) with 20 updates a
+# second to each client: what mean delivery latency do you expect, in milliseconds? A
+# message is delivered only when it has arrived and nothing sent before it is still
+# travelling.
+
+# %% tags=["prediction"]
+predicted_busy_exponential_ms = None  # a number
+
+# %%
+exponential = tails[1].scenario
+busy_exponential = run(
+    exponential.replace({"workload.rate_per_s": 20.0, "clients": 30, "name": "exponential, 20/s"})
+)
+busy_exponential_ms = busy_exponential.summary()["latency_mean_s"] * 1e3
+in_order_ms = analytic.in_order_mean_latency_s(exponential.network.latency_s, 20.0) * 1e3
+self_check(
+    "exponential at 20 updates/s", predicted_busy_exponential_ms, busy_exponential_ms, "ms", 0.1
+)
+# the worked answer below, checked: the in-order formula matches the run within 5%
+assert abs(busy_exponential_ms / in_order_ms - 1) < 0.05 and 65 < in_order_ms < 75
+print(
+    f"in-order formula: {in_order_ms:.1f} ms; this run: {busy_exponential_ms:.1f} ms over "
+    f"{len(busy_exponential.deliveries):,} deliveries; the path alone: 50 ms"
+)
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **About 70 ms**, not 50 (the line above prints the formula and the run).
+# TCP hands messages over in order, so a message is delivered only when it has arrived
+# *and* nothing sent before it is still travelling. At rate λ, the earlier messages
+# still out when a delay x has passed form a Poisson process with mean
+# λ E[(L − x)⁺], so the delay D of a message has P(D ≤ x) = F(x) · exp(−λ E[(L − x)⁺]),
+# with F the path's CDF; for the exponential, E[(L − x)⁺] = 50 ms · e^(−x / 50 ms). The
+# mean E[D] is the integral of 1 − P(D ≤ x), which
+# `analytic.in_order_mean_latency_s(latency, rate)` evaluates. At 20 a second a message
+# follows the previous one by 50 ms on average, as long as the mean trip, so fast
+# messages often queue behind a slow one.
 
 # %% [markdown]
 # ## A real audience: measured latencies from Germany to the world
@@ -276,17 +372,6 @@ display(
 
 # %% tags=["prediction"]
 predicted_au_late_percent = None  # a number
-
-
-def self_check(what, predicted, simulated, unit="", tolerance=0.3):
-    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
-    shown = f"{simulated:.3g} {unit}".strip()
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= tolerance * simulated:
-        print(f"{what}: you said {predicted}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted}, the simulation says {shown}: see the answer")
 
 
 # %%
@@ -630,6 +715,13 @@ display(
 # server the client talks to. For updates made at the edge (a local chat room, data the
 # edge computes) the runs below are the whole story. An update made in Germany must
 # first reach the edge, which costs about the direct path again.
+#
+# **Predict first.** Australia is about 130 ms from Germany one way (the table above).
+# How long does opening a WebSocket over TLS 1.3 take there, with the server in
+# Germany, in milliseconds?
+
+# %% tags=["prediction"]
+predicted_au_setup_ms = None  # a number
 
 # %%
 edge_of = {}
@@ -726,6 +818,20 @@ all_ws = {
 }
 assert au["WebSocket set-up, edges (ms)"] < au["WebSocket set-up, Germany (ms)"] / 3
 assert au["short polling > 1 s, edges (%)"] < au["short polling > 1 s, Germany (%)"]
+self_check(
+    "WebSocket set-up in Australia",
+    predicted_au_setup_ms,
+    au["WebSocket set-up, Germany (ms)"],
+    "ms",
+    0.2,
+)
+# the worked answer below: 3 round trips of 2 x 130 ms; the table cell checked that each
+# country's mean set-up lies within four standard errors of 2 x 3 x its mean one-way latency
+au_setups = setup_ms(edge_runs["websocket, Germany"], "count")["AU"]
+print(
+    f"closed form: 2 x {trips} x {au_mean_s * 1e3:.0f} ms = {2 * trips * au_mean_s * 1e3:.0f} ms; "
+    f"this run: {au['WebSocket set-up, Germany (ms)']:.0f} ms, the mean of {au_setups} set-ups"
+)
 display(
     Markdown(
         f"An edge in Australia cuts opening a WebSocket there from "
@@ -742,6 +848,15 @@ display(
         f"latency."
     )
 )
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **About 780 ms.** TCP, TLS 1.3 and the HTTP Upgrade are three round trips,
+# each of two one-way trips of about 130 ms: 3 × 2 × 130 ms. Each of the six legs draws
+# its own latency from Australia's wide distribution, so set-ups vary a lot, and a run
+# with few Australian clients (the line above says how many) lands within a few
+# standard errors of the formula rather than on it: the table cell checks that for
+# every country. An edge in Australia replaces every 130 ms leg by a
+# same-country one: the figure shows what that saves.
 
 # %% [markdown]
 # ## Exercises

@@ -34,6 +34,19 @@ QUICK = os.environ.get("RTSIM_QUICK") == "1"
 SIMULATED = [100, 300, 1000] if QUICK else [300, 1000, 3000]  # clients simulated
 DURATION_S = 10.0 if QUICK else 20.0
 
+# %% [markdown]
+# ## Predict first
+#
+# A poll costs a request (700 bytes of headers) and a response (300 bytes), each with
+# 40 bytes of IP/TCP headers, and brings the update's 200-byte payload. A pushed update
+# costs its payload, a 2-byte WebSocket frame header and 40 bytes of IP/TCP headers.
+# **At 100,000 clients, how many Gbit/s does short polling once a second need? And how
+# many times less does WebSocket need?**
+
+# %% tags=["prediction"]
+predicted_polling_gbps = None  # a number
+predicted_times_less = None
+
 # %%
 import numpy as np
 import pandas as pd
@@ -41,6 +54,19 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
 from simulation import aggregate, analytic, parse_scenario, plots, run, sweep
+
+
+def self_check(what, predicted, simulated, unit="", tolerance=0.1):
+    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
+    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
+    shown += f" {unit}" if unit else ""
+    if predicted is None:
+        print(f"{what}: write a prediction first; the simulation says {shown}")
+    elif abs(predicted - simulated) <= tolerance * abs(simulated):
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
+    else:
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+
 
 CLOSED_FORM = np.array([100, 1_000, 10_000, 100_000])  # clients drawn by closed form
 base = parse_scenario(
@@ -164,6 +190,33 @@ display(
     )
 )
 
+# %%
+# the simulation's bandwidth per client at its largest size, times 100,000
+simulated_per_client = largest["wire_bps_mean"] / SIMULATED[-1]
+self_check(
+    "short polling at 100,000 clients",
+    predicted_polling_gbps,
+    100_000 * simulated_per_client["short-polling"] / 1e9,
+    "Gbit/s",
+)
+self_check(
+    "times less for WebSocket",
+    predicted_times_less,
+    simulated_per_client["short-polling"] / simulated_per_client["websocket"],
+)
+# the worked answer below, checked
+assert per_client.loc["short-polling", "bytes_per_s"] == 700 + 40 + 300 + 40 + 200
+assert per_client.loc["websocket", "bytes_per_s"] == 200 + 2 + 40
+assert round(100_000 * 8 * 1280 / 1e9, 2) == 1.02 and round(1280 / 242, 1) == 5.3
+
+# %% [markdown] jupyter={"source_hidden": true} tags=["answer"]
+# **Answer.** **About 1 Gbit/s, and 5.3 times less.** Each client polls once a second:
+# 700 + 40 + 300 + 40 = 1,080 bytes of headers, plus the 200-byte update, 1,280 bytes a
+# second, or 10,240 bit/s. Times 100,000 clients: 1.02 Gbit/s. A pushed update costs
+# 200 + 2 + 40 = 242 bytes, and 1,280 / 242 ≈ 5.3. Nothing here depends on how the
+# clients interact, so the cost per client measured on a few thousand clients is the
+# cost per client at 100,000.
+
 # %% [markdown]
 # ## Memory: what staying connected costs
 #
@@ -174,6 +227,12 @@ display(
 # dots fall on one line. Short polling *without* keep-alive opens a new connection for
 # each poll and holds it only for the poll's round trips: less memory, paid for in
 # handshakes.
+#
+# **Predict first.** At 70 KiB per connection, how many GiB does a server holding
+# 100,000 WebSockets need for their connections alone?
+
+# %% tags=["prediction"]
+predicted_memory_gib = None  # a number
 
 # %%
 no_keep_alive = aggregate(
@@ -225,6 +284,22 @@ display(
     )
 )
 
+# %%
+websocket_rows = table[table["strategy.kind"] == "websocket"].set_index("clients")
+per_connection = websocket_rows["peak_memory_bytes_mean"] / websocket_rows.index
+self_check(
+    "100,000 WebSockets", predicted_memory_gib, 100_000 * per_connection.iloc[-1] / 2**30, "GiB"
+)
+# the worked answer below, checked
+assert memory == 70 * 1024 and (per_connection == memory).all()
+assert round(100_000 * 70 / 2**20, 2) == 6.68
+
+# %% [markdown] jupyter={"source_hidden": true} tags=["answer"]
+# **Answer.** **About 6.7 GiB.** 100,000 × 70 KiB = 7,000,000 KiB; a GiB is 2^20 KiB
+# (1,048,576), so 6.68 GiB. Memory grows with the connections held open, not with the
+# traffic: an idle WebSocket costs as much as a busy one, and a polling client with
+# keep-alive costs the same as a WebSocket client.
+
 # %% [markdown]
 # ## Where it breaks: a server with limited workers
 #
@@ -236,6 +311,13 @@ display(
 # waiting requests grows by **clients / T − c / D** every second, without end. (A real
 # server has more workers; the arithmetic is the same: 64 workers at 1 ms saturate at
 # 64,000 polling clients.)
+#
+# **Predict first.** With 2,600 polling clients, how many requests are waiting for a
+# worker at the end of a 10 s run? (The first polls arrive after TCP's set-up, 2L =
+# 0.1 s.)
+
+# %% tags=["prediction"]
+predicted_queue = None  # a number
 
 # %%
 workers, service_s = 2, 0.001
@@ -304,6 +386,21 @@ display(
         f"the upgrade, and never load the workers again."
     )
 )
+
+# %%
+at_2600 = breaking.set_index("clients").loc[2600]
+self_check(
+    "waiting at 2,600 clients", predicted_queue, at_2600["peak queue (requests)"], "requests"
+)
+# the worked answer below, checked
+assert (2600 / T - workers / service_s) * (limited.duration_s - 2 * L) == 600 * 9.9
+assert abs(at_2600["peak queue (requests)"] / (600 * 9.9) - 1) < 0.1
+
+# %% [markdown] jupyter={"source_hidden": true} tags=["answer"]
+# **Answer.** **About 5,900.** Two workers at 1 ms answer 2,000 requests a second;
+# 2,600 clients polling once a second send 2,600. The queue grows by 600 requests every
+# second from the first polls at 0.1 s to the end at 10 s: 600 × 9.9 = 5,940. Past
+# ρ = 1 the queue has no steady state: a longer run would end with a longer queue.
 
 # %% [markdown]
 # ## Exercises

@@ -20,12 +20,34 @@ from matplotlib import pyplot as plt
 
 from simulation import load_scenario, parse_scenario, plots, run
 
+
+def self_check(what, predicted, simulated, unit="", tolerance=0.1):
+    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
+    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
+    shown += f" {unit}" if unit else ""
+    if predicted is None:
+        print(f"{what}: write a prediction first; the simulation says {shown}")
+    elif abs(predicted - simulated) <= tolerance * abs(simulated):
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
+    else:
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+
+
 # %% [markdown]
 # ## The handshake and the upgrade
 #
 # One client, 20 ms each way. Read the arrows from the top: the polling handshake
 # (`eio-handshake`, `eio-open`), the CONNECT in a POST, the first long poll, then the
 # WebSocket's `2probe`/`3probe` and the `5` that moves the session over.
+#
+# **Predict first.** Each step waits for the answer to the one before: TCP's handshake,
+# the Engine.IO handshake (`eio-handshake`, answered by `eio-open`), then a new TCP
+# connection for the WebSocket, its HTTP Upgrade, and the probe (`2probe`, answered by
+# `3probe`). When, in milliseconds after the client starts, does the server receive the
+# `5` (`eio-upgrade`) that moves the session to the WebSocket?
+
+# %% tags=["prediction"]
+predicted_upgrade_ms = None  # a number
 
 # %%
 upgrade = parse_scenario(
@@ -43,6 +65,24 @@ ax = plots.sequence_chart(result, start_s=0.0, end_s=0.3)
 # %%
 result.transfers[["kind", "sent_at", "received_at", "overhead_bytes"]].head(16)
 
+# %%
+transfers = result.transfers.set_index("kind")
+upgrade_ms = transfers.loc["eio-upgrade", "received_at"] * 1e3
+self_check("the 5 reaches the server", predicted_upgrade_ms, upgrade_ms, "ms")
+# the worked answer below, checked: five round trips of 40 ms, then one trip of 20 ms
+round_trip_ms = 2 * upgrade.network.latency_s.mean() * 1e3
+assert abs(upgrade_ms - (5 * round_trip_ms + round_trip_ms / 2)) < 1e-6
+assert abs(transfers.loc["eio-open", "received_at"] * 1e3 - 2 * round_trip_ms) < 1e-6
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **220 ms**, five and a half round trips of 40 ms. TCP's SYN and SYN-ACK
+# (40 ms), the Engine.IO handshake (`eio-open` is back at 80 ms), a second TCP
+# connection for the WebSocket (120 ms), the HTTP Upgrade and its 101 (160 ms), the
+# probe and its answer (200 ms); then the `5` needs one more one-way trip, 20 ms. Until
+# then the session runs on polling: the CONNECT and the first long poll travel on the
+# first connection meanwhile, so the upgrade costs no delivery time, only round trips
+# and bytes.
+
 # %% [markdown]
 # ## What staying on polling costs
 #
@@ -51,10 +91,11 @@ result.transfers[["kind", "sent_at", "received_at", "overhead_bytes"]].head(16)
 
 # %%
 chat = load_scenario("../scenarios/socketio-chat.toml").replace({"duration_s": DURATION_S})
-by_transport = {}
+by_transport, chat_runs = {}, {}
 for transports in (["polling", "websocket"], ["polling"], ["websocket"]):
     scenario = chat.replace({"strategy.transports": transports})
-    by_transport["+".join(transports)] = run(scenario).summary()
+    chat_runs["+".join(transports)] = run(scenario)
+    by_transport["+".join(transports)] = chat_runs["+".join(transports)].summary()
 columns = [
     "latency_mean_s",
     "latency_p95_s",
@@ -77,6 +118,12 @@ pd.DataFrame({name: summary[columns] for name, summary in by_transport.items()})
 # costs the server 50 µs per recipient. The first recipient of a message hears it after
 # one trip to the server and one back; the last also waits for the writes before it, and
 # has the slowest path of them all.
+#
+# **Predict first.** A client of `general` (100 members) sends a message. How many copies
+# does the server write?
+
+# %% tags=["prediction"]
+predicted_copies = None  # a number
 
 # %%
 assert [room.members for room in chat.strategy.rooms] == [100, 40, 10]
@@ -85,9 +132,35 @@ summary = by_transport["polling+websocket"]
 rooms = {k: v for k, v in summary.items() if k.startswith("room_")}
 summary[["broadcasts", "fanout_first_mean_s", "fanout_last_mean_s"]], rooms
 
+# %%
+# every copy of a broadcast is an update down to one member, from the sender ("origin")
+updates = chat_runs["polling+websocket"].updates
+general = chat.strategy.rooms[0]
+copies = updates[
+    (updates["direction"] == "down")
+    & updates["origin"].between(general.first_client, general.first_client + general.members - 1)
+].groupby(["origin", "created_at"])
+self_check("copies of a message in general", predicted_copies, copies.size().mean())
+# the worked answer below, checked
+assert (copies.size() == general.members - 1).all()
+assert (copies["target"].apply(lambda targets: targets.nunique()) == 99).all()
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **99**: one for each *other* member of the room. A broadcast from a socket
+# (`socket.to(room).emit`) skips the sender, and every copy goes down its own
+# connection: the server writes the same event 99 times, at 50 µs each. A room's
+# traffic therefore grows with the square of its size: each of its n members' messages
+# costs n − 1 writes.
+
 # %% [markdown]
 # How does the last recipient's wait grow with the room? One room, growing, with a
 # constant 20 ms path so that only the fan-out changes the spread.
+#
+# **Predict first.** In a room of 100, how many milliseconds after the first recipient
+# does the last one hear a message?
+
+# %% tags=["prediction"]
+predicted_spread_ms = None  # a number
 
 # %%
 rows = []
@@ -145,6 +218,19 @@ ax.set_ylabel("latency from the emit (ms)")
 ax.set_title("Broadcast fan-out: 50 µs per recipient")
 ax.legend(fontsize="small")
 ax.grid(True, alpha=0.3)
+
+# %%
+at_100 = fanout.set_index("members").loc[100]
+self_check("spread in a room of 100", predicted_spread_ms, at_100["spread (ms)"], "ms")
+# the worked answer below, checked
+assert abs(at_100["spread (ms)"] - 99 * 0.05) < 0.1
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **About 5 ms.** The path is the same 20 ms for everyone, so the only
+# difference is the order of the writes: the server writes to one socket after another,
+# 50 µs each, and the table's closed form, (members − 1) × 50 µs, gives 4.95 ms for the
+# 99 recipients of a room of 100. The spread grows by 50 µs per member: about 50 ms at
+# 1,000 members.
 
 # %% [markdown]
 # ## Exercises

@@ -20,6 +20,19 @@ from IPython.display import Markdown, display
 
 from simulation import aggregate, load_scenario, plots, run, sweep
 
+
+def self_check(what, predicted, simulated, unit="", tolerance=0.1):
+    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
+    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
+    shown += f" {unit}" if unit else ""
+    if predicted is None:
+        print(f"{what}: write a prediction first; the simulation says {shown}")
+    elif abs(predicted - simulated) <= tolerance * abs(simulated):
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
+    else:
+        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+
+
 base = load_scenario("../scenarios/default.toml").replace({"duration_s": 60.0, "clients": 10})
 
 
@@ -67,6 +80,14 @@ rerun()  # the panel's starting point, also shown when the notebook runs unatten
 # 16 s, so the first resend after the tunnel goes out a little after the link is back.
 # Once that resend is acknowledged, one round trip later, every frame queued behind it is
 # resent at once and they arrive together.
+#
+# **Predict first.** One update a second, on average, goes to the user in the tunnel,
+# over a path of about 60 ms each way. How many updates are held while the link is down?
+# And how many seconds after the tunnel's end do they arrive?
+
+# %% tags=["prediction"]
+predicted_held = None  # a number
+predicted_resume_s = None
 
 # %%
 tunnel = run(load_scenario("../scenarios/tunnel.toml"))
@@ -95,6 +116,32 @@ display(
     )
 )
 
+# %%
+self_check("updates held in the tunnel", predicted_held, len(held), tolerance=0.2)
+self_check("resumed after the tunnel", predicted_resume_s, first - tunnel_end, "s", 0.3)
+# the worked answer below, checked: the first frame lost, and its timer's schedule
+transfers = tunnel.transfers
+first_lost = transfers.loc[transfers["lost"], "sent_at"].min()
+resends = first_lost + pd.Series([1, 1 + 2, 1 + 2 + 4, 1 + 2 + 4 + 8, 1 + 2 + 4 + 8 + 16])
+assert tunnel_start <= first_lost < tunnel_start + 1 and resends.iloc[-2] < tunnel_end
+assert tunnel_end < resends.iloc[-1] < first < resends.iloc[-1] + 0.5
+assert abs(len(held) / (tunnel.scenario.workload.rate_per_s * 30) - 1) < 0.2
+print(
+    f"first frame lost at {first_lost:.2f} s; resends at "
+    + ", ".join(f"{t:.2f}" for t in resends)
+    + f" s; the held updates arrive from {first:.2f} s"
+)
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **About 30 updates, arriving a little over 1 s after the tunnel.** At one
+# update a second, 30 s of tunnel hold about 30 (a Poisson count: the run's is printed
+# above). The first frame sent into the tunnel is lost, and its timer resends it after
+# 1, 2, 4, 8 and 16 s: 31 s after that first loss, so the resend that gets through goes
+# out about 1 s after the tunnel ends (the line above prints the schedule). One round
+# trip later its acknowledgement is back, every frame queued behind it is resent at
+# once, and they arrive one trip after that. A shorter wait would need a shorter
+# back-off: exercise 2.
+
 # %% [markdown]
 # ## One lost packet: an RTT for a busy stream, a second for an idle one
 #
@@ -121,6 +168,14 @@ stream_table
 #
 # All clients reconnect after their reconnection delay. Without jitter they all come
 # back in the same second; with socket.io-client's ±50% they spread out.
+#
+# **Predict first.** Each client waits 1 s after the drop, then opens a new TCP
+# connection and a WebSocket on it (two round trips of 100 ms). How long after the
+# deploy is the last client back without jitter, in seconds? And with a wait of 1 s ±50%?
+
+# %% tags=["prediction"]
+predicted_recovery_no_jitter_s = None  # a number
+predicted_recovery_jitter_s = None
 
 # %%
 clients = 500 if QUICK else 10_000
@@ -135,11 +190,35 @@ assert storm.loc["reconnect_storm_peak_per_s", "deploy-10k-no-jitter"] == client
 assert storm.loc["reconnect_storm_peak_per_s", "deploy-10k"] < clients
 storm
 
+# %%
+no_jitter = storm.loc["recovery_max_s", "deploy-10k-no-jitter"]
+jitter = storm.loc["recovery_max_s", "deploy-10k"]
+self_check("last back, no jitter", predicted_recovery_no_jitter_s, no_jitter, "s")
+self_check("last back, ±50% jitter", predicted_recovery_jitter_s, jitter, "s")
+# the worked answer below, checked
+assert abs(no_jitter - (1.0 + 2 * 0.1)) < 1e-6
+assert 1.0 + 2 * 0.1 < jitter <= 1.5 + 2 * 0.1
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **1.2 s without jitter, about 1.7 s with it.** Without jitter every client
+# waits exactly 1 s, then needs TCP's round trip and the WebSocket Upgrade's, 2 × 100 ms:
+# all of them are back at 1.2 s, all in the same second. With ±50% the waits spread
+# uniformly between 0.5 and 1.5 s, so the unluckiest of many clients waits almost
+# 1.5 s and is back just under 1.7 s. Jitter trades a later last reconnect for a storm
+# spread over a second instead of a single burst.
+
 # %% [markdown]
 # ## A proxy cuts idle connections
 #
 # A long poll held for 40 s behind a proxy that closes connections silent for 30 s never
 # reaches its timeout: every quiet hold ends with a broken connection and a new one.
+#
+# **Predict first.** Updates are rare (one per 100 s), so most holds are quiet. With
+# the 40 s hold behind the 30 s proxy, how many long polls end with an empty response
+# (the hold's timeout)?
+
+# %% tags=["prediction"]
+predicted_empty_responses = None  # a number
 
 # %%
 proxy = load_scenario("../scenarios/proxy-30s-long-polling-40s.toml").replace({"clients": 10})
@@ -155,6 +234,19 @@ cut = pd.DataFrame(
 assert cut.loc["empty_responses", proxy.name] == 0 and cut.loc["reconnects", proxy.name] > 0
 assert cut.loc["reconnects", "hold 25 s"] == 0 and cut.loc["empty_responses", "hold 25 s"] > 0
 cut
+
+# %%
+self_check(
+    "empty responses, 40 s hold", predicted_empty_responses, cut.loc["empty_responses", proxy.name]
+)
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **None** (asserted above). A quiet hold would end with an empty response
+# after 40 s, but the proxy cuts any connection silent for 30 s first, so no hold ever
+# reaches its timeout: it ends with a broken connection, and the client pays a new TCP
+# handshake (the `reconnects` and `handshake_bytes` rows). A hold shorter than the
+# proxy's limit, 25 s, turns every cut into a cheap empty response on the same
+# connection.
 
 # %% [markdown]
 # ## Is the difference real? A sweep with confidence intervals

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
+from simulation import analytic
 from simulation.testbed import BOUNDS, TESTBED_STRATEGIES, Cell, compare_cell
 from simulation.testbed.report import markdown_table, wide_table
 
@@ -43,6 +44,18 @@ def compare_at(latency_ms):
         print(f"{latency_ms} ms, {kind}: done")
 
 
+def self_check(what, predicted, simulated, unit="", tolerance=0.1):
+    """Compare a prediction with the measurement (within ``tolerance``, relative)."""
+    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
+    shown += f" {unit}" if unit else ""
+    if predicted is None:
+        print(f"{what}: write a prediction first; the real stack measured {shown}")
+    elif abs(predicted - simulated) <= tolerance * abs(simulated):
+        print(f"{what}: you said {predicted:g}, the real stack measured {shown}. Right!")
+    else:
+        print(f"{what}: you said {predicted:g}, the real stack measured {shown}: see the answer")
+
+
 # %% [markdown]
 # ## Run every strategy for real and in the model
 #
@@ -50,6 +63,15 @@ def compare_at(latency_ms):
 # really wait: **each of the next three cells takes about 2 minutes** (a few seconds in
 # the quick mode the tests use, which runs only 50 ms). They are the only slow cells of
 # the course.
+#
+# **Predict first.** At 50 ms one way, two updates a second: what mean latency will the
+# real WebSocket stack measure, in milliseconds? And real short polling, once a second?
+# rtsim's answers are L and L + T/2; think about what a real Python server and client
+# add to them.
+
+# %% tags=["prediction"]
+predicted_websocket_ms = None  # a number
+predicted_short_polling_ms = None
 
 # %% tags=["real-servers"]
 compare_at(10)  # about 2 minutes: six strategies x 20 s of real time
@@ -68,6 +90,36 @@ wide = wide_table(comparison)
 calibrated = details["short-polling", LATENCIES_MS[0]][1].scenario.http
 assert 100 < calibrated.request_header_bytes < 200, calibrated
 display(Markdown(markdown_table(comparison)))
+
+# %%
+at_50 = wide[wide["latency_ms"] == 50].set_index("strategy")
+websocket_ms = at_50.loc["websocket", "latency_mean_s_measured"] * 1e3
+polling_ms = at_50.loc["short-polling", "latency_mean_s_measured"] * 1e3
+self_check("WebSocket at 50 ms", predicted_websocket_ms, websocket_ms, "ms")
+self_check("short polling at 50 ms", predicted_short_polling_ms, polling_ms, "ms")
+# the worked answer below, checked: the model's push latency is the path's, exactly; no
+# real delivery is faster than the path; polling's steady-state mean is L + T/2
+assert abs(at_50.loc["websocket", "latency_mean_s_simulated"] - 0.050) < 1e-9
+assert websocket_ms >= 50.0
+assert analytic.short_poll_mean_latency_s(0.05, 1.0) == 0.55
+print(
+    f"WebSocket: measured {websocket_ms:.1f} ms, rtsim "
+    f"{at_50.loc['websocket', 'latency_mean_s_simulated'] * 1e3:.1f} ms, gap "
+    f"{websocket_ms - 50:+.1f} ms. Short polling: measured {polling_ms:.0f} ms, rtsim "
+    f"{at_50.loc['short-polling', 'latency_mean_s_simulated'] * 1e3:.0f} ms over "
+    f"{at_50.loc['short-polling', 'deliveries']} deliveries of a {DURATION_S:g} s run"
+)
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **A little over 50 ms, and about 550 ms.** A pushed update crosses the
+# proxy's 50 ms once; rtsim says exactly 50 ms, and the real stack adds its own work:
+# parsing, framing and JSON in Python, and event-loop timers, typically a millisecond
+# or a few (the line above prints this run's gap; it depends on the machine). Short
+# polling waits for the next poll, half an interval on average, then travels 50 ms:
+# L + T/2 = 550 ms in a long run. The same milliseconds of real work hide in it, ten
+# times smaller relative to the mean. (A run of a few seconds, as in quick mode, cuts
+# off the updates whose poll comes after its end, so its mean can sit below 550 ms:
+# the model's number for the same run is printed next to the measurement.)
 
 # %% [markdown]
 # ## Mean latency: how far is the model from the real stack?
@@ -133,6 +185,12 @@ display(
 #
 # Short polling's latency is spread over the polling interval; push strategies sit at
 # the one-way latency. Solid: measured; dashed: rtsim.
+#
+# **Predict first.** What is short polling's 95th percentile latency at 50 ms one way,
+# polling once a second, in milliseconds?
+
+# %% tags=["prediction"]
+predicted_polling_p95_ms = None  # a number
 
 # %%
 latency_ms = LATENCIES_MS[len(LATENCIES_MS) // 2]
@@ -156,6 +214,25 @@ ax.set_ylabel("fraction of deliveries")
 ax.set_title(f"Latency CDF at {latency_ms} ms one way")
 ax.legend(fontsize=8)
 plt.show()
+
+# %%
+polling_measured, polling_simulated = details["short-polling", 50]
+p95 = {
+    name: np.quantile(run.deliveries["latency_s"].dropna(), 0.95) * 1e3
+    for name, run in [("measured", polling_measured), ("rtsim", polling_simulated)]
+}
+self_check("short polling p95", predicted_polling_p95_ms, p95["measured"], "ms")
+# the worked answer below, checked: no delivery waits longer than one interval plus L
+# (the real stack's few milliseconds aside)
+assert 50 + 0.95 * 1000 == 1000
+assert polling_simulated.deliveries["latency_s"].max() <= 0.05 + 1.0 + 1e-6
+print(f"p95: measured {p95['measured']:.0f} ms, rtsim {p95['rtsim']:.0f} ms")
+
+# %% [markdown] tags=["answer"]
+# **Answer.** **About 1,000 ms.** An update waits for the next poll, uniformly between 0
+# and T = 1 s, so 95% of the waits are shorter than 0.95 s; add the 50 ms trip:
+# L + 0.95 T = 1,000 ms. The measured and modelled curves are both straight lines from L
+# to L + T, and the percentiles of a short run are noisy (the line above prints both).
 
 # %% [markdown]
 # ## Bytes per delivered update

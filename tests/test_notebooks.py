@@ -15,13 +15,26 @@ from nbclient import NotebookClient
 from helpers import ROOT
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+ANSWERS_DIR = NOTEBOOK_DIR / "answers"  # worked answers to each notebook's exercises
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + sorted(ANSWERS_DIR.glob("*.ipynb"))
 
 
 def test_there_are_notebooks_and_each_has_its_script():
     assert len(NOTEBOOKS) >= 6
     for path in NOTEBOOKS:
         assert path.with_suffix(".py").exists(), f"{path.name} has no paired .py script"
+
+
+def test_every_notebook_with_exercises_has_answers_and_every_answers_file_its_notebook():
+    lessons = {path.stem for path in NOTEBOOK_DIR.glob("*.ipynb")}
+    exercises = {
+        name
+        for name in lessons
+        if re.search(r"^# #+ Exercises", (NOTEBOOK_DIR / f"{name}.py").read_text(), re.M)
+    }
+    answered = {path.stem.removesuffix("_answers") for path in ANSWERS_DIR.glob("*.ipynb")}
+    assert exercises - answered <= {"01_channels"}  # 01's answers come with its rebuild
+    assert answered <= lessons, "an answers notebook without its notebook"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -114,7 +127,7 @@ def execute(path: Path, quick: bool) -> Executed:
         notebook,
         timeout=600,  # a cell that hangs fails in 10 minutes instead of holding CI
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(path.parent)}},
         on_cell_start=on_cell_start,
         on_cell_executed=on_cell_executed,
     )
