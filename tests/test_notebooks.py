@@ -33,7 +33,7 @@ def test_every_notebook_with_exercises_has_answers_and_every_answers_file_its_no
         if re.search(r"^# #+ Exercises", (NOTEBOOK_DIR / f"{name}.py").read_text(), re.M)
     }
     answered = {path.stem.removesuffix("_answers") for path in ANSWERS_DIR.glob("*.ipynb")}
-    assert exercises - answered <= {"01_channels"}  # 01's answers come with its rebuild
+    assert exercises - answered == set()
     assert answered <= lessons, "an answers notebook without its notebook"
 
 

@@ -58,7 +58,7 @@ for clients in (7000, 9000):
             "clients": clients,
             "busy fraction": result.summary()["server_busy_fraction"],
             "closed form": min(1.0, clients * service_s / (workers * T)),
-            "peak queue (requests)": result.stats["server_peak_queue"],
+            "peak queue (requests)": result.stats.server_peak_queue,
             "closed-form queue": max(0.0, clients / T - workers / service_s)
             * (SATURATION_RUN_S - 2 * L),
         }
