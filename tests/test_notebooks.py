@@ -16,6 +16,7 @@ from helpers import ROOT
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+ANSWERS = sorted(NOTEBOOK_DIR.glob("answers/*.ipynb"))  # worked answers, shown on the site
 
 
 def test_there_are_notebooks_and_each_has_its_script():
@@ -114,7 +115,7 @@ def execute(path: Path, quick: bool) -> Executed:
         notebook,
         timeout=600,  # a cell that hangs fails in 10 minutes instead of holding CI
         kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(path.parent)}},
         on_cell_start=on_cell_start,
         on_cell_executed=on_cell_executed,
     )
@@ -169,6 +170,16 @@ def slow_cells(executed: Executed) -> list[str]:
     return slow
 
 
+def save_executed(path: Path, executed: Executed, mode: str) -> None:
+    """With RTSIM_EXECUTED_DIR set (``make docs``), keep the executed notebook for the site."""
+    if out := os.environ.get("RTSIM_EXECUTED_DIR"):
+        target = Path(out) / path.relative_to(NOTEBOOK_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        seconds = round(sum(executed.seconds.values()))
+        executed.notebook.metadata["rtsim"] = {"mode": mode, "seconds": seconds}
+        nbformat.write(executed.notebook, target)
+
+
 def timing_table(path: Path, executed: Executed) -> str:
     return "\n".join(
         f"{path.name} cell {index:2d} {seconds:6.1f} s  "
@@ -214,13 +225,14 @@ def test_notebook_executes_and_shows_every_figure_once(path, record_property):
     record_property("cell_seconds", executed.seconds)
     print(timing_table(path, executed))
     assert figure_problems(executed) == []
+    save_executed(path, executed, "quick")
 
 
 @pytest.mark.skipif(
     os.environ.get("RTSIM_FULL_NOTEBOOKS") != "1",
     reason="full mode takes minutes: set RTSIM_FULL_NOTEBOOKS=1",
 )
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + ANSWERS, ids=lambda p: p.name)
 def test_notebook_cells_are_fast_enough_in_full_mode(path):
     """Full mode, as a student runs it: no cell over 30 s, real-server cells (tagged
     ``real-servers``) over 3 minutes."""
@@ -228,3 +240,4 @@ def test_notebook_cells_are_fast_enough_in_full_mode(path):
     print(timing_table(path, executed))
     assert slow_cells(executed) == []
     assert figure_problems(executed) == []
+    save_executed(path, executed, "full")
