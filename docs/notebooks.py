@@ -35,18 +35,12 @@ def launch_links(path: str) -> str:
     return f"[Open in Colab]({colab}) · [Launch on Binder]({binder})"
 
 
-def header(path: str, meta: dict) -> str:
-    mode = meta.get("mode", "full")
-    how = (
-        "in full mode, as a student runs it"
-        if mode == "full"
-        else "in its quick mode (`RTSIM_QUICK=1`: smaller runs; see the course page)"
-    )
-    seconds = meta.get("seconds")
-    took = f" in {seconds:,} s" if seconds is not None else ""
+def header(path: str, seconds: int | None) -> str:
+    took = f"; its cells took {seconds:,} s in all" if seconds is not None else ""
     return (
         f"{launch_links(path)} · source: `{path}`\n\n"
-        f"*This page shows the notebook as `make docs` executed it{took}, {how}.*"
+        f"*This page shows the notebook as `make docs` executed it, in full mode as a "
+        f"student runs it{took}.*"
     )
 
 
@@ -58,8 +52,8 @@ def main(src: str) -> None:
     for path in executed:
         relative = path.relative_to(src)
         notebook = nbformat.read(path, as_version=4)
-        meta = notebook.metadata.get("rtsim", {})
-        cell = nbformat.v4.new_markdown_cell(header(f"notebooks/{relative.as_posix()}", meta))
+        seconds = notebook.metadata.get("rtsim_seconds")
+        cell = nbformat.v4.new_markdown_cell(header(f"notebooks/{relative.as_posix()}", seconds))
         first = notebook.cells[0] if notebook.cells else None
         if first is not None and first.cell_type == "markdown" and first.source.startswith("# "):
             title, _, rest = first.source.partition("\n")
