@@ -4,6 +4,7 @@ scenarios exist and run, the commands exist, the links lead somewhere."""
 import re
 import tomllib
 
+import nbformat
 import pytest
 
 from simulation import load_scenario, run
@@ -85,6 +86,14 @@ def test_launch_links_use_the_repository_and_existing_notebooks():
 def test_binder_installs_the_notebooks_extra():
     assert (ROOT / "binder" / "runtime.txt").read_text().startswith("python-3.1")
     assert "'.[notebooks]'" in (ROOT / "binder" / "postBuild").read_text()
+
+
+@pytest.mark.parametrize("number", range(7))
+def test_notebook_installs_rtsim_on_colab_only(number):
+    (path,) = (ROOT / "notebooks").glob(f"{number:02d}_*.ipynb")
+    first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert 'if "google.colab" in sys.modules:' in first.source, path.name
+    assert f'"{REPOSITORY}"' in first.source, f"{path.name} clones another repository"
 
 
 def test_readme_python_example_runs(monkeypatch):
