@@ -8,6 +8,7 @@ lists the worked answers found (``notebooks/answers/``).
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import tomllib
@@ -19,6 +20,11 @@ DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 OUT = DOCS / "notebooks"
 BRANCH = "main"
+# The first cell's set-up for Colab (it does nothing elsewhere): the page links to Colab
+# instead of showing it.
+COLAB_SETUP = re.compile(
+    r'import sys\n\nif "google\.colab" in sys\.modules:.*?os\.chdir\(.*?\)\n\n', re.S
+)
 
 
 def repository() -> str:
@@ -52,6 +58,9 @@ def main(src: str) -> None:
     for path in executed:
         relative = path.relative_to(src)
         notebook = nbformat.read(path, as_version=4)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        if code:
+            code[0].source = COLAB_SETUP.sub("", code[0].source, count=1)
         seconds = notebook.metadata.get("rtsim_seconds")
         cell = nbformat.v4.new_markdown_cell(header(f"notebooks/{relative.as_posix()}", seconds))
         first = notebook.cells[0] if notebook.cells else None
