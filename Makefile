@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test validate bench scaling format reference notebooks figures clean
+.PHONY: demo test validate bench scaling format reference notebooks figures docs clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "rtsim needs Python >= 3.11; set PYTHON=python3.11")'
@@ -25,6 +25,10 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
 
 $(VENV)/.installed-bench: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-docs: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	@touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-testbed: $(BIN)/python pyproject.toml
@@ -60,13 +64,26 @@ scaling: $(VENV)/.installed
 notebooks: $(VENV)/.installed-notebooks
 	cd notebooks && ../$(BIN)/jupyter lab
 
-# The README tour's figures, under results/figures/.
+# The course site, build/docs/index.html: the notebook tests run every notebook in full
+# mode, as a student gets it (every cell under its time bound, every figure shown once),
+# then Sphinx renders docs/ and the executed notebooks. Strict: a failing notebook, a
+# broken link or any Sphinx warning fails it. About 10 minutes, 6 of them notebook 07's
+# real servers.
+docs: $(VENV)/.installed-dev $(VENV)/.installed-docs
+	rm -rf build/executed build/docs
+	RTSIM_FULL_NOTEBOOKS=1 RTSIM_EXECUTED_DIR=build/executed \
+		$(BIN)/python -m pytest -q tests/test_notebooks.py -k full_mode
+	$(BIN)/python docs/notebooks.py build/executed
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs build/docs
+	@echo "The site is in build/docs/index.html"
+
+# The plots tour's figures (docs/api.md), under results/figures/.
 figures: $(VENV)/.installed
 	$(BIN)/python -m simulation.figures results/figures
 
-# Regenerate the scenario reference in README.md from the code.
+# Regenerate the scenario reference and metrics table in docs/reference.md from the code.
 reference: $(VENV)/.installed
-	$(BIN)/python -c 'from simulation.reference import update_readme; update_readme()'
+	$(BIN)/python -c 'from simulation.reference import update_docs; update_docs()'
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
@@ -75,4 +92,4 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format notebooks
 
 clean:
-	rm -rf $(VENV) results .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) results build docs/notebooks .pytest_cache .ruff_cache .hypothesis

@@ -23,6 +23,18 @@
 # Times are in seconds and sizes in bytes. Every number below comes from the simulation.
 
 # %%
+import sys
+
+if "google.colab" in sys.modules:  # on Colab only: fetch the course, install rtsim
+    import os
+    import subprocess
+
+    if not os.path.isdir("/content/rtsim"):
+        url = "https://github.com/rtsim/rtsim"
+        subprocess.run(["git", "clone", "-q", "--depth=1", url, "/content/rtsim"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "/content/rtsim"], check=True)
+    os.chdir("/content/rtsim/notebooks")
+
 import pandas as pd
 
 from simulation import analytic, load_scenario, run

@@ -17,6 +17,18 @@
 # labelled, sizes in bytes.
 
 # %% tags=["parameters"]
+import sys
+
+if "google.colab" in sys.modules:  # on Colab only: fetch the course, install rtsim
+    import os
+    import subprocess
+
+    if not os.path.isdir("/content/rtsim"):
+        url = "https://github.com/rtsim/rtsim"
+        subprocess.run(["git", "clone", "-q", "--depth=1", url, "/content/rtsim"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "/content/rtsim"], check=True)
+    os.chdir("/content/rtsim/notebooks")
+
 import os
 
 QUICK = os.environ.get("RTSIM_QUICK") == "1"  # the test suite runs a small version

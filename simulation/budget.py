@@ -4,10 +4,10 @@ A run's cost follows the messages it puts on the wire: each takes about 20 µs o
 and, with its share of the recorder's rows and the DataFrames built from them, about 350
 bytes of memory; each delivery row adds about 120 bytes and each client about 5 KB (its
 channel, connections and random streams). These figures were measured on a 2-core
-machine (README, "Scaling": 9-26 µs per message; 20,000 WebSocket clients for 10 s, 300,000
-messages, peaked at 341 MB). :func:`estimate` counts messages from the scenario: the
-updates each client receives, polls, heartbeats, client messages and their answers,
-reconnections, connection set-ups and retransmissions. It is meant to be right within a
+machine (docs/performance.md, "Scaling": 9-26 µs per message; 20,000 WebSocket clients
+for 10 s, 300,000 messages, peaked at 341 MB). :func:`estimate` counts messages from the
+scenario: the updates each client receives, polls, heartbeats, client messages and their
+answers, reconnections, connection set-ups and retransmissions. It is meant to be right within a
 factor of a few, which is enough to refuse a run that could never finish here:
 :func:`check_budget` raises :class:`BudgetError` when the estimate needs more than 80% of
 this machine's memory or more than a day of run time. ``rtsim run --force`` and

@@ -1,4 +1,4 @@
-"""The README tour's figures: ``python -m simulation.figures [DIR]`` (``make figures``).
+"""The plots tour's figures (docs/api.md): ``python -m simulation.figures [DIR]``.
 
 Writes, under DIR (default ``results/figures``): the latency CDFs of the four strategies
 on the default workload, where their bytes go, and a half-duplex sequence chart.

@@ -1,21 +1,26 @@
 """The scenario reference (every key, type, default, unit and source) as Markdown.
 
-Generated from the same metadata the validator uses; the README embeds its output and a
-test checks that the two agree (``rtsim list --keys --markdown`` prints it).
+Generated from the same metadata the validator uses; the documentation embeds its output
+between markers (``docs/reference.md``, ``docs/results.md``), ``make reference`` rewrites
+it, and a test checks that the two agree (``rtsim list --keys --markdown`` prints it).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from .distributions import DISTRIBUTIONS
 from .metrics import SUMMARY_METRICS
 from .scenario import scenario_keys
 from .schema import describe_section, is_section, list_item_type
 
-__all__ = ["metrics_reference_markdown", "scenario_reference_markdown", "update_readme"]
+__all__ = ["BLOCKS", "metrics_reference_markdown", "scenario_reference_markdown", "update_docs"]
 
+# Each generated block: the page (from the repository root) that holds it between
+# ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``, and the function that writes it.
 BLOCKS = {
-    "reference": lambda: scenario_reference_markdown(),
-    "metrics": lambda: metrics_reference_markdown(),
+    "reference": ("docs/reference.md", lambda: scenario_reference_markdown()),
+    "metrics": ("docs/results.md", lambda: metrics_reference_markdown()),
 }
 
 
@@ -48,7 +53,7 @@ def scenario_reference_markdown() -> str:
         if table.startswith("strategy ("):
             kind = table[len("strategy (") : -1]
             title = f'`[strategy]` with `kind = "{kind}"`'
-        lines = [f"#### {title}", ""]
+        lines = [f"### {title}", ""]
         if not specs:
             lines.append("No keys of its own.")
             blocks.append("\n".join(lines))
@@ -62,7 +67,7 @@ def scenario_reference_markdown() -> str:
     from .sweep.options import SweepOptions  # the sweep package sits above the scenario
 
     lines = [
-        "#### Sweep files (`rtsim sweep FILE`)",
+        "### Sweep files (`rtsim sweep FILE`)",
         "",
         "Besides these keys, a `[grid]` table of scenario keys and value lists (or "
         "`[[cells]]` tables).",
@@ -72,7 +77,7 @@ def scenario_reference_markdown() -> str:
         *_key_rows(describe_section(SweepOptions)),
     ]
     blocks.append("\n".join(lines))
-    lines = ["#### Distributions (`dist = ...`)", "", "| dist | what it draws |", "|---|---|"]
+    lines = ["### Distributions (`dist = ...`)", "", "| dist | what it draws |", "|---|---|"]
     lines += [f"| `{name}` | {_cell(cls.summary)} |" for name, cls in DISTRIBUTIONS.items()]
     blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
@@ -84,16 +89,17 @@ def metrics_reference_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(path: str = "README.md") -> bool:
-    """Rewrite every generated block between its markers in ``path``; True if changed."""
-    from pathlib import Path
-
-    readme = Path(path)
-    text = original = readme.read_text(encoding="utf-8")
-    for name, generate in BLOCKS.items():
+def update_docs(root: str | Path = ".") -> list[str]:
+    """Rewrite every generated block between its markers; the pages that changed."""
+    changed = []
+    for name, (page, generate) in BLOCKS.items():
+        path = Path(root) / page
+        text = path.read_text(encoding="utf-8")
         start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
         head, rest = text.split(start, 1)
         _old, tail = rest.split(end, 1)
-        text = head + start + generate() + end + tail
-    readme.write_text(text, encoding="utf-8")
-    return text != original
+        new = head + start + generate() + end + tail
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(page)
+    return changed

@@ -8,8 +8,8 @@ and a list's element type rules between the elements in ``check_list(items, wher
 
 :func:`parse_section` turns a TOML table into such a dataclass, refusing unknown keys (with
 a "did you mean"), wrong types and out-of-range values with messages that name the file
-and the dotted key. The README's scenario reference and the ``rtsim list`` output are
-generated from the same metadata, so they cannot drift from the code.
+and the dotted key. The scenario reference (docs/reference.md) and the ``rtsim list``
+output are generated from the same metadata, so they cannot drift from the code.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ import pytest
 from simulation import ScenarioError, run
 from simulation.messages import DOWN, UP, Message
 from simulation.network import HttpParams
+from simulation.protocols import http
+from simulation.protocols import sse as sse_format
+from simulation.protocols.wire import headers as hdr
+from simulation.protocols.wire import http2, http3
 from simulation.strategies import STRATEGIES
 from simulation.transport.framing import HttpFraming, min_header_bytes
 
@@ -170,7 +174,43 @@ def test_headers_too_small_for_http2_are_refused_with_the_smallest_that_fits():
         make_scenario(transport={"http": "2"}, http={"request_header_bytes": smallest - 1})
 
 
-def test_sse_events_are_data_frames_on_http2():
+def test_the_numbers_the_model_page_quotes():
+    """docs/model.md: the default poll request's bytes, first and repeated, and the
+    HTTP/2 set-up bytes."""
+    for version, first, after in (("2", 474, 25), ("3", 474, 20)):
+        framing = HttpFraming(version, HttpParams(), 4096)
+        sizes = [
+            framing.overhead_bytes(Message(0, UP, "poll-request", 0, 700, request=True), 0.0)
+            for _ in range(3)
+        ]
+        assert sizes == [first, after, after]
+    assert HttpFraming("2", HttpParams(), 4096).setup_bytes() == (79, 30)
+
+
+def test_sse_events_are_data_frames_on_http2_and_http3():
+    fields = sse_format.event_overhead_bytes(event_id="7")
+    chunked = fields + http.chunk_overhead_bytes(100 + fields)  # HTTP/1.1's framing
+    data = http3.frame_header_bytes(http3.FRAME_TYPES["DATA"], 100 + fields)  # 1 + 2 varints
+    for version, frame in (("2", 9), ("3", data)):  # DATA frame headers
+        framing = HttpFraming(version, HttpParams(), 4096)
+        event = Message(0, DOWN, "sse-event", 100, chunked)
+        assert framing.overhead_bytes(event, now=0.0) == fields + frame
+
+
+def test_websocket_frames_travel_in_data_frames():
+    data = http3.frame_header_bytes(http3.FRAME_TYPES["DATA"], 102)  # type 1 + length 2
+    for version, frame in (("2", 9), ("3", data)):
+        framing = HttpFraming(version, HttpParams(), 4096)
+        frame_up = Message(0, UP, "ws-frame-up", 96, 6)  # 2-byte header + 4-byte mask
+        assert framing.overhead_bytes(frame_up, now=0.0) == 6 + frame
+
+
+def test_a_post_costs_what_the_wire_layer_says_a_request_with_a_body_costs():
     framing = HttpFraming("2", HttpParams(), 4096)
-    event = Message(0, DOWN, "sse-event", 100, 8 + 2 + 2 + 4)  # "id: 7\n" etc. + chunking
-    assert framing.overhead_bytes(event, now=0.0) >= 9
+    reference = http2.Connection()
+    for _ in range(3):
+        post = Message(0, UP, "http-post", 120, 700, request=True)
+        expected = reference.message_bytes(
+            hdr.pad_to_http1(hdr.request("http-post", "2", 0, 120), 700), body_bytes=120
+        )
+        assert framing.overhead_bytes(post, now=0.0) == expected - 120

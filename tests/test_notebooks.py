@@ -182,6 +182,15 @@ def slow_cells(executed: Executed) -> list[str]:
     return slow
 
 
+def save_executed(path: Path, executed: Executed) -> None:
+    """With RTSIM_EXECUTED_DIR set (``make docs``), keep the executed notebook for the site."""
+    if out := os.environ.get("RTSIM_EXECUTED_DIR"):
+        target = Path(out) / path.relative_to(NOTEBOOK_DIR)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        executed.notebook.metadata["rtsim_seconds"] = round(sum(executed.seconds.values()))
+        nbformat.write(executed.notebook, target)
+
+
 def timing_table(path: Path, executed: Executed) -> str:
     return "\n".join(
         f"{path.name} cell {index:2d} {seconds:6.1f} s  "
@@ -233,7 +242,7 @@ def test_notebook_executes_and_shows_every_figure_once(path, record_property):
     os.environ.get("RTSIM_FULL_NOTEBOOKS") != "1",
     reason="full mode takes minutes: set RTSIM_FULL_NOTEBOOKS=1",
 )
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.relative_to(NOTEBOOK_DIR).as_posix())
 def test_notebook_cells_are_fast_enough_in_full_mode(path):
     """Full mode, as a student runs it: no cell over 30 s, real-server cells (tagged
     ``real-servers``) over 3 minutes."""
@@ -241,3 +250,4 @@ def test_notebook_cells_are_fast_enough_in_full_mode(path):
     print(timing_table(path, executed))
     assert slow_cells(executed) == []
     assert figure_problems(executed) == []
+    save_executed(path, executed)

@@ -2,7 +2,7 @@
 
 Only what is sent on the connection is counted; acknowledgements without data are not
 modelled (they travel the other way and are small, but a bulk flow sends one per two
-segments: see the README's list of simplifications).
+segments: see docs/model.md, "What the model leaves out").
 """
 
 import math

@@ -1,6 +1,6 @@
 """A sweep's output directory: one Parquet file per finished run, named by its identity.
 
-Guarantees (the README's "Data safety"):
+Guarantees (docs/sweeps.md, "Data safety"):
 
 * A run is written the moment it finishes, to a temporary file that is then renamed: a
   killed sweep leaves whole files or none.

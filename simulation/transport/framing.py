@@ -181,12 +181,12 @@ class HttpFraming:
             return block + self._data_bytes(body) - payload
         kind = message.kind
         if kind in SSE_STREAM_KINDS:
-            text = overhead - _chunk_framing_bytes(payload, overhead)
-            return text + self._data_bytes(payload + text) - payload
+            text = overhead - _chunk_framing_bytes(payload, overhead)  # the event's fields
+            return self._data_bytes(payload + text) - payload
         if kind == "sse-end":
             return http2.FRAME_HEADER_BYTES if self.version == "2" else 0
         # a WebSocket frame (its framing kept) inside a DATA frame
-        return overhead + self._data_bytes(payload + overhead) - payload - overhead
+        return self._data_bytes(payload + overhead) - payload
 
     def _data_bytes(self, body: int) -> int:
         if body <= 0:
