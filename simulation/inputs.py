@@ -24,9 +24,19 @@ from typing import Any
 
 from .errors import ScenarioError, did_you_mean
 
-__all__ = ["MAX_BYTES", "CsvRow", "csv_number", "load_toml", "read_csv", "shown"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_TEXT_FILE_BYTES",
+    "CsvRow",
+    "csv_number",
+    "load_toml",
+    "read_csv",
+    "read_text_lines",
+    "shown",
+]
 
 MAX_BYTES = 10**12
+MAX_TEXT_FILE_BYTES = 64 * 2**20  # a payload corpus larger than 64 MiB is a mistake
 
 
 def shown(value: Any) -> str:
@@ -150,3 +160,36 @@ def load_toml(path: Path, what: str) -> dict[str, Any]:
         raise ScenarioError(
             f"{path}: invalid TOML: arrays or tables nested too deeply to read"
         ) from None
+
+
+def read_text_lines(path: Path, where: str) -> tuple[bytes, ...]:
+    """The non-blank lines of UTF-8 text file ``path`` (a payload corpus), as bytes.
+
+    Refused with one line each: a missing, unreadable or empty file, a directory, a file
+    over ``MAX_TEXT_FILE_BYTES`` and one that is not UTF-8 text.
+    """
+    name = repr(str(path))
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_FILE_BYTES:
+            raise ScenarioError(
+                f"{where}: {name} is {size:,} bytes; a corpus may have at most "
+                f"{MAX_TEXT_FILE_BYTES:,}"
+            )
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ScenarioError(f"{where}: {name} is a directory, not a text file") from None
+    except FileNotFoundError:
+        raise ScenarioError(f"{where}: cannot read {name}: no such file") from None
+    except OSError as error:
+        raise ScenarioError(f"{where}: cannot read {name}: {error.strerror}") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{where}: {name} is not UTF-8 text (byte {error.start}: {error.reason})"
+        ) from None
+    lines = tuple(line for line in data.splitlines() if line.strip())
+    if not lines:
+        raise ScenarioError(f"{where}: {name} has no text: give one payload per line")
+    return lines

@@ -20,7 +20,7 @@ from .distributions import Distribution
 from .errors import ScenarioError, did_you_mean, unknown_key_message
 from .faults import FaultParams
 from .groups import ClientGroup, check_groups, expand_audience
-from .inputs import load_toml, shown
+from .inputs import load_toml, read_text_lines, shown
 from .network import HttpParams, NetworkParams
 from .schema import describe_section, param, parse_section, section_to_dict
 from .server import ServerParams
@@ -379,6 +379,13 @@ def _parse_strategy(table: Any, source: str, base_dir: Path | None) -> StrategyC
     _strategy_keys(kind, f"{where}.kind")
     own = {key: value for key, value in table.items() if key != "kind"}
     params = parse_section(STRATEGIES[kind].Params, own, f"{where} ({kind})", base_dir)
+    corpus = getattr(params, "deflate_corpus", "")
+    if corpus:
+        path = Path(corpus)
+        if not path.is_absolute() and base_dir is not None:
+            path = base_dir / path
+        lines = read_text_lines(path, f"{where} ({kind}).deflate_corpus")
+        params = dataclasses.replace(params, corpus=lines)
     return StrategyConfig(kind, params)
 
 

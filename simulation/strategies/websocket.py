@@ -45,17 +45,19 @@ import simpy
 
 from ..messages import DOWN, UP, Message, Update
 from ..protocols import websocket as ws
+from ..protocols.wire import deflate
 from ..schema import param
 from ..transport import Connection
 from .backoff import Backoff, reconnect_forever
 from .base import Strategy
+from .compression import DeflateKeys, MessageDeflate
 from .context import StrategyContext
 
 __all__ = ["WebSocket", "WebSocketParams"]
 
 
 @dataclass(frozen=True)
-class WebSocketParams:
+class WebSocketParams(DeflateKeys):
     ping_interval_s: float = param(
         math.inf,
         "the server pings each socket this often; the client answers with a pong",
@@ -96,6 +98,9 @@ class WebSocketParams:
         "the server keeps updates for a disconnected client and sends them on reconnect",
         source="a plain WebSocket server forgets a closed socket",
     )
+
+    def check(self, where: str) -> None:
+        self.check_deflate(where)
 
     def __post_init__(self):
         if self.reconnect_delay_max_s < self.reconnect_delay_s:
@@ -147,6 +152,7 @@ class WebSocket(Strategy):
             context.streams.generator("websocket.reconnect"),
         )
         self._peers = [_Peer(backoff) for backoff in backoffs]
+        self._deflate = MessageDeflate(params)
 
     def pending_updates(self) -> int:
         return sum(len(peer.buffered) + len(peer.outbox) for peer in self._peers)
@@ -162,7 +168,7 @@ class WebSocket(Strategy):
             self.missed += 1  # no open socket to send on
 
     def _send_up(self, connection: Connection, update: Update) -> None:
-        size = update.payload_bytes
+        size = self._deflate.size(connection.id, UP, update.payload_bytes)
         header = ws.frame_header_bytes(size, masked=True)
         connection.send(Message(connection.client, UP, "ws-frame-up", size, header, (update,)))
 
@@ -219,6 +225,7 @@ class WebSocket(Strategy):
         self._socket_gone(connection)
 
     def _socket_gone(self, connection: Connection) -> None:
+        self._deflate.forget(connection.id)
         peer = self._peers[connection.client]
         if peer.server_socket is connection:
             peer.server_socket = None
@@ -249,9 +256,10 @@ class WebSocket(Strategy):
         peer = self._peers[client]
         peer.server_socket = connection
         peer.ever_open = True
-        reply = Message(
-            client, DOWN, "ws-upgrade-response", 0, self.http.upgrade_response_bytes, response=True
-        )
+        size = self.http.upgrade_response_bytes
+        if self._deflate.on:  # the server accepts the extension (RFC 7692 section 5)
+            size += deflate.extension_header_bytes(deflate.SERVER_RESPONSE)
+        reply = Message(client, DOWN, "ws-upgrade-response", 0, size, response=True)
         connection.send(reply)
         buffered, peer.buffered = peer.buffered, []
         for update in buffered:
@@ -292,6 +300,6 @@ class WebSocket(Strategy):
                 self.missed += 1  # no open socket for this client now
 
     def _send_frame(self, connection: Connection, update: Update) -> None:
-        size = update.payload_bytes
+        size = self._deflate.size(connection.id, DOWN, update.payload_bytes)
         header = ws.frame_header_bytes(size, masked=False)
         connection.send(Message(connection.client, DOWN, "ws-frame", size, header, (update,)))

@@ -21,8 +21,10 @@ import simpy
 from ...messages import DOWN, UP, Message
 from ...protocols import engineio as eio
 from ...protocols import websocket as ws
+from ...protocols.wire import deflate
 from ...transport import Connection
 from ..backoff import Backoff, reconnect_forever
+from ..compression import MessageDeflate
 from ..context import StrategyContext
 from ..http_client import HttpClient
 from .params import SocketIOParams
@@ -56,6 +58,7 @@ class EngineIO:
         self.server = context.server
         self.channels = channels
         self.layer = layer
+        self._deflate = MessageDeflate(params)
         self.http_client = HttpClient(
             context, channels, self._on_http_response, self._on_http_request, self._on_closed
         )
@@ -83,13 +86,9 @@ class EngineIO:
 
     def queued_updates(self) -> int:
         """Updates in packets the server has queued for a GET, or a client for a POST."""
-        queued = sum(
-            len(packet.updates)
-            for session in self.sessions
-            if session is not None
-            for packet in session.at_server.outbox
-        )
-        return queued + self.posts_waiting
+        sessions = [session for session in self.sessions if session is not None]
+        outboxes = [packet for session in sessions for packet in session.at_server.outbox]
+        return sum(len(packet.updates) for packet in outboxes) + self.posts_waiting
 
     def current(self, session: Session) -> bool:
         return session.alive and self.sessions[session.client] is session
@@ -131,6 +130,7 @@ class EngineIO:
             server.held_get = None
         if session.socket is not None and not session.socket.closed:
             session.socket.close(reason)
+            self._deflate.forget(session.socket.id)
         for connection in session.http:  # abort its polls: the pool gets them back
             connection.close(reason, notify=True)
         session.at_client.dropped.succeed(session.at_client.connected)
@@ -315,10 +315,7 @@ class EngineIO:
 
     def _on_http_response(self, response: Message) -> None:
         if response.kind == OPEN and self._upgrade_at_once:
-            if self.pools[response.client].multiplexed:  # HTTP/2 and 3: no Upgrade on it
-                self._upgrade_beside(response)
-            else:
-                self._upgrade_on(response)
+            self._upgrade_on(response)
             return
         self.pools[response.client].release(response.connection)
         kind = response.kind
@@ -347,32 +344,23 @@ class EngineIO:
 
     def _upgrade_on(self, response: Message) -> None:
         """python-socketio: the open packet arrived; upgrade at once on the same connection
-        (taken out of the HTTP pool), and send CONNECT once the WebSocket carries it."""
-        session = self.sessions[response.client]
-        connection = response.connection
+        (taken out of the HTTP pool), and send CONNECT once the WebSocket carries it. On
+        HTTP/2 and 3 the WebSocket gets a connection of its own (the model's stand-in for
+        an extended CONNECT stream on the shared one)."""
+        session, connection = self.sessions[response.client], response.connection
+        pool = self.pools[response.client]
+        if session is None or not session.alive or pool.multiplexed:
+            pool.release(connection)
         if session is None or not session.alive:
-            self.pools[response.client].release(connection)
             return
         session.at_client.last_heard = self.env.now
         session.at_client.connect_after_upgrade = True
-        self.pools[response.client].detach(
-            connection, self._on_ws_client, self._on_ws_server, self._on_closed
-        )
-        session.socket = connection
-        session.mode = "upgrading"
+        if pool.multiplexed:
+            self._open_websocket(session)
+            return
+        pool.detach(connection, self._on_ws_client, self._on_ws_server, self._on_closed)
+        session.socket, session.mode = connection, "upgrading"
         self._send_upgrade_request(connection, session)
-
-    def _upgrade_beside(self, response: Message) -> None:
-        """python-socketio on HTTP/2 or HTTP/3: the open packet arrived; the WebSocket
-        goes on a connection of its own (the model's stand-in for an extended CONNECT
-        stream), and CONNECT once it carries it."""
-        self.pools[response.client].release(response.connection)
-        session = self.sessions[response.client]
-        if session is None or not session.alive:
-            return
-        session.at_client.last_heard = self.env.now
-        session.at_client.connect_after_upgrade = True
-        self._open_websocket(session)
 
     def _send_upgrade_request(self, connection: Connection, session: Session) -> None:
         overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
@@ -399,8 +387,15 @@ class EngineIO:
         )
 
     def _frame(self, connection: Connection, direction: str, packet: Packet, session: Session):
-        header = ws.frame_header_bytes(packet.size, masked=direction == UP)
-        connection.send(wire_message(session, direction, packet.kind, (packet,), header))
+        size = packet.size
+        if packet.updates and self._deflate.on:  # data frames only (RFC 7692 section 6.1)
+            size = self._deflate.size(connection.id, direction, packet.size)
+        header = ws.frame_header_bytes(size, masked=direction == UP)
+        message = wire_message(session, direction, packet.kind, (packet,), header)
+        if size != packet.size:  # the compressed text: its payload share shrinks with it
+            payload = message.payload_bytes * size // packet.size
+            message.payload_bytes, message.overhead_bytes = payload, header + size - payload
+        connection.send(message)
 
     def _on_ws_server(self, message: Message) -> None:
         self.server.serve(message, self._answer_ws)
@@ -415,6 +410,8 @@ class EngineIO:
             if not self.current(session):
                 return
             size = self.http.upgrade_response_bytes
+            if self._deflate.on:  # the server accepts the extension (RFC 7692 section 5)
+                size += deflate.extension_header_bytes(deflate.SERVER_RESPONSE)
             reply = Message(session.client, DOWN, "ws-upgrade-response", 0, size, response=True)
             connection.send(reply)
             if self.params.transports == ("websocket",):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ...errors import ScenarioError
 from ...inputs import shown
 from ...schema import REQUIRED, param
+from ..compression import DeflateKeys
 
 __all__ = ["CLIENT_LIBRARIES", "TRANSPORT_LISTS", "TRANSPORT_NAMES", "Room", "SocketIOParams"]
 
@@ -53,7 +54,7 @@ class Room:
 
 
 @dataclass(frozen=True)
-class SocketIOParams:
+class SocketIOParams(DeflateKeys):
     transports: tuple[str, ...] = param(
         ("polling", "websocket"),
         'Engine.IO transports: ["polling", "websocket"] (polling, then the upgrade), '
@@ -149,6 +150,7 @@ class SocketIOParams:
     )
 
     def check(self, where: str) -> None:
+        self.check_deflate(where)
         if self.transports not in TRANSPORT_LISTS:
             allowed = ", ".join(str(list(t)).replace("'", '"') for t in TRANSPORT_LISTS)
             raise ScenarioError(
