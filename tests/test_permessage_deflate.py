@@ -110,3 +110,12 @@ def test_an_empty_corpus_is_refused(tmp_path):
                 "deflate_corpus": str(corpus),
             }
         )
+
+
+def test_the_built_in_corpus_compresses_as_the_strategies_page_says():
+    """docs/strategies.md: 300-byte updates shrink to 23% with context takeover, 51%
+    without."""
+    texts = [json_update_text(index, 300) for index in range(1, 200)]
+    total = sum(map(len, texts))
+    assert round(sum(deflate.corpus_sizes(texts)) / total, 2) == 0.23
+    assert round(sum(deflate.corpus_sizes(texts, context_takeover=False)) / total, 2) == 0.51
