@@ -79,6 +79,15 @@ def test_validate_and_list(two_files, capsys):
         assert text in out
 
 
+def test_validate_says_when_a_valid_file_is_too_large_to_run_here(tmp_path, capsys):
+    path = tmp_path / "huge.toml"
+    path.write_text('clients = 2000000\nduration_s = 3600\n[strategy]\nkind = "short-polling"\n')
+    assert main(["validate", str(path)]) == 0  # valid input: `rtsim run --force` runs it
+    out = capsys.readouterr().out
+    assert out.startswith("ok: ")
+    assert "note: " in out and "too large to run here" in out and "--force" in out
+
+
 def test_bad_input_exits_2_with_one_clear_line(tmp_path, capsys):
     path = tmp_path / "bad.toml"
     path.write_text('[strategy]\nkind = "short-polling"\n[network]\nlatency_s = -1\n')

@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from ..budget import check_budget
+from ..budget import BudgetError, check_budget
 from ..channel import MODE_DESCRIPTIONS
 from ..distributions import DISTRIBUTIONS
 from ..errors import ScenarioError
@@ -162,6 +162,10 @@ def _cmd_validate(args) -> int:
             f"{scenario.network.mode}, {scenario.clients:,} client"
             f"{'' if scenario.clients == 1 else 's'}, {scenario.duration_s:g} s)"
         )
+        try:  # valid, but is it too large for `rtsim run` here without --force?
+            check_budget(scenario)
+        except BudgetError as error:
+            print(f"  note: {error}")
     if bad and len(args.files) > 1:
         sys.stdout.flush()
         print(f"rtsim: {bad} of {len(args.files)} files are invalid", file=sys.stderr)
