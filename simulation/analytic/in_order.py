@@ -53,6 +53,7 @@ def _closed_form_excess(latency):
     Log-normal ``X``: ``E[(X - k)+] = E[X] Phi(d1) - k Phi(d2)`` with
     ``d1 = (mu + sigma^2 - ln k) / sigma`` and ``d2 = d1 - sigma`` (the Black-Scholes
     formula); country-rtt is a floor plus a log-normal. Exponential: ``mean e^(-x/mean)``.
+    Pareto (shape ``a`` > 1, scale ``s``): ``s^a x^(1-a) / (a - 1)`` for ``x >= s``.
     """
     from scipy.special import ndtr  # the standard normal CDF
 
@@ -73,6 +74,11 @@ def _closed_form_excess(latency):
             return mean * float(ndtr(d1)) - k * float(ndtr(d1 - sigma))
 
         return excess
+    if name == "pareto" and latency.shape > 1:
+        shape, scale = latency.shape, latency.scale
+        mean = shape * scale / (shape - 1)
+        # E[(L - x)+] = integral over (x, inf) of (scale / u)^shape du for x >= scale
+        return lambda x: scale**shape * x ** (1 - shape) / (shape - 1) if x >= scale else mean - x
     return None
 
 
