@@ -14,6 +14,7 @@ from simulation.messages import DOWN, UP, Message
 from simulation.network import HttpParams
 from simulation.protocols import http
 from simulation.protocols import sse as sse_format
+from simulation.protocols import websocket as ws
 from simulation.protocols.wire import headers as hdr
 from simulation.protocols.wire import http2, http3
 from simulation.strategies import STRATEGIES
@@ -214,3 +215,15 @@ def test_a_post_costs_what_the_wire_layer_says_a_request_with_a_body_costs():
             hdr.pad_to_http1(hdr.request("http-post", "2", 0, 120), 700), body_bytes=120
         )
         assert framing.overhead_bytes(post, now=0.0) == expected - 120
+
+
+def test_socketio_polls_over_http2_and_upgrades_over_its_own_http11_connection():
+    result = _first("socketio", "2", "1.3")
+    transfers, connections = result.transfers, result.connections
+    kinds = transfers.groupby("connection_id")["kind"].apply(set)
+    websocket_id = connections.loc[connections["kind"] == "websocket", "connection_id"].iloc[0]
+    polling_id = connections.loc[connections["kind"] != "websocket", "connection_id"].iloc[0]
+    assert "h2-preface" in kinds[polling_id]  # engine.io's polling: on HTTP/2
+    assert "h2-preface" not in kinds[websocket_id]  # its WebSocket: an HTTP/1.1 Upgrade
+    upgrade = transfers[transfers["kind"] == "ws-upgrade-request"]["overhead_bytes"].iloc[0]
+    assert upgrade == HttpParams().request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES

@@ -82,10 +82,7 @@ class Transport:
         self.idle_timeout_s = min(params.idle_timeout_s, proxy_idle_timeout_s)
         self.connections: list[Connection] = []
         self.discarded_updates = 0  # updates whose message died with its connection
-        self.quic = params.http == "3"
-        # QUIC encrypts packets, not TLS records
-        tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
-        self._tls_overhead = 0 if self.quic else tls_overhead
+        self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
         self.header_sizes = header_sizes  # [http]: what HTTP/2 and 3 re-frame
         self.multiplexed = params.http != "1.1"
 
@@ -102,11 +99,11 @@ class Transport:
         """Channel handler: ``message`` reached its receiver's transport now."""
         message.connection.arrive(message)
 
-    def transport_bytes(self, message: Message, encrypted: bool) -> int:
+    def transport_bytes(self, message: Message, encrypted: bool, quic: bool = False) -> int:
         """IP/TCP headers (and a TLS record when ``encrypted``) added to ``message``; on
-        QUIC, the UDP/IP and QUIC packet headers of the datagrams that carry it."""
+        QUIC, which encrypts packets, the UDP/IP and QUIC headers of its datagrams."""
         size = message.payload_bytes + message.overhead_bytes
-        if self.quic:
+        if quic:
             return _quic_transport_bytes(size)
         if encrypted:
             size += self._tls_overhead
@@ -122,10 +119,11 @@ class Transport:
         on_client_message: Callable[[Message], None],
         on_server_message: Callable[[Message], None],
         on_close: Callable[[Connection, str], None] | None = None,
+        http: str | None = None,
     ) -> Connection:
         """Open a connection on ``channel`` now; ``connection.established`` fires when the
-        client may send data."""
-        return Connection(self, channel, kind, on_client_message, on_server_message, on_close)
+        client may send data. ``http`` overrides ``[transport] http`` for this one."""
+        return Connection(self, channel, kind, on_client_message, on_server_message, on_close, http)
 
 
 class Connection:
@@ -144,8 +142,11 @@ class Connection:
         on_client_message: Callable[[Message], None],
         on_server_message: Callable[[Message], None],
         on_close: Callable[[Connection, str], None] | None,
+        http: str | None = None,
     ):
         self.transport = transport
+        self.http = http or transport.params.http  # its HTTP version
+        self.quic = self.http == "3"
         self.env = env = transport.env
         self.channel = channel
         self.client = channel.client
@@ -168,15 +169,15 @@ class Connection:
         self._recovery = None if channel.lossless else self._new_recovery()
         transport.connections.append(self)
         params = transport.params
-        self._flights = flights(params)
+        self._flights = flights(params, self.http)
         self.framing = (
-            HttpFraming(params.http, transport.header_sizes, params.header_table_size)
-            if transport.multiplexed and transport.header_sizes is not None
+            HttpFraming(self.http, transport.header_sizes, params.header_table_size)
+            if self.http != "1.1" and transport.header_sizes is not None
             else None
         )
         # QUIC: order per stream, not per direction
-        self._streams = {UP: StreamOrder(), DOWN: StreamOrder()} if transport.quic else None
-        if transport.quic:
+        self._streams = {UP: StreamOrder(), DOWN: StreamOrder()} if self.quic else None
+        if self.quic:
             self._next_client_flight()  # the Initial; with 0-RTT the client may send now
             if params.quic_0rtt:
                 self._open()
@@ -214,7 +215,7 @@ class Connection:
         if self.framing is not None:
             message.overhead_bytes = self.framing.overhead_bytes(message, self.env.now)
         message.transport_bytes = self.transport.transport_bytes(
-            message, encrypted=self.transport.params.tls != "none"
+            message, encrypted=self.transport.params.tls != "none", quic=self.quic
         )
         self._transmit(message)
 
@@ -229,7 +230,7 @@ class Connection:
             )
         elif kind.startswith("h2-"):  # application data inside TLS records
             message.transport_bytes = self.transport.transport_bytes(
-                message, encrypted=self.transport.params.tls != "none"
+                message, encrypted=self.transport.params.tls != "none", quic=self.quic
             )
         else:
             params = self.transport.params
@@ -271,7 +272,7 @@ class Connection:
         channel = self.channel
         ack_bytes = params.packet_overhead_bytes
 
-        rto_min_s = QUIC_PTO_MIN_S if self.transport.quic else params.rto_min_s
+        rto_min_s = QUIC_PTO_MIN_S if self.quic else params.rto_min_s
 
         def recovery(direction: str) -> Recovery:
             estimator = RtoEstimator(params.rto_s, rto_min_s, params.rto_max_s)
@@ -384,9 +385,7 @@ class Connection:
         if not self._flights:
             if self.framing is not None:  # the HTTP/2 preface or HTTP/3 control streams
                 client, _server = self.framing.setup_bytes()
-                self._send_control(
-                    UP, "h3-settings" if self.transport.quic else "h2-preface", client
-                )
+                self._send_control(UP, "h3-settings" if self.quic else "h2-preface", client)
             self._open()
 
     def _open(self) -> None:
@@ -406,9 +405,7 @@ class Connection:
         """The server sent its last handshake flight: its SETTINGS go right behind it."""
         if self.framing is not None:
             _client, server = self.framing.setup_bytes()
-            self._send_control(
-                DOWN, "h3-settings" if self.transport.quic else "h2-settings", server
-            )
+            self._send_control(DOWN, "h3-settings" if self.quic else "h2-settings", server)
 
     # -- closing ---------------------------------------------------------------------------
 

@@ -31,9 +31,9 @@ __all__ = ["flights"]
 Flight = tuple[str, str, int]
 
 
-def flights(params: TransportParams) -> list[Flight]:
+def flights(params: TransportParams, http: str) -> list[Flight]:
     """The handshake after TCP's (HTTP/1.1 and 2: TLS, if any) or all of it (HTTP/3)."""
-    if params.http == "3":
+    if http == "3":
         return _quic_flights(params)
     if params.tls == "none":
         return []

@@ -345,8 +345,7 @@ class EngineIO:
     def _upgrade_on(self, response: Message) -> None:
         """python-socketio: the open packet arrived; upgrade at once on the same connection
         (taken out of the HTTP pool), and send CONNECT once the WebSocket carries it. On
-        HTTP/2 and 3 the WebSocket gets a connection of its own (the model's stand-in for
-        an extended CONNECT stream on the shared one)."""
+        HTTP/2 and 3 the WebSocket gets an HTTP/1.1 connection of its own, as below."""
         session, connection = self.sessions[response.client], response.connection
         pool = self.pools[response.client]
         if session is None or not session.alive or pool.multiplexed:
@@ -369,12 +368,16 @@ class EngineIO:
         connection.send(request)
 
     def _open_websocket(self, session: Session) -> None:
+        # An HTTP/1.1 Upgrade on a connection of its own whatever [transport] http says:
+        # engine.io's server takes WebSockets only through Node's HTTP/1.1 'upgrade' event
+        # (no RFC 8441 extended CONNECT over HTTP/2: socketio/engine.io issue 694)
         connection = self.context.transport.connect(
             self.channels[session.client],
             "websocket",
             self._on_ws_client,
             self._on_ws_server,
             on_close=self._on_closed,
+            http="1.1",
         )
         session.socket = connection
         transports = self.params.transports
