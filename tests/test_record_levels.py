@@ -243,3 +243,26 @@ def test_a_sweep_at_the_summary_level_aggregates_like_full():
         assert summary[name].tolist() == full[name].tolist()
     for name in ("latency_p50_s", "latency_p95_s", "latency_p99_s"):
         np.testing.assert_allclose(summary[name], full[name], rtol=PERCENTILE_ERROR)
+
+
+def test_duplicates_are_found_by_a_client_a_set_then_a_bitmap():
+    # no shipped or random scenario delivers an update twice: check the record directly
+    from simulation.record import RecordSetup, SummaryRecorder
+
+    recorder = SummaryRecorder(RecordSetup(0.0, 10.0, ((0, 10_000),), ()))
+    clients = [3, 3, 4, *range(100), 5000, 5000, 9999]
+    seen: set[int] = set()
+    for client in clients:
+        assert recorder._duplicate(7, client) == (client in seen)
+        seen.add(client)
+    assert isinstance(recorder._seen[7], bytearray)  # more than a set's worth of clients
+    assert recorder._duplicate(8, 1) is False and recorder._seen[8] == 1
+
+
+def test_a_runs_identity_changes_with_its_level_only_when_not_full():
+    from simulation.sweep.tasks import _scenario_text, scenario_identity
+
+    base = make_scenario(clients=2)
+    assert '"record"' not in _scenario_text(base)  # stored sweeps keep their identity
+    identities = {scenario_identity(_at(base, level)) for level in LEVELS}
+    assert len(identities) == 3
