@@ -30,7 +30,7 @@ def main() -> int:
         rows += bench_polling.bench(clients=(1000,), duration_s=5.0, rss=False)
         rows += bench_fanout.bench(sockets=500, rate_per_s=10.0, duration_s=5.0)
         rows += bench_memory.bench(clients=200, duration_s=10.0)
-        rows += bench_levels.bench(clients=1000, duration_s=5.0)
+        rows += bench_levels.bench(clients=2000, duration_s=5.0)
         rows += bench_sweep.bench(runs=4, duration_s=10.0, clients=100, repeats=1)
     else:
         rows = bench_link.bench()
