@@ -21,6 +21,7 @@ import pandas as pd
 from .protocols.kinds import TRANSPORT_HANDSHAKE_KINDS, category_of
 from .run_stats import RunStats
 from .strategies import STRATEGIES
+from .tallies import Tallies, transfer_values
 
 # the metrics strategies declare and compute themselves (Strategy.metrics)
 STRATEGY_METRICS = {
@@ -167,34 +168,40 @@ def _recovery(result, fault_ends: Sequence[float]) -> float:
 
 
 def summarize(result) -> pd.Series:
-    """The summary metrics of ``result`` (see :data:`SUMMARY_METRICS`), as a Series."""
+    """The summary metrics of ``result`` (see :data:`SUMMARY_METRICS`), as a Series.
+
+    From the tables, or, at a lighter ``[record] level``, from the counters it kept
+    instead (:class:`~simulation.tallies.Tallies`): the same metrics either way.
+    """
     scenario = result.scenario
     warmup = scenario.warmup_s
     measured_s = result.end_s - warmup
-    all_updates = result.updates[result.updates["created_at"] >= warmup]
-    all_deliveries = result.deliveries[result.deliveries["created_at"] >= warmup]
-    transfers = result.transfers[result.transfers["sent_at"] >= warmup]
-    updates = all_updates[all_updates["direction"] == "down"]
-    deliveries = all_deliveries[all_deliveries["direction"] == "down"]
-    up_deliveries = all_deliveries[all_deliveries["direction"] == "up"]
-    latency = deliveries["latency_s"].to_numpy()
-    up_latency = up_deliveries["latency_s"].to_numpy()
-    newest = deliveries.groupby("message_id")[["created_at", "delivered_at"]].max()
-    age = (newest["delivered_at"] - newest["created_at"]).to_numpy()
-
-    expected = int(updates["audience"].sum())
-    first = transfers["attempt"] == 0  # a retransmission repeats a message: count it once
-    responses = int((transfers["response"] & first).sum())
-    empty = int((transfers["empty"] & first).sum())
-    on_wire = (
-        transfers["payload_bytes"] + transfers["overhead_bytes"] + transfers["transport_bytes"]
-    )
-    payload = int(transfers["payload_bytes"].sum())
-    overhead = int(transfers["overhead_bytes"].sum())
-    transport = int(transfers["transport_bytes"].sum())
-    wire = payload + overhead + transport
-    handshake_bytes = int(on_wire[categories(transfers) == "handshake"].sum())
+    tallies: Tallies | None = result.tallies
+    group: int | None = getattr(result, "group", None)  # a group's view: its number
     stats: RunStats = result.stats
+    if tallies is not None and tallies.deliveries is not None:
+        values = _tallied_deliveries(tallies, group)
+    else:
+        values = _delivery_values(result.updates, result.deliveries, warmup)
+    if tallies is None:
+        transfers = result.transfers[result.transfers["sent_at"] >= warmup]
+        values.update(_transfer_values(transfers))
+        values["reconnect_storm_peak_per_s"] = _storm_peak(transfers)
+        values["recovery_max_s"] = _recovery(result, stats.fault_ends)
+    else:
+        values.update(transfer_values(tallies.counts(group)))
+        values["reconnect_storm_peak_per_s"] = tallies.storm_peak(group)
+        values["recovery_max_s"] = tallies.recovery(stats.fault_ends, result.end_s, group)
+    if tallies is None or tallies.connections_opened is None:
+        connections = result.connections
+        values["connections_opened"] = len(connections)
+        values["peak_connections"] = peak_concurrent(
+            connections["opened_at"].to_numpy(), connections["closed_at"].to_numpy()
+        )
+    else:
+        opened, peak = tallies.connection_counts(group)
+        values["connections_opened"] = opened
+        values["peak_connections"] = peak
     counts = stats.strategy
     own = counts.metrics  # computed by the strategy
     workers = stats.server_workers
@@ -203,6 +210,50 @@ def summarize(result) -> pd.Series:
         if math.isfinite(workers) and result.end_s > 0
         else math.nan
     )
+    count, expected = values["deliveries"], values["expected_deliveries"]
+    responses, empty = values["responses"], values["empty_responses"]
+    wire = values["payload_bytes"] + values["overhead_bytes"] + values["transport_bytes"]
+    values.update(
+        {
+            "delivery_ratio": count / expected if expected else math.nan,
+            **{
+                name: type(metric.absent)(own.get(name, metric.absent))
+                for name, metric in STRATEGY_METRICS.items()
+            },
+            "empty_fraction": empty / responses if responses else math.nan,
+            "wire_bytes": wire,
+            "bytes_per_delivery": wire / count if count else math.nan,
+            "wire_bps": wire * 8 / measured_s if measured_s > 0 else math.nan,
+            "reconnects": counts.reconnects,
+            "replayed_updates": counts.replayed_updates,
+            "replay_lost_updates": counts.replay_lost_updates,
+            "missed_updates": counts.missed_updates,
+            "pending_updates": counts.pending_updates,
+            "server_requests": stats.server_requests,
+            "server_busy_fraction": busy_fraction,
+            "peak_open_connections": stats.peak_open_connections,
+            "peak_memory_bytes": stats.peak_memory_bytes,
+        }
+    )
+    ordered = {name: values[name] for name in SUMMARY_METRICS}
+    for name, value in own.items():  # named at run time: room_<name>_deliveries
+        ordered.setdefault(name, value)
+    return pd.Series(ordered, name=scenario.name, dtype=object)
+
+
+def _delivery_values(
+    all_updates: pd.DataFrame, all_deliveries: pd.DataFrame, warmup: float
+) -> dict[str, Any]:
+    """The update and delivery metrics, from those tables."""
+    all_updates = all_updates[all_updates["created_at"] >= warmup]
+    all_deliveries = all_deliveries[all_deliveries["created_at"] >= warmup]
+    updates = all_updates[all_updates["direction"] == "down"]
+    deliveries = all_deliveries[all_deliveries["direction"] == "down"]
+    up_deliveries = all_deliveries[all_deliveries["direction"] == "up"]
+    latency = deliveries["latency_s"].to_numpy()
+    up_latency = up_deliveries["latency_s"].to_numpy()
+    newest = deliveries.groupby("message_id")[["created_at", "delivered_at"]].max()
+    age = (newest["delivered_at"] - newest["created_at"]).to_numpy()
     count = len(deliveries)
 
     def quantile(q: float, values=latency) -> float:
@@ -211,11 +262,10 @@ def summarize(result) -> pd.Series:
     def mean(values) -> float:
         return float(values.mean()) if values.size else math.nan
 
-    values = {
+    return {
         "updates": len(updates),
-        "expected_deliveries": expected,
+        "expected_deliveries": int(updates["audience"].sum()),
         "deliveries": count,
-        "delivery_ratio": count / expected if expected else math.nan,
         "latency_mean_s": float(latency.mean()) if count else math.nan,
         "latency_p50_s": quantile(0.50),
         "latency_p95_s": quantile(0.95),
@@ -229,46 +279,56 @@ def summarize(result) -> pd.Series:
         "latency_up_p50_s": quantile(0.50, up_latency),
         "latency_up_p95_s": quantile(0.95, up_latency),
         "latency_up_p99_s": quantile(0.99, up_latency),
-        **{
-            name: type(metric.absent)(own.get(name, metric.absent))
-            for name, metric in STRATEGY_METRICS.items()
-        },
+    }
+
+
+def _tallied_deliveries(tallies: Tallies, group: int | None) -> dict[str, Any]:
+    """The update and delivery metrics, from the summary level's counters and sketches."""
+    updates, expected, up_messages = tallies.update_counts(group)
+    tally = tallies.delivery(group)
+    down, up = tally.down, tally.up
+    p50, p95, p99 = down.quantiles((0.50, 0.95, 0.99))
+    up50, up95, up99 = up.quantiles((0.50, 0.95, 0.99))
+    return {
+        "updates": updates,
+        "expected_deliveries": expected,
+        "deliveries": down.count,
+        "latency_mean_s": down.mean(),
+        "latency_p50_s": p50,
+        "latency_p95_s": p95,
+        "latency_p99_s": p99,
+        "latency_max_s": down.max(),
+        "age_at_delivery_mean_s": tally.age.mean(),
+        "duplicate_deliveries": tally.duplicates,
+        "up_messages": up_messages,
+        "up_deliveries": up.count,
+        "latency_up_mean_s": up.mean(),
+        "latency_up_p50_s": up50,
+        "latency_up_p95_s": up95,
+        "latency_up_p99_s": up99,
+    }
+
+
+def _transfer_values(transfers: pd.DataFrame) -> dict[str, int]:
+    """The transfer metrics, from the (measured) transfers table."""
+    first = transfers["attempt"] == 0  # a retransmission repeats a message: count it once
+    on_wire = (
+        transfers["payload_bytes"] + transfers["overhead_bytes"] + transfers["transport_bytes"]
+    )
+    return {
         "messages": len(transfers),
         "requests": int((transfers["request"] & first).sum()),
-        "responses": responses,
-        "empty_responses": empty,
-        "empty_fraction": empty / responses if responses else math.nan,
-        "payload_bytes": payload,
-        "overhead_bytes": overhead,
-        "transport_bytes": transport,
-        "handshake_bytes": handshake_bytes,
-        "wire_bytes": wire,
-        "bytes_per_delivery": wire / count if count else math.nan,
-        "wire_bps": wire * 8 / measured_s if measured_s > 0 else math.nan,
+        "responses": int((transfers["response"] & first).sum()),
+        "empty_responses": int((transfers["empty"] & first).sum()),
+        "payload_bytes": int(transfers["payload_bytes"].sum()),
+        "overhead_bytes": int(transfers["overhead_bytes"].sum()),
+        "transport_bytes": int(transfers["transport_bytes"].sum()),
+        "handshake_bytes": int(on_wire[categories(transfers) == "handshake"].sum()),
         "lost_messages": int((transfers["lost"] & ~transfers["dropped"]).sum()),
         "dropped_messages": int(transfers["dropped"].sum()),
         "retransmissions": int((~first).sum()),
         "retransmitted_bytes": int(on_wire[~first].sum()),
-        "reconnects": counts.reconnects,
-        "replayed_updates": counts.replayed_updates,
-        "replay_lost_updates": counts.replay_lost_updates,
-        "missed_updates": counts.missed_updates,
-        "pending_updates": counts.pending_updates,
-        "connections_opened": len(result.connections),
-        "reconnect_storm_peak_per_s": _storm_peak(transfers),
-        "recovery_max_s": _recovery(result, stats.fault_ends),
-        "peak_connections": peak_concurrent(
-            result.connections["opened_at"].to_numpy(),
-            result.connections["closed_at"].to_numpy(),
-        ),
-        "server_requests": stats.server_requests,
-        "server_busy_fraction": busy_fraction,
-        "peak_open_connections": stats.peak_open_connections,
-        "peak_memory_bytes": stats.peak_memory_bytes,
     }
-    for name, value in own.items():  # named at run time: room_<name>_deliveries
-        values.setdefault(name, value)
-    return pd.Series(values, name=scenario.name, dtype=object)
 
 
 # Counters kept for the whole run, outside the per-client tables: NaN in per-group rows.
@@ -288,15 +348,18 @@ WHOLE_RUN_ONLY = (
 
 @dataclass
 class _GroupView:
-    """The rows of one client group, shaped like a Result for :func:`summarize`."""
+    """The rows of one client group, shaped like a Result for :func:`summarize`; a table
+    the run's ``[record] level`` did not keep is None, and ``tallies`` has it instead."""
 
     scenario: Any
     end_s: float
-    updates: pd.DataFrame
-    deliveries: pd.DataFrame
-    transfers: pd.DataFrame
-    connections: pd.DataFrame
+    updates: pd.DataFrame | None
+    deliveries: pd.DataFrame | None
+    transfers: pd.DataFrame | None
+    connections: pd.DataFrame | None
     stats: RunStats
+    tallies: Tallies | None = None
+    group: int | None = None  # the group's number in the tallies
 
 
 def summarize_groups(result) -> pd.DataFrame:
@@ -305,7 +368,8 @@ def summarize_groups(result) -> pd.DataFrame:
     Each group's metrics come from its clients' rows. An update meant for every client
     is meant for each of a group's clients; a targeted one for its target's group. With
     Socket.IO rooms the updates' audience cannot be split by group, so
-    ``expected_deliveries`` and ``delivery_ratio`` are NaN per group.
+    ``expected_deliveries`` and ``delivery_ratio`` are NaN per group. Every record level
+    keeps what this needs (the light ones count per group).
     """
     rows = _group_rows(result) if result.scenario.groups else {"all": summarize(result)}
     return pd.DataFrame(rows).T.apply(pd.to_numeric).rename_axis("group")
@@ -313,30 +377,43 @@ def summarize_groups(result) -> pd.DataFrame:
 
 def _group_rows(result) -> dict[str, pd.Series]:
     scenario = result.scenario
-    updates = result.updates
-    down = updates[updates["direction"] == "down"]
-    everyone = down[(down["target"] < 0) & (down["audience"] == scenario.clients)]
-    in_rooms = bool(((down["target"] < 0) & (down["audience"] != scenario.clients)).any())
-    targeted = down[down["target"] >= 0]
-    up = updates[updates["direction"] == "up"]
+    tallies: Tallies | None = result.tallies
+    if tallies is not None and tallies.updates is not None:  # no table at all
+        in_rooms = tallies.in_rooms
+        own_tables = None
+    else:
+        updates = result.updates
+        down = updates[updates["direction"] == "down"]
+        everyone = down[(down["target"] < 0) & (down["audience"] == scenario.clients)]
+        in_rooms = bool(((down["target"] < 0) & (down["audience"] != scenario.clients)).any())
+        targeted = down[down["target"] >= 0]
+        up = updates[updates["direction"] == "up"]
+        own_tables = everyone, targeted, up
     rows = {}
-    for group in scenario.groups:
+    for index, group in enumerate(scenario.groups):
         mine = group.first, group.first + group.count
 
         def of(frame, column="client", low=mine[0], high=mine[1]):
             return frame[(frame[column] >= low) & (frame[column] < high)]
 
-        own = pd.concat(
-            [everyone.assign(audience=group.count), of(targeted, "target"), of(up, "origin")]
-        ).sort_values("update_id", kind="stable")
+        own = deliveries = transfers = connections = None
+        if own_tables is not None:
+            everyone, targeted, up = own_tables
+            own = pd.concat(
+                [everyone.assign(audience=group.count), of(targeted, "target"), of(up, "origin")]
+            ).sort_values("update_id", kind="stable")
+            deliveries, connections = of(result.deliveries), of(result.connections)
+            transfers = of(result.transfers) if tallies is None else None
         view = _GroupView(
             dataclasses.replace(scenario, clients=group.count, name=group.name),
             result.end_s,
             own,
-            of(result.deliveries),
-            of(result.transfers),
-            of(result.connections),
-            RunStats(fault_ends=result.stats.fault_ends),
+            deliveries,
+            transfers,
+            connections,
+            stats=RunStats(fault_ends=result.stats.fault_ends),
+            tallies=tallies,
+            group=index,
         )
         summary = summarize(view)
         summary[list(WHOLE_RUN_ONLY)] = math.nan

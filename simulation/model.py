@@ -14,7 +14,7 @@ import simpy
 from .channel import Channel
 from .faults import Faults
 from .messages import Message, Update
-from .recorder import Recorder
+from .record import RecordSetup, make_recorder
 from .rng import RandomStreams
 from .run_stats import RunStats
 from .scenario import Scenario
@@ -35,13 +35,20 @@ class Model:
         self.seed = seed
         self.env = simpy.Environment()
         self.streams = RandomStreams(seed)
-        self.recorder = Recorder()
         self.server = Server(self.env, scenario.server, self.streams)
         self.faults = (
             Faults(scenario.faults, scenario.duration_s, self.streams)
             if scenario.faults.any
             else None
         )
+        groups = tuple((g.first, g.count) for g in scenario.groups) or ((0, scenario.clients),)
+        setup = RecordSetup(
+            warmup_s=scenario.warmup_s,
+            end_s=scenario.duration_s,
+            groups=groups,
+            fault_ends=tuple(self.faults.fault_ends()) if self.faults is not None else (),
+        )
+        self.recorder = make_recorder(scenario.record.level, setup)
         self.transport = Transport(
             self.env,
             scenario.transport,

@@ -88,7 +88,13 @@ class _Codes:
 
 
 class Recorder:
-    """Collects the rows of one run; see the module docstring for the tables."""
+    """Collects the rows of one run; see the module docstring for the tables.
+
+    This is ``[record] level = "full"``; lighter levels are in :mod:`simulation.record`.
+    """
+
+    level = "full"
+    tables: tuple[str, ...] = ("updates", "transfers", "deliveries", "connections")
 
     def __init__(self):
         self._kinds = _Codes()
@@ -266,15 +272,33 @@ class Recorder:
 
     # -- results ---------------------------------------------------------------------------
 
+    def recorded_updates(self) -> int:
+        """Updates (and client messages) recorded so far."""
+        return len(self.updates)
+
+    def tallies(self, end_s: float) -> Any:
+        """The counters lighter levels keep instead of tables (none at this level)."""
+        return None
+
     def dataframes(self, end_s: float) -> dict[str, pd.DataFrame]:
         """The four tables as DataFrames, as seen at simulated time ``end_s``.
 
         A message still travelling at ``end_s`` has ``received_at`` NaN and ``in_flight``
         True; a connection still open has ``closed_at`` NaN.
         """
+        return {
+            "updates": self._updates_frame(),
+            "transfers": self._transfers_frame(end_s),
+            "deliveries": self._deliveries_frame(),
+            "connections": self._connections_frame(),
+        }
+
+    def _updates_frame(self) -> pd.DataFrame:
         updates = pd.DataFrame(self.updates.columns())
         updates["direction"] = self._directions.categorical(updates["direction"])
+        return updates
 
+    def _transfers_frame(self, end_s: float) -> pd.DataFrame:
         t = {"message_id": np.arange(len(self.transfers), dtype=np.int64)}
         t.update(self.transfers.columns())
         flags = t.pop("flags")
@@ -314,19 +338,16 @@ class Recorder:
         t = {name: t[name] for name in order}
         t["direction"] = self._directions.categorical(t["direction"])
         t["kind"] = self._kinds.categorical(t["kind"])
-        transfers = pd.DataFrame(t)
+        return pd.DataFrame(t)
 
+    def _deliveries_frame(self) -> pd.DataFrame:
         deliveries = pd.DataFrame(self.deliveries.columns())
         deliveries["direction"] = self._directions.categorical(deliveries["direction"])
         deliveries["latency_s"] = deliveries["delivered_at"] - deliveries["created_at"]
+        return deliveries
 
+    def _connections_frame(self) -> pd.DataFrame:
         c = {name: np.asarray(col) for name, col in self.connections.items()}
         c["kind"] = self._kinds.categorical(self.connections["kind"])
         c["close_reason"] = self._reasons.categorical(self.connections["close_reason"])
-        connections = pd.DataFrame(c)
-        return {
-            "updates": updates,
-            "transfers": transfers,
-            "deliveries": deliveries,
-            "connections": connections,
-        }
+        return pd.DataFrame(c)

@@ -7,13 +7,30 @@ from functools import cached_property
 
 import pandas as pd
 
+from .errors import ScenarioError
 from .groups import group_names_of
 from .metrics import summarize, summarize_groups
+from .record import TABLE_LEVELS
 from .recorder import Recorder
 from .run_stats import RunStats
 from .scenario import Scenario
+from .tallies import Tallies
 
-__all__ = ["Result"]
+__all__ = ["RecordLevelError", "Result"]
+
+
+class RecordLevelError(ScenarioError):
+    """A table or plot needs more than the run's ``[record] level`` kept."""
+
+
+def missing_table(name: str, level: str, what: str = "") -> RecordLevelError:
+    """The error for table ``name``, not kept at ``level`` (``what`` needs it)."""
+    levels = " or ".join(repr(level) for level in TABLE_LEVELS[name])
+    return RecordLevelError(
+        f"{what or f'result.{name}'}: the {name} table is not kept at [record] level = "
+        f"{level!r}; it is kept at level {levels} (set [record] level in the scenario, "
+        f"or scenario.replace({{'record.level': {TABLE_LEVELS[name][-1]!r}}}))"
+    )
 
 
 @dataclass
@@ -45,6 +62,11 @@ class Result:
     ``group`` column (categorical: the group of the row's client).
 
     Times are seconds of simulated time, sizes bytes.
+
+    Which tables exist depends on the scenario's ``[record] level`` (:attr:`level`):
+    ``"full"`` keeps all four, ``"deliveries"`` all but ``transfers``, ``"summary"`` none;
+    reading one that was not kept raises :class:`RecordLevelError`. ``summary()`` works
+    at every level (``docs/record-levels.md``).
     """
 
     scenario: Scenario
@@ -54,32 +76,57 @@ class Result:
     recorder: Recorder | None = field(repr=False)
     stats: RunStats = field(default_factory=RunStats)
 
+    @property
+    def level(self) -> str:
+        """The scenario's ``[record] level``: what this run kept."""
+        return self.scenario.record.level
+
     @cached_property
-    def _frames(self) -> dict[str, pd.DataFrame]:
+    def _kept(self) -> tuple[dict[str, pd.DataFrame], Tallies | None]:
         assert self.recorder is not None, "the frames are built once, from the recorder"
         frames = self.recorder.dataframes(self.end_s)
+        tallies = self.recorder.tallies(self.end_s)
         self.recorder = None  # the columns now live in the DataFrames
         if self.scenario.groups:  # each per-client row says which group its client is in
             for name in ("deliveries", "transfers", "connections"):
-                frame = frames[name]
-                frame["group"] = group_names_of(self.scenario.groups, frame["client"])
-        return frames
+                if name in frames:
+                    frame = frames[name]
+                    frame["group"] = group_names_of(self.scenario.groups, frame["client"])
+        return frames, tallies
+
+    @property
+    def _frames(self) -> dict[str, pd.DataFrame]:
+        return self._kept[0]
+
+    @property
+    def tallies(self) -> Tallies | None:
+        """What a ``"deliveries"`` or ``"summary"`` level kept instead of tables (None at
+        ``"full"``): see :class:`simulation.tallies.Tallies`."""
+        return self._kept[1]
+
+    def table(self, name: str, what: str = "") -> pd.DataFrame:
+        """Table ``name``; :class:`RecordLevelError`, naming the level that keeps it and
+        ``what`` needs it, if this run's level did not keep it."""
+        frames = self._frames
+        if name not in frames:
+            raise missing_table(name, self.level, what)
+        return frames[name]
 
     @property
     def deliveries(self) -> pd.DataFrame:
-        return self._frames["deliveries"]
+        return self.table("deliveries")
 
     @property
     def transfers(self) -> pd.DataFrame:
-        return self._frames["transfers"]
+        return self.table("transfers")
 
     @property
     def connections(self) -> pd.DataFrame:
-        return self._frames["connections"]
+        return self.table("connections")
 
     @property
     def updates(self) -> pd.DataFrame:
-        return self._frames["updates"]
+        return self.table("updates")
 
     def summary(self, by: str | None = None) -> pd.Series | pd.DataFrame:
         """Summary metrics (see :data:`simulation.metrics.SUMMARY_METRICS`).

@@ -49,7 +49,7 @@ def run(
     if progress is not None:
         progress(end_s)
     wall_s = time.perf_counter() - started
-    if len(model.recorder.updates) == 0:
+    if model.recorder.recorded_updates() == 0:
         workload = scenario.workload
         log.warning(
             "%s: the run created no updates in its %g s (workload: kind %r, rate_per_s = "

@@ -22,6 +22,7 @@ from .faults import FaultParams
 from .groups import ClientGroup, check_groups, expand_audience
 from .inputs import load_toml, read_text_lines, shown
 from .network import HttpParams, NetworkParams
+from .record import RecordParams
 from .schema import describe_section, param, parse_section, section_to_dict
 from .server import ServerParams
 from .strategies import STRATEGIES
@@ -93,6 +94,7 @@ class Scenario:
     transport: TransportParams = field(default_factory=TransportParams)
     server: ServerParams = field(default_factory=ServerParams)
     faults: FaultParams = field(default_factory=FaultParams)
+    record: RecordParams = field(default_factory=RecordParams)
     workload_up: UpWorkloadParams | None = None  # the [workload.up] table, if any
     groups: tuple[ClientGroup, ...] = ()  # [[groups]] or [audience]; see groups.py
     source: str = field(default="<dict>", compare=False)
@@ -170,6 +172,7 @@ SECTIONS = {
     "transport": TransportParams,
     "server": ServerParams,
     "faults": FaultParams,
+    "record": RecordParams,
 }
 
 

@@ -9,6 +9,7 @@ from helpers import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_fanout
+import bench_levels
 import bench_link
 import bench_memory
 import bench_polling
@@ -56,3 +57,11 @@ def test_scaling_points_count_messages_and_time():
 def test_fanout_benchmark_models_deliver_the_same_frames():
     # periodic broadcasts from t = 1 s: both deliver every frame sent before the end
     assert bench_fanout.run_full(20, 2.0, 4.0) == bench_fanout.run_bare(20, 2.0, 4.0) == 120
+
+
+def test_level_memory_benchmark_runs_each_level_alike():
+    # memory is measured, never asserted; the runs must agree on what they simulated
+    runs = [bench_levels.measure(level, 20, 3.0) for level in ("full", "summary")]
+    assert runs[0]["messages"] == runs[1]["messages"] > 0
+    assert runs[0]["deliveries"] == runs[1]["deliveries"] > 0
+    assert all(r["after"] >= r["before"] > 0 for r in runs)

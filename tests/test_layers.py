@@ -17,13 +17,15 @@ PACKAGE = ROOT / "simulation"
 # its own; each new one must be placed here.
 LAYERS = [
     # plain data: errors, random streams, messages, wire sizes, counters
-    {"errors", "_version", "rng", "messages", "run_stats", "protocols"},
+    {"errors", "_version", "rng", "messages", "run_stats", "protocols", "sketch"},
     {"inputs"},  # reading files: TOML and CSV, size limits
     {"distribution_base"},
     {"country_rtt"},  # measured latencies, a distribution with its data
     {"distributions"},
-    {"schema", "channel", "recorder"},  # declared parameters; the link; the tables
-    {"network", "server", "faults", "groups", "workload", "transport"},
+    # declared parameters; the link; the tables, and the counters kept instead of them
+    {"schema", "channel", "recorder", "tallies"},
+    # "record": the record levels, a recorder per level
+    {"network", "server", "faults", "groups", "workload", "transport", "record"},
     {"strategies"},
     {"consistency"},  # rules across sections (a strategy on a channel mode)
     {"scenario"},

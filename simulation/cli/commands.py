@@ -16,6 +16,7 @@ from ..scenario import load_scenario, scenario_keys
 from ..strategies import STRATEGIES
 from .outputs import (
     _check_output_file,
+    _check_plot_levels,
     _plot_path,
     _save_plot,
     _save_tables,
@@ -30,6 +31,8 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 def _cmd_run(args) -> int:
     scenarios = [load_scenario(path) for path in args.files]  # validate all before running
     plot = _plot_path(args.plot) if args.plot else None  # and every output path
+    if plot is not None:
+        _check_plot_levels(scenarios, plot)
     folders = _table_folders(scenarios, args.save) if args.save else None
     if not args.force:
         for scenario in scenarios:

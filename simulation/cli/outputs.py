@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ScenarioError
+from ..record import TABLE_LEVELS
+from ..result import missing_table
 
 TABLES = ("deliveries", "transfers", "connections", "updates")
 
@@ -67,8 +69,12 @@ def _save_tables(results, folders: list[Path], root: Path) -> None:
     try:
         for result, folder in zip(results, folders, strict=True):
             folder.mkdir(parents=True, exist_ok=True)
-            for table in TABLES:
-                getattr(result, table).to_csv(folder / f"{table}.csv", index=False)
+            for table in TABLES:  # those the run's [record] level kept
+                if result.level in TABLE_LEVELS[table]:
+                    result.table(table).to_csv(folder / f"{table}.csv", index=False)
+            if result.tallies is not None:  # what it kept of the transfers instead
+                counts = result.tallies.transfer_counts
+                counts.to_csv(folder / "transfer_counts.csv", index=False)
     except OSError as error:
         raise ScenarioError(f"--save {root}: cannot write: {error}") from None
     names = ", ".join(f"{folder.name}/" for folder in folders)
@@ -92,6 +98,15 @@ def _plot_path(text: str) -> Path:
         raise ScenarioError(f"--plot {path}: is a folder; give a file name such as x.png")
     _writable_folder(path.parent, f"--plot {path}")
     return path
+
+
+def _check_plot_levels(scenarios, path: Path) -> None:
+    """The latency plot needs the deliveries table: refuse, before any run, a scenario
+    whose ``[record] level`` does not keep it."""
+    for scenario in scenarios:
+        level = scenario.record.level
+        if level not in TABLE_LEVELS["deliveries"]:
+            raise missing_table("deliveries", level, f"--plot {path} ({scenario.source})")
 
 
 def _save_plot(results, path: Path) -> None:

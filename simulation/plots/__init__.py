@@ -7,6 +7,12 @@ rather than also displaying ``ax.figure``. Scripts save ``ax.figure`` and may cl
 ``matplotlib.pyplot.close``; without a display, pyplot uses the Agg backend. Times are
 shown in milliseconds or seconds as labelled, sizes in bytes.
 Every function raises ``ValueError`` naming what is missing when its input cannot be drawn.
+
+What each needs of a run's ``[record] level`` (``docs/record-levels.md``): the sequence
+charts need ``"full"`` (the transfers table); ``latency_cdf``, ``latency_box`` and
+``time_series`` need ``"deliveries"`` or ``"full"``; ``bytes_breakdown`` and the sweep
+plots work at every level. Asked of a run that kept too little, they raise
+:class:`~simulation.result.RecordLevelError` (a ValueError) naming the level needed.
 """
 
 from .common import LABELS, UNITS, figure_of, label

@@ -55,6 +55,14 @@ def _axes(ax: Axes | None, size=(7, 4.5)) -> Axes:
     return plt.figure(figsize=size, layout="constrained").add_subplot()
 
 
+def _table(result, name: str, what: str) -> pd.DataFrame:
+    """``result``'s table ``name``; if its ``[record] level`` did not keep it, a
+    :class:`~simulation.result.RecordLevelError` (a ValueError) naming the level that
+    does and ``what`` needs it."""
+    table = getattr(result, "table", None)
+    return table(name, what) if table is not None else getattr(result, name)
+
+
 def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise ValueError(f"{what}: expected a DataFrame, got {type(frame).__name__}")

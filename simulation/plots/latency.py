@@ -8,11 +8,11 @@ import numpy as np
 from matplotlib.axes import Axes
 
 from .. import analytic
-from .common import UNITS, _axes, _label, _require
+from .common import UNITS, _axes, _label, _require, _table
 
 
 def _measured_latency(result, unit: str, group: str | None = None) -> np.ndarray:
-    deliveries = result.deliveries
+    deliveries = _table(result, "deliveries", "latency plots")
     _require(deliveries, {"latency_s", "created_at", "direction"}, "deliveries")
     kept = (deliveries["created_at"] >= result.scenario.warmup_s) & (
         deliveries["direction"] == "down"
@@ -54,6 +54,8 @@ def latency_cdf(
     ``reference``, a dashed vertical line marks each scenario's (or group's) closed-form
     mean latency where one holds (:func:`simulation.analytic.expected_latency_s`); where
     none does, the legend says so.
+
+    Needs the deliveries table: ``[record] level = "deliveries"`` or ``"full"``.
     """
     results = list(results)
     if not results:
@@ -101,6 +103,8 @@ def latency_box(
 
     A box spans the quartiles; its whiskers reach the 5th and 95th percentiles, and the
     deliveries beyond them are drawn as dots.
+
+    Needs the deliveries table: ``[record] level = "deliveries"`` or ``"full"``.
     """
     results = list(results)
     if not results:

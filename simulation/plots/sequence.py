@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .common import KIND_COLORS, _axes, _label, _require
+from .common import KIND_COLORS, _axes, _label, _require, _table
 
 
 def sequence_chart(
@@ -26,8 +26,10 @@ def sequence_chart(
     in flight when the run ends are dotted to the bottom edge. On a
         half-duplex channel, the spans when a client's shared medium is busy are shaded beside
         its lifeline, in the colour of the direction, and its turnarounds in orange.
+
+    Needs the transfers table: ``[record] level = "full"``.
     """
-    transfers = result.transfers
+    transfers = _table(result, "transfers", "sequence_chart")
     _require(
         transfers,
         {"message_id", "client", "direction", "kind", "sent_at", "received_at", "lost"},

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .common import KIND_COLORS, _require
+from .common import KIND_COLORS, _require, _table
 from .sequence import _shade_medium
 
 __all__ = ["legend_handles", "sequence_player", "sequence_step"]
@@ -35,7 +35,7 @@ CLIENT_X, SERVER_X = -1.0, 0.0
 
 
 def _window(result, client: int, start_s: float, end_s: float) -> pd.DataFrame:
-    transfers = result.transfers
+    transfers = _table(result, "transfers", "sequence_step")
     _require(
         transfers,
         {"client", "direction", "sent_at", "started_at", "received_at", "lost"},
@@ -61,7 +61,9 @@ def sequence_step(
 ) -> Axes:
     """Draw ``client``'s messages offered in ``[start_s, end_s]`` as they stand at
     ``now_s`` (``now_s >= end_s`` draws them all, finished) on ``ax``; ``legend=False``
-    leaves the legend to the caller (:func:`legend_handles`)."""
+    leaves the legend to the caller (:func:`legend_handles`).
+
+    Needs the transfers table: ``[record] level = "full"``."""
     if end_s <= start_s:
         raise ValueError(f"sequence_step: end_s ({end_s}) must be after start_s ({start_s})")
     shown = _window(result, client, start_s, end_s)

@@ -10,14 +10,15 @@ from matplotlib import pyplot as plt
 from matplotlib.axes import Axes
 
 from ..metrics import BYTE_CATEGORIES, byte_breakdown
-from .common import _axes, _label, _require
+from .common import _axes, _label, _require, _table
 
 
 def bytes_breakdown(results: Iterable, ax: Axes | None = None) -> Axes:
     """Stacked bars: wire bytes per delivered update, by category, one bar per result.
 
     Counts messages sent at or after each scenario's warm-up, divided by the updates
-    delivered in the same window.
+    delivered in the same window. Works at every ``[record] level``: below ``"full"``
+    from the per-kind byte sums the run kept (``result.tallies.transfer_counts``).
     """
     results = list(results)
     if not results:
@@ -26,13 +27,17 @@ def bytes_breakdown(results: Iterable, ax: Axes | None = None) -> Axes:
     bottoms = np.zeros(len(results))
     per_update = []
     for result in results:
-        transfers = result.transfers
-        _require(
-            transfers,
-            {"kind", "sent_at", "payload_bytes", "overhead_bytes", "transport_bytes"},
-            "transfers",
-        )
-        window = transfers[transfers["sent_at"] >= result.scenario.warmup_s]
+        tallies = getattr(result, "tallies", None)
+        if tallies is not None:
+            window = tallies.counts(None)  # measured rows, summed per kind and flags
+        else:
+            transfers = result.transfers
+            _require(
+                transfers,
+                {"kind", "sent_at", "payload_bytes", "overhead_bytes", "transport_bytes"},
+                "transfers",
+            )
+            window = transfers[transfers["sent_at"] >= result.scenario.warmup_s]
         delivered = int(result.summary()["deliveries"])
         if delivered == 0:
             raise ValueError(f"bytes_breakdown: {_label(result)} delivered nothing")
@@ -56,11 +61,14 @@ def bytes_breakdown(results: Iterable, ax: Axes | None = None) -> Axes:
 
 def time_series(result, bin_s: float = 1.0, axes: Sequence[Axes] | None = None) -> np.ndarray:
     """Three stacked panels over time: open connections, server busy fraction, deliveries
-    per second. Returns the array of three Axes."""
+    per second. Returns the array of three Axes.
+
+    Needs the connections and deliveries tables: ``[record] level = "deliveries"`` or
+    ``"full"``."""
     if bin_s <= 0:
         raise ValueError(f"bin_s must be > 0, got {bin_s}")
-    connections = result.connections
-    deliveries = result.deliveries
+    connections = _table(result, "connections", "time_series")
+    deliveries = _table(result, "deliveries", "time_series")
     for frame, columns, what in (
         (connections, {"opened_at", "closed_at"}, "connections"),
         (deliveries, {"delivered_at"}, "deliveries"),

@@ -35,6 +35,8 @@ _NOT_RESULTS = ("name", "description", "seed")
 
 def _scenario_text(scenario: Scenario) -> str:
     data = {k: v for k, v in scenario.to_dict().items() if k not in _NOT_RESULTS}
+    if data["record"] == {"level": "full"}:  # the default: identities as before levels
+        del data["record"]
     return json.dumps(data, sort_keys=True, default=str)
 
 
