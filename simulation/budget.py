@@ -5,7 +5,10 @@ and, with its share of the recorder's rows and the DataFrames built from them, a
 bytes of memory; each delivery row adds about 120 bytes and each client about 5 KB (its
 channel, connections and random streams). These figures were measured on a 2-core
 machine (docs/performance.md, "Scaling": 9-26 µs per message; 20,000 WebSocket clients
-for 10 s, 300,000 messages, peaked at 341 MB). :func:`estimate` counts messages from the
+for 10 s, 300,000 messages, peaked at 341 MB). Below ``[record] level = "full"`` the
+message rows are not kept (``deliveries``), nor the delivery and update rows
+(``summary``): docs/record-levels.md measures 345, 71 and 0 bytes per added message.
+:func:`estimate` counts messages from the
 scenario: the updates each client receives, polls, heartbeats, client messages and their
 answers, reconnections, connection set-ups and retransmissions. It is meant to be right within a
 factor of a few, which is enough to refuse a run that could never finish here:
@@ -168,10 +171,13 @@ def estimate(scenario: Scenario) -> Estimate:
     deliveries = duration * (deliveries_per_s + up_per_s + fanout_per_s)
     updates = duration * (updates_per_s + up_per_s)
     other_events = duration * scenario.faults.outage_rate_per_s
+    level = scenario.record.level  # which rows the run keeps (record.py)
+    kept_messages = messages if level == "full" else 0.0
+    kept_rows = deliveries + updates if level != "summary" else 0.0
     memory = (
         BASE_BYTES
-        + BYTES_PER_MESSAGE * messages
-        + BYTES_PER_ROW * (deliveries + updates)
+        + BYTES_PER_MESSAGE * kept_messages
+        + BYTES_PER_ROW * kept_rows
         + BYTES_PER_CLIENT * clients
         + BYTES_PER_OTHER_EVENT * other_events
     )

@@ -210,6 +210,18 @@ def test_absurd_sizes_are_refused_before_a_run_unless_forced():
     assert estimate(small).memory_bytes < 1e9
 
 
+def test_the_memory_estimate_follows_the_record_level():
+    from simulation.budget import BASE_BYTES, BYTES_PER_CLIENT, estimate
+
+    busy = make_scenario(clients=10_000, duration_s=60.0)
+    memory = {
+        level: estimate(busy.replace({"record.level": level})).memory_bytes
+        for level in ("full", "deliveries", "summary")
+    }
+    assert memory["full"] > memory["deliveries"] > memory["summary"]
+    assert memory["summary"] == pytest.approx(BASE_BYTES + BYTES_PER_CLIENT * 10_000)
+
+
 @pytest.mark.parametrize("kind", ["short-polling", "long-polling", "sse", "websocket", "stream"])
 def test_the_estimate_is_within_a_factor_of_three_of_the_messages_sent(kind):
     from simulation import run
