@@ -176,10 +176,14 @@ print(f"set-up bytes: HTTP/2 with TLS 1.3 {h2_bytes:,.0f}, HTTP/3 {h3_bytes:,.0f
 # QUIC costs bytes instead: the client pads its first packet to 1,200 bytes, so that
 # the server may answer with up to three times as much before it knows the client's
 # address is real (an anti-amplification limit), and its set-up is half as many bytes
-# again as TCP and TLS 1.3's (printed above). On h2c, the WebSocket column says 2 round
-# trips because rtsim lets the client send its `CONNECT` at once; RFC 8441 makes it wait
-# for the server's SETTINGS (which announce that extended `CONNECT` is allowed), and on
-# h2c those arrive only after the first round trip of HTTP/2: a real h2c client would be
+# again as TCP and TLS 1.3's (printed above).
+#
+# One number in the table is rtsim's, not the protocol's: the WebSocket on h2c, ready
+# after 2 round trips because rtsim lets the client send its `CONNECT` as soon as TCP is
+# up. RFC 8441 makes the client wait for the server's SETTINGS, which announce that
+# extended `CONNECT` is allowed. Over TLS 1.3 they come with the server's handshake
+# flight, in time; on h2c the server can send them only once the TCP handshake is
+# complete, so they reach the client 2 round trips in, and a real h2c client would be
 # ready after 3.
 
 # %% [markdown]
@@ -352,9 +356,10 @@ display(
 # %% [markdown] jupyter={"source_hidden": true} tags=["answer"]
 # **Answer.** **About 300 bytes**, some 40% of HTTP/1.1's, and **the same latency**,
 # to the microsecond. On HTTP/1.1 the 1,000 bytes of headers of each poll were about
-# two thirds of everything polling sent. HPACK sends the first request's 700 bytes of
-# header text as 474 bytes (static table entries and Huffman coding), and each later one
-# as 25: the same lines, referred to by their index in the table. The response's `date`
+# two thirds of everything polling sent. HPACK turns the first request's 700 bytes of
+# header text into a HEADERS frame of 474 bytes (static table entries and Huffman
+# coding), and each later one into 25: the same lines, referred to by their index in
+# the table. The response's `date`
 # changes every second and its `content-length` with the updates it carries, so a
 # response costs a few dozen bytes rather than a few. QPACK does about as well. What is
 # left of a poll is mostly the IP, TCP and TLS headers of its two messages, about 124
@@ -641,6 +646,9 @@ assert lossy.transport.rto_min_s == 1.0 and QUIC_PTO_MIN_S == 0.026
 assert 20 < rfc["hold-back per delivered update (ms)"] < 40
 assert quic_timer["hold-back per delivered update (ms)"] < 0.5
 assert 600 < rfc["mean wait for a resend (ms)"] < 800
+fast_retransmit_ms = 1e3 * analytic.fast_retransmit_delay_s(2 * 0.05, lossy.strategy.interval_s**-1)
+assert abs(fast_retransmit_ms - 700) < 1e-6  # RTT + 3 / (5 a second)
+assert abs(rfc["mean wait for a resend (ms)"] - fast_retransmit_ms) < 50
 assert 180 < linux["mean wait for a resend (ms)"] < 230
 assert 100 < h3["mean wait for a resend (ms)"] < 140
 assert rfc["99th percentile (ms)"] > 1000 > 500 > linux["99th percentile (ms)"]
@@ -661,12 +669,13 @@ display(
 # HTTP/3's advantage over rtsim's default TCP is its **timer**, not its streams.
 #
 # With RFC 6298's floor, a lost response waits about 0.7 s to be resent: three more
-# responses must arrive behind it for a fast retransmit, at five a second, plus a round
-# trip for the news to reach the server; the 1 s timer rarely fires first. During that
+# responses must arrive behind it for a fast retransmit, at five a second (0.6 s), and
+# their acknowledgements must reach the server (a round trip after the lost one was
+# sent: 0.1 s); the 1 s timer rarely fires first. During that
 # wait every later message on the connection is held back: a third of HTTP/2's extra
 # latency (the orange part) is updates waiting behind someone else's loss. Cut the
-# timer and that part shrinks with it: with a 0.2 s floor the timer fires before the
-# next response arrives, so almost nothing is behind a loss when it is resent; with
+# timer and that part shrinks with it: with a 0.2 s floor the timer fires after 0.2 s,
+# about when the next response arrives, so almost nothing is behind a loss; with
 # QUIC's 26 ms floor TCP recovers within about one round trip, as QUIC does, and the
 # difference to HTTP/3, the blocking across streams alone, is within the noise.
 #
