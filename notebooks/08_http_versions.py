@@ -600,7 +600,11 @@ positions = np.arange(len(effects))
 left.bar(positions, extra, yerr=spread, capsize=4, color="tab:blue", label="extra mean latency")
 hold_part = effects["hold-back per delivered update (ms)"]
 left.bar(
-    positions, hold_part, width=0.4, color="tab:orange", label="of which: held behind another loss"
+    positions,
+    hold_part,
+    width=0.4,
+    color="tab:orange",
+    label="of which: held behind a lost message",
 )
 left.set_xticks(positions, [n.replace(", ", ",\n") for n in effects.index])
 left.set_ylabel("extra mean latency over no loss (ms)")
