@@ -52,9 +52,9 @@ from .schedule import Schedule
 __all__ = [
     "BOUNDS",
     "CLIENT_MESSAGE_STRATEGIES",
+    "HTTP_PROTOCOLS",
     "STRATEGY_KEYS",
     "TESTBED_STRATEGIES",
-    "HTTP_PROTOCOLS",
     "Cell",
     "cell_scenario",
     "compare",
@@ -88,7 +88,12 @@ TESTBED_STRATEGIES = tuple(STRATEGY_KEYS)
 CLIENT_MESSAGE_STRATEGIES = ("socketio", "socketio-websocket")
 
 # testbed protocol -> rtsim's [transport] http and tls; "1.1" is aiohttp and friends
-HTTP_PROTOCOLS = {"1.1": ("1.1", "none"), "h2c": ("2", "none"), "h2": ("2", "1.3"), "h3": ("3", "1.3")}
+HTTP_PROTOCOLS = {
+    "1.1": ("1.1", "none"),
+    "h2c": ("2", "none"),
+    "h2": ("2", "1.3"),
+    "h3": ("3", "1.3"),
+}
 # the strategies the HTTP/2 and HTTP/3 apps serve (apps/multiplexed.py)
 MULTIPLEXED_STRATEGIES = ("short-polling", "long-polling", "sse")
 

@@ -25,8 +25,8 @@ from .context import Testbed
 from .feed import RealUpdate
 from .measurements import Measurements
 from .proxy import LatencyProxy
-from .udp_proxy import UdpLatencyProxy
 from .schedule import Schedule
+from .udp_proxy import UdpLatencyProxy
 
 __all__ = ["TestbedRun", "run_testbed"]
 

@@ -143,10 +143,11 @@ class UdpLatencyProxy:
 
     def _send(self, key: tuple, data: bytes) -> None:
         direction, client = key
-        with contextlib.suppress(OSError, AttributeError):
-            if direction == "up":
-                self._upstream[client].sendto(data)
-            elif self._listener is not None:
+        with contextlib.suppress(OSError):
+            upstream = self._upstream.get(client)
+            if direction == "up" and upstream is not None:
+                upstream.sendto(data)
+            elif direction == "down" and self._listener is not None:
                 self._listener.sendto(data, client)
 
     def _spawn(self, coroutine) -> None:

@@ -52,6 +52,7 @@ def request_headers(kind: str, version: str, head_bytes: int, client: int) -> hd
     """rtsim's request of ``kind`` padded to ``head_bytes``, the client's index in the
     cookie's last characters."""
     message = hdr.pad_to_http1(hdr.request(kind, version), head_bytes)
+    assert isinstance(message, hdr.Request)
     fields = []
     for name, value in message.fields:
         if name == "cookie":
