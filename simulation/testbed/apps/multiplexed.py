@@ -69,6 +69,11 @@ def _client_of(headers: list[tuple[bytes, bytes]]) -> int:
     raise ValueError("request without the testbed's cookie")
 
 
+async def _disconnected(receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def _http1_bytes(start_line: str, fields) -> int:
     size = len(start_line) + 2
     for name, value in fields:
@@ -114,6 +119,16 @@ class MultiplexedApp:
                     return
         if scope["type"] != "http":
             return
+        # the response, cut short when the client goes (so hypercorn's connection tasks
+        # end with their connections rather than be cancelled when the run ends)
+        respond = asyncio.ensure_future(self._respond(scope, send))
+        gone = asyncio.ensure_future(_disconnected(receive))
+        await asyncio.wait({respond, gone}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (respond, gone):
+            task.cancel()
+        await asyncio.gather(respond, gone, return_exceptions=True)
+
+    async def _respond(self, scope, send) -> None:
         measurements = self.testbed.measurements
         measurements.requests += 1
         raw = scope["headers"]
