@@ -18,17 +18,21 @@ pytest.importorskip("h2", reason="httpx's HTTP/2 needs h2 (httpx[http2])")
 pytest.importorskip("aioquic", reason="the HTTP/3 testbed needs aioquic")
 pytest.importorskip("cryptography", reason="the TLS testbed needs cryptography")
 
-from hyperframe.frame import Frame  # noqa: E402  (h2's frame parser)
+from hyperframe.frame import Frame
 
-from simulation.messages import DOWN, UP, Message  # noqa: E402
-from simulation.network import HttpParams  # noqa: E402
-from simulation.testbed import BOUNDS, Cell, compare_cell  # noqa: E402
-from simulation.testbed.apps.multiplexed import MultiplexedApp  # noqa: E402
-from simulation.testbed import context  # noqa: E402
-from simulation.testbed.feed import RealUpdate  # noqa: E402
-from simulation.testbed.schedule import Schedule  # noqa: E402
-from simulation.testbed.udp_proxy import UdpLatencyProxy  # noqa: E402
-from simulation.transport.framing import HttpFraming  # noqa: E402
+from simulation.messages import DOWN, UP, Message
+from simulation.network import HttpParams
+from simulation.testbed import (
+    BOUNDS,
+    Cell,
+    compare_cell,
+    context,
+)
+from simulation.testbed.apps.multiplexed import MultiplexedApp
+from simulation.testbed.feed import RealUpdate
+from simulation.testbed.schedule import Schedule
+from simulation.testbed.udp_proxy import UdpLatencyProxy
+from simulation.transport.framing import HttpFraming
 
 TIMING = os.environ.get("RTSIM_TESTBED_TIMING") == "1"
 SLACK_S = 0.012
