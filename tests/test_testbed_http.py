@@ -227,3 +227,13 @@ def test_sse_event_on_http2_is_one_data_frame():
     chunked = text + len("d6\r\n\r\n")  # as the strategy sizes it on HTTP/1.1
     event = Message(0, DOWN, "sse-event", 200, chunked)
     assert framing.overhead_bytes(event, now=0.0) == 9 + text
+
+
+def test_validate_testbed_names_the_protocols_and_their_strategies(capsys):
+    from simulation.cli import main
+
+    assert main(["validate-testbed", "--http", "h4", "--quick"]) == 2
+    assert "allowed: 1.1, h2c, h2, h3" in capsys.readouterr().err
+    assert main(["validate-testbed", "--http", "h2", "--strategies", "websocket"]) == 2
+    error = capsys.readouterr().err
+    assert "websocket" in error and "allowed: short-polling, long-polling, sse" in error
