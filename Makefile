@@ -46,12 +46,15 @@ test: $(VENV)/.installed-dev
 
 # Real servers and clients on 127.0.0.1 against rtsim: the testbed tests with their timing
 # bounds, the measured-versus-simulated table, then Socket.IO with acknowledged client
-# messages (about 15 minutes; results/validation*.csv).
+# messages, then HTTP/2 (h2c, h2) and HTTP/3 on hypercorn (about 25 minutes;
+# results/validation*.csv).
 validate: $(VENV)/.installed-dev
-	RTSIM_TESTBED_TIMING=1 $(BIN)/python -m pytest tests/test_testbed.py -q
+	RTSIM_TESTBED_TIMING=1 $(BIN)/python -m pytest tests/test_testbed.py tests/test_testbed_http.py -q
 	$(BIN)/rtsim validate-testbed --csv results/validation.csv
 	$(BIN)/rtsim validate-testbed --strategies socketio,socketio-websocket --rates 1 \
 		--client-rate 1 --csv results/validation-acks.csv
+	$(BIN)/rtsim validate-testbed --http h2c,h2,h3 --latencies-ms 50 \
+		--csv results/validation-http2-http3.csv
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/run.py --json results/bench.json

@@ -6,6 +6,8 @@ instant server, so every time is a whole number of round trips.
 
 from __future__ import annotations
 
+import dataclasses
+
 import hpack
 import pytest
 
@@ -48,7 +50,7 @@ def _first(kind_of_strategy: str, http: str, tls: str, phase_s=None, **transport
     [
         ("1.1", "1.3", {}, 3),  # TCP, TLS 1.3, Upgrade
         ("2", "1.3", {}, 3),  # TCP, TLS 1.3, extended CONNECT (SETTINGS came in 0.5 RTT)
-        ("2", "none", {}, 2),  # h2c with prior knowledge: TCP, CONNECT
+        ("2", "none", {}, 3),  # h2c: TCP, the server's SETTINGS (sent on the preface), CONNECT
         ("3", "1.3", {}, 2),  # QUIC (TLS inside), CONNECT
         ("3", "1.3", {"quic_0rtt": True}, 1),  # the CONNECT goes with the Initial
     ],
@@ -209,12 +211,25 @@ def test_websocket_frames_travel_in_data_frames():
 def test_a_post_costs_what_the_wire_layer_says_a_request_with_a_body_costs():
     framing = HttpFraming("2", HttpParams(), 4096)
     reference = http2.Connection()
-    for _ in range(3):
-        post = Message(0, UP, "http-post", 120, 700, request=True)
-        expected = reference.message_bytes(
-            hdr.pad_to_http1(hdr.request("http-post", "2", 0, 120), 700), body_bytes=120
-        )
-        assert framing.overhead_bytes(post, now=0.0) == expected - 120
+    # the cookie is sized on the empty-body list, so every POST carries the same one
+    cookie = hdr.pad_to_http1(hdr.request("http-post", "2", 0, 0), 700).fields[-1]
+    for body in (120, 5, 4000):
+        post = Message(0, UP, "http-post", body, 700, request=True)
+        request = hdr.request("http-post", "2", 0, body)
+        request = dataclasses.replace(request, fields=(*request.fields, cookie))
+        expected = reference.message_bytes(request, body_bytes=body)
+        assert framing.overhead_bytes(post, now=0.0) == expected - body
+
+
+def test_a_changing_content_length_costs_no_new_cookie():
+    """Responses of every size after the first cost the same few bytes: only the date
+    and the length change, never the padding cookie."""
+    framing = HttpFraming("2", HttpParams(), 4096)
+    sizes = [
+        framing.overhead_bytes(Message(0, DOWN, "poll-response", body, 300, response=True), 0.5)
+        for body in (5, 50, 99, 100, 200, 1000, 10)
+    ]
+    assert sizes[0] > 150 and max(sizes[1:]) <= 28
 
 
 def test_socketio_polls_over_http2_and_upgrades_over_its_own_http11_connection():
@@ -227,3 +242,16 @@ def test_socketio_polls_over_http2_and_upgrades_over_its_own_http11_connection()
     assert "h2-preface" not in kinds[websocket_id]  # its WebSocket: an HTTP/1.1 Upgrade
     upgrade = transfers[transfers["kind"] == "ws-upgrade-request"]["overhead_bytes"].iloc[0]
     assert upgrade == HttpParams().request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
+
+
+def test_quic_probe_timeout_adds_the_ack_delay_and_has_no_floor():
+    """RFC 9002 section 6.2.1: PTO = SRTT + max(4 RTTVAR, 1 ms) + max_ack_delay."""
+    from simulation.transport.connection import QUIC_GRANULARITY_S, QUIC_MAX_ACK_DELAY_S
+    from simulation.transport.recovery import RtoEstimator
+
+    pto = RtoEstimator(1.0, 0.0, 60.0, QUIC_GRANULARITY_S, QUIC_MAX_ACK_DELAY_S)
+    pto.sample(0.1)  # SRTT 0.1, RTTVAR 0.05
+    assert pto.rto == pytest.approx(0.1 + 0.2 + 0.025)
+    for _ in range(40):  # a steady path: RTTVAR shrinks towards 0
+        pto.sample(0.1)
+    assert pto.rto == pytest.approx(0.1 + 0.001 + 0.025, abs=1e-4)  # not TCP's 1 s floor

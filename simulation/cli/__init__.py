@@ -26,7 +26,13 @@ EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 # optional dependencies: top-level module -> the extra that installs it
-EXTRAS = {"dask": "dask", "distributed": "dask", "aiohttp": "testbed", "websockets": "testbed"}
+EXTRAS = {
+    "dask": "dask",
+    "distributed": "dask",
+    **dict.fromkeys(
+        ("aiohttp", "websockets", "hypercorn", "httpx", "aioquic", "cryptography"), "testbed"
+    ),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

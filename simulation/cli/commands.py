@@ -178,17 +178,27 @@ def _cmd_validate(args) -> int:
 def _cmd_validate_testbed(args) -> int:
     try:
         from ..testbed import CLIENT_MESSAGE_STRATEGIES, TESTBED_STRATEGIES, Cell, compare
+        from ..testbed.compare import HTTP_PROTOCOLS, MULTIPLEXED_STRATEGIES
         from ..testbed.report import markdown_table
     except ImportError as error:
         raise ScenarioError(
             f"the testbed needs the 'testbed' extra ({error.name} is missing): "
             "pip install 'rtsim[testbed]', or run make validate"
         ) from None
-    strategies = args.strategies or TESTBED_STRATEGIES
-    unknown = [name for name in strategies if name not in TESTBED_STRATEGIES]
+    protocols = args.http or ("1.1",)
+    unknown = [name for name in protocols if name not in HTTP_PROTOCOLS]
     if unknown:
         raise ScenarioError(
-            f"--strategies: unknown {', '.join(unknown)} (allowed: {', '.join(TESTBED_STRATEGIES)})"
+            f"--http: unknown {', '.join(unknown)} (allowed: {', '.join(HTTP_PROTOCOLS)})"
+        )
+    multiplexed = [name for name in protocols if name != "1.1"]
+    allowed = MULTIPLEXED_STRATEGIES if multiplexed else TESTBED_STRATEGIES
+    strategies = args.strategies or allowed
+    unknown = [name for name in strategies if name not in allowed]
+    if unknown:
+        over = f" over {', '.join(multiplexed)}" if multiplexed else ""
+        raise ScenarioError(
+            f"--strategies: unknown{over}: {', '.join(unknown)} (allowed: {', '.join(allowed)})"
         )
     latencies, rates, duration = args.latencies_ms, args.rates, args.duration_s
     if args.quick:
@@ -204,7 +214,9 @@ def _cmd_validate_testbed(args) -> int:
             duration,
             args.seed,
             args.client_rate if name in CLIENT_MESSAGE_STRATEGIES else 0.0,
+            protocol,
         )
+        for protocol in protocols
         for name in strategies
         for latency in latencies
         for rate in rates

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategies", type=_names, metavar="A,B", help="default: all (see rtsim list)"
     )
     testbed_parser.add_argument(
+        "--http",
+        type=_names,
+        metavar="A,B",
+        help="protocols: 1.1 (default; aiohttp and friends), h2c, h2 (hypercorn and httpx "
+        "over HTTP/2, without and with TLS), h3 (hypercorn and aioquic over QUIC)",
+    )
+    testbed_parser.add_argument(
         "--latencies-ms", type=_numbers, default=(10.0, 50.0, 150.0), metavar="10,50,150"
     )
     testbed_parser.add_argument(

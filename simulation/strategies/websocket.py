@@ -193,11 +193,16 @@ class WebSocket(Strategy):
         peer.client_socket = connection
         if again:
             self.reconnects += 1
-        connection.established.callbacks.append(self._send_upgrade)
+        # on HTTP/2 and 3 the extended CONNECT waits for the server's SETTINGS as well
+        ready = connection.settings if connection.framing is not None else connection.established
+        ready.callbacks.append(self._send_upgrade)
         return dropped
 
     def _send_upgrade(self, event) -> None:
         connection = event.value
+        if not connection.established.triggered:  # SETTINGS came first: wait for set-up
+            connection.established.callbacks.append(self._send_upgrade)
+            return
         overhead = self.http.request_header_bytes + ws.UPGRADE_REQUEST_EXTRA_BYTES
         upgrade = Message(connection.client, UP, "ws-upgrade-request", 0, overhead, request=True)
         connection.send(upgrade)

@@ -19,6 +19,15 @@ the client) is compared too.
 
 The bounds checked (:data:`BOUNDS`): mean latency and mean ack RTT within 10% or 2 ms,
 bytes per update within 5%.
+
+HTTP/2 and HTTP/3 (``Cell.protocol`` "h2c", "h2" or "h3", :data:`HTTP_PROTOCOLS`): the
+real clients send rtsim's own header lists at the cell's ``[http]`` sizes
+(:mod:`.apps.multiplexed`), so step 3 changes nothing but the certificate: rtsim's
+``tls_certificate_bytes`` is set to the Certificate message of the self-signed
+certificate the real server made. Bytes are counted where the proxy counts them: HTTP/2
+frames (h2c), TLS records (h2: rtsim's frames plus a record header and tag per message),
+UDP payloads (h3: QUIC packets, rtsim's frames plus their packet and STREAM frame headers,
+without the UDP and IP headers), both directions, set-up included.
 """
 
 from __future__ import annotations
@@ -32,7 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..protocols import tls as tls_protocol
 from ..protocols import websocket as ws_protocol
+from ..protocols.wire import quic
 from ..runner import run
 from ..scenario import Scenario, parse_scenario
 from .harness import TestbedRun, run_testbed
@@ -41,6 +52,7 @@ from .schedule import Schedule
 __all__ = [
     "BOUNDS",
     "CLIENT_MESSAGE_STRATEGIES",
+    "HTTP_PROTOCOLS",
     "STRATEGY_KEYS",
     "TESTBED_STRATEGIES",
     "Cell",
@@ -75,6 +87,16 @@ TESTBED_STRATEGIES = tuple(STRATEGY_KEYS)
 # the testbed strategies whose real clients can send messages of their own (with acks)
 CLIENT_MESSAGE_STRATEGIES = ("socketio", "socketio-websocket")
 
+# testbed protocol -> rtsim's [transport] http and tls; "1.1" is aiohttp and friends
+HTTP_PROTOCOLS = {
+    "1.1": ("1.1", "none"),
+    "h2c": ("2", "none"),
+    "h2": ("2", "1.3"),
+    "h3": ("3", "1.3"),
+}
+# the strategies the HTTP/2 and HTTP/3 apps serve (apps/multiplexed.py)
+MULTIPLEXED_STRATEGIES = ("short-polling", "long-polling", "sse")
+
 PAYLOAD_BYTES = 200  # as in scenarios/default.toml
 
 # metric -> (relative bound, absolute bound): met when within either
@@ -108,14 +130,27 @@ class Cell:
     duration_s: float = 20.0
     seed: int = 1
     client_rate_per_s: float = 0.0
+    protocol: str = "1.1"  # a key of HTTP_PROTOCOLS
 
 
-def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
+def cell_scenario(
+    cell: Cell, http: dict | None = None, certificate_bytes: int | None = None
+) -> Scenario:
     """The rtsim scenario of ``cell``: full duplex, no loss, no bandwidth limit (as the
-    proxy), Poisson updates of 200 bytes to every client, no warm-up."""
+    proxy), Poisson updates of 200 bytes to every client, no warm-up; on HTTP/2 and 3 the
+    cell's protocol with ``certificate_bytes`` of TLS certificate chain."""
     if cell.kind not in TESTBED_STRATEGIES:
         raise ValueError(
             f"unknown testbed strategy {cell.kind!r} (allowed: {', '.join(TESTBED_STRATEGIES)})"
+        )
+    if cell.protocol not in HTTP_PROTOCOLS:
+        raise ValueError(
+            f"unknown testbed protocol {cell.protocol!r} (allowed: {', '.join(HTTP_PROTOCOLS)})"
+        )
+    if cell.protocol != "1.1" and cell.kind not in MULTIPLEXED_STRATEGIES:
+        raise ValueError(
+            f"testbed strategy {cell.kind!r} has no {cell.protocol} app (those that have: "
+            f"{', '.join(MULTIPLEXED_STRATEGIES)})"
         )
     if cell.client_rate_per_s > 0 and cell.kind not in CLIENT_MESSAGE_STRATEGIES:
         raise ValueError(
@@ -146,6 +181,11 @@ def cell_scenario(cell: Cell, http: dict | None = None) -> Scenario:
         }
     if http:
         data["http"] = http
+    version, tls = HTTP_PROTOCOLS[cell.protocol]
+    if version != "1.1":
+        data["transport"] = {"http": version, "tls": tls}
+        if certificate_bytes:
+            data["transport"]["tls_certificate_bytes"] = certificate_bytes
     return parse_scenario(data)
 
 
@@ -196,15 +236,33 @@ def measured_summary(measured: TestbedRun) -> pd.Series:
     )
 
 
-def simulated_summary(result) -> pd.Series:
-    """The same metrics from an rtsim result: stream bytes are payload + overhead bytes
-    (IP/TCP headers and TCP's own segments are below what the proxy sees)."""
+def proxy_bytes(transfers: pd.DataFrame, protocol: str = "1.1") -> int:
+    """What the proxy would count of rtsim's ``transfers`` on ``protocol``: payload and
+    overhead bytes (IP/TCP headers and TCP's own segments are below the proxy), plus, on
+    h2, a TLS record header and tag per message after the handshake, and on h3 the QUIC
+    packet and STREAM frame headers of each message (UDP and IP headers are below it)."""
+    size = transfers["payload_bytes"] + transfers["overhead_bytes"]
+    total = int(size.sum())
+    kinds = transfers["kind"].astype(str)
+    if protocol == "h2":
+        records = ~kinds.str.startswith(("tcp-", "tls-"))
+        total += int(records.sum()) * tls_protocol.RECORD_OVERHEAD_BYTES["1.3"]
+    elif protocol == "h3":
+        data = ~kinds.str.startswith(("quic-", "h3-"))
+        for bytes_ in size[data]:
+            total += sum(quic.stream_data_datagrams(int(bytes_))) - int(bytes_)
+    return total
+
+
+def simulated_summary(result, protocol: str = "1.1") -> pd.Series:
+    """The same metrics from an rtsim result, bytes as the proxy would count them
+    (:func:`proxy_bytes`)."""
     deliveries = result.deliveries[result.deliveries["direction"] == "down"]
     latency = deliveries["latency_s"].to_numpy()
     count = len(deliveries)
     mean, p95 = _latency_stats(latency)
     transfers = result.transfers
-    stream = int(transfers["payload_bytes"].sum() + transfers["overhead_bytes"].sum())
+    stream = proxy_bytes(transfers, protocol)
     return pd.Series(
         {
             "deliveries": count,
@@ -232,15 +290,19 @@ def compare_cell(cell: Cell) -> tuple[pd.DataFrame, TestbedRun, object]:
     testbed run and the calibrated rtsim result."""
     schedule = Schedule.from_result(run(cell_scenario(cell)))
     kind, keys = STRATEGY_KEYS[cell.kind]
-    measured = run_testbed(kind, schedule, cell.latency_s, keys, seed=cell.seed)
-    simulated = run(cell_scenario(cell, measured_headers(cell.kind, measured)))
-    real, model = measured_summary(measured), simulated_summary(simulated)
+    measured = run_testbed(
+        kind, schedule, cell.latency_s, keys, seed=cell.seed, protocol=cell.protocol
+    )
+    headers = measured_headers(cell.kind, measured)
+    simulated = run(cell_scenario(cell, headers, measured.certificate_bytes))
+    real, model = measured_summary(measured), simulated_summary(simulated, cell.protocol)
     rows = []
     for metric in METRICS + (ACK_METRICS if cell.client_rate_per_s > 0 else ()):
         m, s = float(real[metric]), float(model[metric])
         rows.append(
             {
                 "strategy": cell.kind,
+                "protocol": cell.protocol,
                 "latency_ms": cell.latency_s * 1000,
                 "rate_per_s": cell.rate_per_s,
                 "client_rate_per_s": cell.client_rate_per_s,

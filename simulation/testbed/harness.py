@@ -26,6 +26,7 @@ from .feed import RealUpdate
 from .measurements import Measurements
 from .proxy import LatencyProxy
 from .schedule import Schedule
+from .udp_proxy import UdpLatencyProxy
 
 __all__ = ["TestbedRun", "run_testbed"]
 
@@ -47,6 +48,10 @@ class TestbedRun:
     duration_s: float
     server_port: int
     proxy_port: int
+    protocol: str = "1.1"  # "1.1", or HTTP/2 and 3's "h2c", "h2", "h3" (PROTOCOLS)
+    certificate_bytes: int = 0  # the TLS Certificate message's body, 0 without TLS
+    packets_up: int = 0  # chunks read (TCP) or datagrams (UDP), client to server
+    packets_down: int = 0
 
 
 def run_testbed(
@@ -56,15 +61,19 @@ def run_testbed(
     params: dict | None = None,
     bandwidth_bps: float = math.inf,
     seed: int = 0,
+    protocol: str = "1.1",
 ) -> TestbedRun:
     """Run strategy ``kind`` (a key of ``APPS``) on the real stack; see the module doc.
 
     ``latency_s`` is the one-way latency of each direction; ``params`` are the strategy's
-    keys as in a scenario's ``[strategy]`` table (those the real app understands).
+    keys as in a scenario's ``[strategy]`` table (those the real app understands), and for
+    HTTP/2 and 3 the ``[http]`` header sizes too. ``protocol`` is "1.1" (aiohttp and the
+    other HTTP/1.1 apps) or "h2c", "h2" or "h3" (hypercorn with httpx or aioquic clients,
+    :mod:`.apps.multiplexed`; HTTP/3 goes through a UDP proxy).
     """
-    if kind not in APPS:
+    if protocol == "1.1" and kind not in APPS:
         raise ValueError(f"unknown testbed strategy {kind!r} (allowed: {', '.join(APPS)})")
-    coroutine = _run(kind, schedule, latency_s, params or {}, bandwidth_bps, seed)
+    coroutine = _run(kind, schedule, latency_s, params or {}, bandwidth_bps, seed, protocol)
     # The objects this process already holds (rtsim's results, pandas, ...) are frozen
     # out of the garbage collector for the run: a real server would not carry them, and a
     # full collection scanning them stalled the event loop for about 50 ms mid-run.
@@ -82,13 +91,22 @@ def run_testbed(
         gc.unfreeze()
 
 
-async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed) -> TestbedRun:
+def _app(kind: str, protocol: str, testbed: Testbed, params: dict):
+    if protocol == "1.1":
+        return APPS[kind](testbed, params)
+    from .apps.multiplexed import MultiplexedApp  # needs hypercorn, httpx and aioquic
+
+    return MultiplexedApp(kind, protocol, testbed, params)
+
+
+async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol) -> TestbedRun:
     loop = asyncio.get_running_loop()
     testbed = Testbed(schedule)
-    app = APPS[kind](testbed, params)
+    app = _app(kind, protocol, testbed, params)
     port = await app.start_server()
+    proxy_class = UdpLatencyProxy if protocol == "h3" else LatencyProxy
     try:
-        async with LatencyProxy(port, latency_s, bandwidth_bps=bandwidth_bps, seed=seed) as proxy:
+        async with proxy_class(port, latency_s, bandwidth_bps=bandwidth_bps, seed=seed) as proxy:
             testbed.origin = loop.time() + _LEAD_S
             tasks = [loop.create_task(_publish(testbed))]
             for index, start in enumerate(schedule.client_starts):
@@ -112,7 +130,17 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed) -> Testbe
         schedule.duration_s,
         port,
         proxy.port,
+        protocol,
+        _certificate_bytes(app),
+        proxy.up.chunks,
+        proxy.down.chunks,
     )
+
+
+def _certificate_bytes(app) -> int:
+    server = getattr(app, "server", None)
+    certificate = getattr(server, "certificate", None)
+    return certificate.chain_bytes if certificate is not None else 0
 
 
 async def _sleep_until(testbed: Testbed, at: float) -> None:

@@ -23,10 +23,13 @@ def wide_table(comparison: pd.DataFrame) -> pd.DataFrame:
     """One row per cell: measured, simulated and relative error of each metric, and
     whether every bounded metric is within its bound."""
     rows = []
-    keys = ["strategy", "latency_ms", "rate_per_s"]
-    for (strategy, latency_ms, rate), cell in comparison.groupby(keys, sort=False):
+    if "protocol" not in comparison:
+        comparison = comparison.assign(protocol="1.1")
+    keys = ["protocol", "strategy", "latency_ms", "rate_per_s"]
+    for (protocol, strategy, latency_ms, rate), cell in comparison.groupby(keys, sort=False):
         by_metric = cell.set_index("metric")
-        row = {"strategy": strategy, "latency_ms": latency_ms, "rate_per_s": rate}
+        row = {"protocol": protocol, "strategy": strategy, "latency_ms": latency_ms}
+        row["rate_per_s"] = rate
         row["deliveries"] = int(by_metric.loc["deliveries", "measured"])
         for metric in _COLUMNS:
             for column in ("measured", "simulated", "relative_error"):
@@ -53,12 +56,15 @@ def markdown_table(comparison: pd.DataFrame) -> str:
         for metric, spec in _COLUMNS.items()
         if wide[f"{metric}_measured"].notna().any()  # no ack column without acks
     }
-    headings = ["strategy", "one-way latency", "updates/s", "deliveries"]
+    protocols = wide["protocol"].unique()
+    with_protocol = len(protocols) > 1 or protocols[0] != "1.1"  # HTTP/1.1 tables as before
+    headings = ["protocol"] * with_protocol + ["strategy", "one-way latency", "updates/s"]
+    headings += ["deliveries"]
     headings += [heading for heading, _, _ in columns.values()] + ["bounds met"]
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for row in wide.itertuples(index=False):
         row = row._asdict()
-        cells = [
+        cells = [row["protocol"]] * with_protocol + [
             row["strategy"],
             f"{row['latency_ms']:g} ms",
             f"{row['rate_per_s']:g}",

@@ -56,9 +56,11 @@ from .streams import StreamOrder, stream_of
 __all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
 
 HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP, TLS, QUIC: acted on, never handed on
-# QUIC's probe timeout has no 1-second floor: max_ack_delay (25 ms, RFC 9000 section
-# 18.2) plus the timer granularity (1 ms, RFC 9002 section 6.1.2)
-QUIC_PTO_MIN_S = 0.026
+# QUIC's probe timeout (RFC 9002 section 6.2.1) has no 1-second floor; it adds the
+# peer's max_ack_delay (25 ms, RFC 9000 section 18.2) and keeps the variance term at
+# least the timer granularity (1 ms, RFC 9002 section 6.1.2)
+QUIC_MAX_ACK_DELAY_S = 0.025
+QUIC_GRANULARITY_S = 0.001
 UDP_IP_BYTES = quic.UDP_HEADER_BYTES + quic.IP_HEADER_BYTES["4"]
 
 
@@ -154,6 +156,9 @@ class Connection:
         self.recorder = transport.recorder
         self.id = self.recorder.open_connection(self.client, kind, env.now)
         self.established = env.event()
+        # HTTP/2 and 3: the server's SETTINGS reached the client (an extended CONNECT
+        # waits for them: RFC 8441 section 3); with 0-RTT the remembered ones serve
+        self.settings = env.event()
         self.closed = False
         self.close_reason = ""
         self._server_side_open = False
@@ -179,8 +184,9 @@ class Connection:
         self._streams = {UP: StreamOrder(), DOWN: StreamOrder()} if self.quic else None
         if self.quic:
             self._next_client_flight()  # the Initial; with 0-RTT the client may send now
-            if params.quic_0rtt:
+            if params.quic_0rtt:  # the request goes now, under the remembered SETTINGS
                 self._open()
+                self.settings.succeed(self)
         else:
             self._send_control(UP, "tcp-syn")
         if math.isfinite(transport.idle_timeout_s):
@@ -272,10 +278,16 @@ class Connection:
         channel = self.channel
         ack_bytes = params.packet_overhead_bytes
 
-        rto_min_s = QUIC_PTO_MIN_S if self.quic else params.rto_min_s
+        quic = self.quic
 
         def recovery(direction: str) -> Recovery:
-            estimator = RtoEstimator(params.rto_s, rto_min_s, params.rto_max_s)
+            estimator = (
+                RtoEstimator(
+                    params.rto_s, 0.0, params.rto_max_s, QUIC_GRANULARITY_S, QUIC_MAX_ACK_DELAY_S
+                )
+                if quic
+                else RtoEstimator(params.rto_s, params.rto_min_s, params.rto_max_s)
+            )
             return Recovery(
                 self.env,
                 estimator,
@@ -354,15 +366,17 @@ class Connection:
     def _handshake_step(self, message: Message) -> None:
         kind = message.kind
         if kind in SETUP_KINDS:
-            return  # the HTTP/2 or HTTP/3 settings: bytes, no step
+            if message.direction == DOWN and not self.settings.triggered:
+                self.settings.succeed(self)
+            elif self.transport.params.tls == "none" and not self.quic:
+                self._server_setup_done()  # h2c: the server answers the client's preface
+            return
         if kind in ("tcp-syn", "quic-initial"):
             self._server_side_open = True
             if self.transport.server is not None:
                 self.transport.server.connection_opened()
             if kind == "tcp-syn":
                 self._send_control(DOWN, "tcp-syn-ack")
-                if not self._flights:
-                    self._server_setup_done()
             else:
                 self._next_server_flight()
             return

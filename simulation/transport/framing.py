@@ -104,17 +104,21 @@ def _chunk_framing_bytes(payload: int, overhead: int) -> int:
 def _fields(
     kind: str, version: str, head_bytes: int, body_bytes: int, seq: int, second: int, extra: str
 ) -> tuple[tuple[str, str], ...]:
-    """The HTTP/2-3 field list of a head whose HTTP/1.1 text is ``head_bytes``."""
+    """The HTTP/2-3 field list of a head whose HTTP/1.1 text is ``head_bytes`` with an
+    empty body (:func:`simulation.protocols.wire.headers.pad_like`: the same cookie in
+    every message of a kind)."""
     message: hdr.Message
     if kind in RESPONSE_KINDS:
         message = hdr.response(kind, version, float(second), body_bytes)
+        base: hdr.Message = hdr.response(kind, version, 0.0, 0)
     else:
         message = hdr.request(kind, version, seq, body_bytes)
+        base = hdr.request(kind, version, seq, 0)
         if extra:
-            message = hdr.Request(
-                message.method, message.path, (*message.fields, ("last-event-id", extra))
-            )
-    return tuple(hdr.field_list(hdr.pad_to_http1(message, head_bytes)))
+            last_event_id = ("last-event-id", extra)
+            message = hdr.Request(message.method, message.path, (*message.fields, last_event_id))
+            base = hdr.Request(base.method, base.path, (*base.fields, last_event_id))
+    return tuple(hdr.field_list(hdr.pad_like(message, base, head_bytes)))
 
 
 def min_header_bytes(

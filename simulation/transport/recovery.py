@@ -72,14 +72,36 @@ class RtoEstimator:
     0.3
     >>> rto.back_off(); round(rto.rto, 6)
     0.6
+
+    QUIC's probe timeout (RFC 9002 section 6.2.1) has the same shape with two more terms
+    and no floor: ``SRTT + max(4 RTTVAR, granularity) + max_ack_delay``; pass
+    ``granularity`` and ``ack_delay`` (0 for TCP).
     """
 
-    __slots__ = ("initial", "maximum", "minimum", "rto", "rttvar", "srtt")
+    __slots__ = (
+        "ack_delay",
+        "granularity",
+        "initial",
+        "maximum",
+        "minimum",
+        "rto",
+        "rttvar",
+        "srtt",
+    )
 
-    def __init__(self, initial: float, minimum: float, maximum: float):
+    def __init__(
+        self,
+        initial: float,
+        minimum: float,
+        maximum: float,
+        granularity: float = 0.0,
+        ack_delay: float = 0.0,
+    ):
         self.initial = initial
         self.minimum = minimum
         self.maximum = maximum
+        self.granularity = granularity
+        self.ack_delay = ack_delay
         self.rto = initial  # section 2.1
         self.srtt: float | None = None
         self.rttvar: float | None = None
@@ -93,7 +115,8 @@ class RtoEstimator:
             rttvar = (1 - BETA) * rttvar + BETA * abs(srtt - rtt)
             srtt = (1 - ALPHA) * srtt + ALPHA * rtt
         self.srtt, self.rttvar = srtt, rttvar
-        self.rto = min(max(srtt + K * rttvar, self.minimum), self.maximum)
+        timeout = srtt + max(K * rttvar, self.granularity) + self.ack_delay
+        self.rto = min(max(timeout, self.minimum), self.maximum)
 
     def back_off(self) -> None:
         """The timer expired: double the RTO, up to the maximum (section 5.5)."""

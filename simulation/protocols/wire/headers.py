@@ -268,3 +268,17 @@ def pad_to_http1(message: Message, total_bytes: int, name: str | None = None) ->
             f" and a {name} field needs at least {line + 1} more"
         )
     return replace(message, fields=(*message.fields, (name, filler_value(extra - line))))
+
+
+def pad_like(message: Message, base: Message, total_bytes: int) -> Message:
+    """``message`` with the filler field that pads ``base`` to ``total_bytes``.
+
+    ``base`` is the same kind of message with an empty body: the filler is sized once, so
+    every message of the kind carries the same cookie, as a real client's does, whatever
+    digits its ``content-length`` has (re-sizing the filler per message would cost a new
+    HPACK/QPACK literal whenever the length gains a digit). ``base`` is then exactly
+    ``total_bytes`` of HTTP/1.1 text and ``message`` a few bytes more or less.
+    """
+    padded = pad_to_http1(base, total_bytes)
+    filler = padded.fields[len(base.fields) :]
+    return replace(message, fields=(*message.fields, *filler))

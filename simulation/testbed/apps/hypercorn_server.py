@@ -1,0 +1,105 @@
+"""Hypercorn serving the testbed's ASGI app over HTTP/2 (h2c with prior knowledge, or h2
+with TLS) or HTTP/3 (QUIC, with hypercorn's aioquic support), on 127.0.0.1.
+
+Sockets are bound by the caller to ports the operating system chooses and handed to
+hypercorn as ``fd://`` binds. TLS (h2 and HTTP/3) uses a self-signed certificate made at
+run time (:mod:`..certs`) in a temporary directory removed at :meth:`stop`.
+
+Response headers: hypercorn adds ``date`` (as every rtsim response has); its ``server``
+header and the ``alt-svc`` it would advertise next to a QUIC socket are left out, as
+rtsim's header lists (:mod:`simulation.protocols.wire.headers`) carry neither. The keep-
+alive timeout is an hour: rtsim closes no idle connection unless asked to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import tempfile
+from pathlib import Path
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+
+from ..certs import Certificate, self_signed
+
+__all__ = ["PROTOCOLS", "HypercornServer"]
+
+# testbed protocol -> (rtsim's [transport] http, tls)
+PROTOCOLS = {"h2c": ("2", "none"), "h2": ("2", "1.3"), "h3": ("3", "1.3")}
+_KEEP_ALIVE_S = 3600.0
+_GRACE_S = 0.5  # at the end of a run, held requests and streams are simply cut
+
+
+class _Config(Config):
+    def response_headers(self, protocol: str) -> list[tuple[bytes, bytes]]:
+        return [header for header in super().response_headers(protocol) if header[0] == b"date"]
+
+
+class HypercornServer:
+    """Serves ``app`` (ASGI) over ``protocol`` (a key of :data:`PROTOCOLS`)."""
+
+    def __init__(self, app, protocol: str) -> None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {protocol!r} (allowed: {', '.join(PROTOCOLS)})")
+        self.app = app
+        self.protocol = protocol
+        self.port = 0
+        self.certificate: Certificate | None = None
+        self._directory: tempfile.TemporaryDirectory | None = None
+        self._shutdown: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+
+    @property
+    def tls(self) -> bool:
+        return self.protocol != "h2c"
+
+    async def start(self) -> int:
+        config = _Config()
+        config.include_server_header = False
+        config.keep_alive_timeout = _KEEP_ALIVE_S
+        config.graceful_timeout = _GRACE_S
+        config.accesslog = None
+        config.errorlog = None
+        kind = socket.SOCK_DGRAM if self.protocol == "h3" else socket.SOCK_STREAM
+        sock = socket.socket(socket.AF_INET, kind)
+        sock.bind(("127.0.0.1", 0))
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.port = sock.getsockname()[1]
+        bind = f"fd://{sock.detach()}"
+        if self.tls:
+            self._directory = tempfile.TemporaryDirectory(prefix="rtsim-testbed-")
+            self.certificate = self_signed(Path(self._directory.name))
+            config.certfile = str(self.certificate.certfile)
+            config.keyfile = str(self.certificate.keyfile)
+            config.ciphers = "ECDHE+AESGCM"
+        if self.protocol == "h3":
+            config.bind = []  # hypercorn binds its TCP sockets from this list
+            config.quic_bind = [bind]
+        else:
+            config.bind = [bind]
+            config.alpn_protocols = ["h2"]
+        self._shutdown = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(serve(self.app, config, shutdown_trigger=self._wait))
+        await asyncio.sleep(0.05)  # hypercorn's lifespan start-up and listen
+        if self._task.done():
+            self._task.result()  # raises what stopped it
+        return self.port
+
+    async def _wait(self) -> None:
+        assert self._shutdown is not None
+        await self._shutdown.wait()
+
+    async def stop(self) -> None:
+        if self._shutdown is not None:
+            self._shutdown.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._task, 5.0)
+            self._task = None
+        if self._directory is not None:
+            self._directory.cleanup()
+            self._directory = None

@@ -1,0 +1,190 @@
+"""An asyncio UDP proxy on 127.0.0.1 that delays every datagram, for QUIC (HTTP/3).
+
+The latency model is the TCP proxy's (:mod:`.proxy`), applied per datagram: a datagram
+read at time ``t`` starts sending at ``max(t, free_at)``, takes ``len * 8 /
+bandwidth_bps`` seconds to serialize and arrives a one-way latency later, drawn per
+datagram. Datagrams keep their order within a direction unless ``reorder`` is true (then
+each arrives when its own draw says, as on a path with several routes). Nothing is lost
+and no handshake is emulated: QUIC's handshake is real datagrams, delayed like any other.
+
+Each client address gets its own upstream socket, so the server sees one peer per
+client. ``up`` and ``down`` count UDP payload bytes (QUIC packets, without the 8-byte
+UDP and 20-byte IPv4 headers) and datagrams (``chunks``). Units: seconds, bytes, bits
+per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+
+from ..distributions import Constant, Distribution
+from ..rng import RandomStreams
+from .proxy import DirectionCounters, _Direction
+
+__all__ = ["UdpLatencyProxy"]
+
+logger = logging.getLogger(__name__)
+
+
+class _Relay(asyncio.DatagramProtocol):
+    """One socket's receiving end: hands every datagram to ``forward``."""
+
+    def __init__(self, forward) -> None:
+        self.forward = forward
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self.forward(data, addr)
+
+    def error_received(self, exc: Exception) -> None:  # e.g. the server already gone
+        logger.debug("udp proxy: %s", exc)
+
+
+class UdpLatencyProxy:
+    """Forwards datagrams from ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>`` and back.
+
+    Arguments as :class:`~simulation.testbed.proxy.LatencyProxy`'s; ``connections``
+    counts client addresses seen. Use as ``async with UdpLatencyProxy(...) as proxy:``.
+    """
+
+    def __init__(
+        self,
+        target_port: int,
+        latency_up: Distribution | float = 0.0,
+        latency_down: Distribution | float | None = None,
+        bandwidth_bps: float = math.inf,
+        seed: int = 0,
+        reorder: bool = False,
+    ) -> None:
+        if not isinstance(latency_up, Distribution):
+            latency_up = Constant(float(latency_up))
+        if latency_down is None:
+            latency_down = latency_up
+        elif not isinstance(latency_down, Distribution):
+            latency_down = Constant(float(latency_down))
+        for name, value in (("latency_up", latency_up), ("latency_down", latency_down)):
+            if value.support()[0] < 0:
+                raise ValueError(f"{name} must not be negative, got {value!r}")
+        if not bandwidth_bps > 0:
+            raise ValueError(f"bandwidth_bps must be > 0, got {bandwidth_bps!r}")
+        streams = RandomStreams(seed)
+        self.target_port = target_port
+        self.reorder = reorder
+        self.up = DirectionCounters()
+        self.down = DirectionCounters()
+        self.connections = 0
+        self._up = _Direction(
+            streams.sampler(latency_up, "testbed.latency.up"), bandwidth_bps, self.up
+        )
+        self._down = _Direction(
+            streams.sampler(latency_down, "testbed.latency.down"), bandwidth_bps, self.down
+        )
+        self._listener: asyncio.DatagramTransport | None = None
+        self._upstream: dict[tuple, asyncio.DatagramTransport | None] = {}
+        self._last: dict[tuple, float] = {}  # (direction, client) -> last arrival
+        self._queues: dict[tuple, asyncio.Queue] = {}
+        self._ready: dict[tuple, asyncio.Event] = {}  # client -> its upstream is open
+        self._tasks: set[asyncio.Task] = set()
+        self.port = 0
+
+    async def __aenter__(self) -> UdpLatencyProxy:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Relay(self._from_client), local_addr=("127.0.0.1", 0)
+        )
+        self._listener = transport
+        self.port = transport.get_extra_info("sockname")[1]
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Drop every datagram still travelling and close every socket."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, OSError):
+                await task
+        for transport in self._upstream.values():
+            if transport is not None:
+                transport.close()
+        self._upstream.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        await asyncio.sleep(0)  # let the transports finish closing
+
+    def _from_client(self, data: bytes, client: tuple) -> None:
+        if client not in self._upstream:
+            self.connections += 1
+            self._upstream[client] = None  # being opened: datagrams wait in its queue
+            self._spawn(self._open(client))
+        self._schedule(self._up, ("up", client), data)
+
+    async def _open(self, client: tuple) -> None:
+        loop = asyncio.get_running_loop()
+        upstream, _ = await loop.create_datagram_endpoint(
+            lambda: _Relay(lambda data, _addr: self._from_server(client, data)),
+            remote_addr=("127.0.0.1", self.target_port),
+        )
+        self._upstream[client] = upstream
+        self._ready[client].set()
+
+    def _from_server(self, client: tuple, data: bytes) -> None:
+        if self._listener is not None:
+            self._schedule(self._down, ("down", client), data)
+
+    def _send(self, key: tuple, data: bytes) -> None:
+        direction, client = key
+        with contextlib.suppress(OSError):
+            upstream = self._upstream.get(client)
+            if direction == "up" and upstream is not None:
+                upstream.sendto(data)
+            elif direction == "down" and self._listener is not None:
+                self._listener.sendto(data, client)
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _schedule(self, direction: _Direction, key: tuple, data: bytes) -> None:
+        loop = asyncio.get_running_loop()
+        last = 0.0 if self.reorder else self._last.get(key, 0.0)
+        arrives_at = direction.schedule(loop.time(), len(data), last)
+        self._last[key] = arrives_at
+        direction.counters.bytes += len(data)
+        direction.counters.chunks += 1
+        if key[1] not in self._ready:
+            self._ready[key[1]] = asyncio.Event()
+        if self.reorder:
+            self._spawn(self._deliver_at(key, arrives_at, data))
+            return
+        queue = self._queues.get(key)
+        if queue is None:
+            queue = self._queues[key] = asyncio.Queue()
+            self._spawn(self._pump(key, queue))
+        queue.put_nowait((arrives_at, data))
+
+    async def _deliver_at(self, key: tuple, arrives_at: float, data: bytes) -> None:
+        await asyncio.sleep(max(0.0, arrives_at - asyncio.get_running_loop().time()))
+        await self._ready[key[1]].wait()
+        self._send(key, data)
+
+    async def _pump(self, key: tuple, queue: asyncio.Queue) -> None:
+        """Send one direction's datagrams of one client in order, each at its time."""
+        loop = asyncio.get_running_loop()
+        while True:
+            arrives_at, data = await queue.get()
+            delay = arrives_at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._ready[key[1]].wait()
+            self._send(key, data)
