@@ -38,6 +38,7 @@ if "google.colab" in sys.modules:  # on Colab only: fetch the course, install rt
 import pandas as pd
 
 from simulation import analytic, load_scenario, run
+from simulation.course import check_prediction
 from simulation.plots import latency_cdf
 
 polling = load_scenario("../scenarios/default.toml")
@@ -45,16 +46,9 @@ push = load_scenario("../scenarios/default-websocket.toml")
 print(polling.description)
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.1):
-    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
-    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-    shown += f" {unit}" if unit else ""
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= tolerance * abs(simulated):
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+def self_check(*args, **kwargs):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(*args, **kwargs))
 
 
 # %% [markdown]

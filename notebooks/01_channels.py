@@ -42,6 +42,7 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
 from simulation import ScenarioError, aggregate, analytic, parse_scenario, plots, run, sweep
+from simulation.course import check_prediction
 
 RADIO = {"latency_s": 0.005, "bandwidth_bps": 64e3}  # a slow radio link, 5 ms one way
 TURNAROUND_S = 0.02  # 20 ms to turn the half-duplex medium around
@@ -72,18 +73,9 @@ def scenario(mode, strategy="websocket", down=2.0, up=None, turnaround_s=TURNARO
     )
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.15, absolute=None):
-    """Compare a prediction with the simulation: within ``tolerance`` (relative) or, if
-    given, within ``absolute`` (in the same unit)."""
-    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-    shown += f" {unit}" if unit else ""
-    allowed = absolute if absolute is not None else tolerance * abs(simulated)
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= allowed:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+def self_check(what, predicted, simulated, unit="", tolerance=0.15, **options):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(what, predicted, simulated, unit, tolerance, **options))
 
 
 # %% [markdown]

@@ -31,6 +31,7 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
 from simulation import analytic, load_scenario, plots, run
+from simulation.course import check_prediction
 
 names = ["default", "default-long-polling", "default-sse", "default-websocket"]
 scenarios = [
@@ -39,20 +40,9 @@ scenarios = [
 print(scenarios[0].description)
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.1):
-    """Compare a prediction (a number, or a name) with the simulation."""
-    if isinstance(simulated, str):
-        shown, right = simulated, predicted == simulated
-    else:
-        shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-        shown += f" {unit}" if unit else ""
-        right = predicted is not None and abs(predicted - simulated) <= tolerance * simulated
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif right:
-        print(f"{what}: you said {predicted}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted}, the simulation says {shown}: see the answer")
+def self_check(*args, **kwargs):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(*args, **kwargs))
 
 
 # %% [markdown]

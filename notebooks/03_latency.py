@@ -42,17 +42,12 @@ from IPython.display import Markdown, display
 
 from simulation import analytic, load_scenario, parse_scenario, plots, run
 from simulation.country_rtt import CountryError, CountryRtt, top_countries
+from simulation.course import check_prediction
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.3):
-    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
-    shown = f"{simulated:.3g} {unit}".strip()
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= tolerance * simulated:
-        print(f"{what}: you said {predicted}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted}, the simulation says {shown}: see the answer")
+def self_check(what, predicted, simulated, unit="", tolerance=0.3, **options):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(what, predicted, simulated, unit, tolerance, **options))
 
 
 # %% [markdown]

@@ -66,18 +66,12 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
 from simulation import aggregate, analytic, parse_scenario, plots, run, sweep
+from simulation.course import check_prediction
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.1):
-    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
-    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-    shown += f" {unit}" if unit else ""
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= tolerance * abs(simulated):
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+def self_check(*args, **kwargs):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(*args, **kwargs))
 
 
 CLOSED_FORM = np.array([100, 1_000, 10_000, 100_000])  # clients drawn by closed form

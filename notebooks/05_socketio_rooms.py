@@ -31,18 +31,12 @@ import pandas as pd
 from matplotlib import pyplot as plt
 
 from simulation import load_scenario, parse_scenario, plots, run
+from simulation.course import check_prediction
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.1):
-    """Compare a prediction with the simulation (within ``tolerance``, relative)."""
-    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-    shown += f" {unit}" if unit else ""
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= tolerance * abs(simulated):
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+def self_check(*args, **kwargs):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(*args, **kwargs))
 
 
 # %% [markdown]

@@ -25,6 +25,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from simulation import analytic
+from simulation.course import check_prediction
 from simulation.testbed import BOUNDS, TESTBED_STRATEGIES, Cell, compare_cell
 from simulation.testbed.report import markdown_table, wide_table
 
@@ -44,16 +45,9 @@ def compare_at(latency_ms):
         print(f"{latency_ms} ms, {kind}: done")
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.1):
-    """Compare a prediction with the measurement (within ``tolerance``, relative)."""
-    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-    shown += f" {unit}" if unit else ""
-    if predicted is None:
-        print(f"{what}: write a prediction first; the real stack measured {shown}")
-    elif abs(predicted - simulated) <= tolerance * abs(simulated):
-        print(f"{what}: you said {predicted:g}, the real stack measured {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted:g}, the real stack measured {shown}: see the answer")
+def self_check(*args, **kwargs):
+    """Print how a prediction compares with the measurement (simulation.course)."""
+    print(check_prediction(*args, **{"source": "the real stack", **kwargs}))
 
 
 # %% [markdown]

@@ -36,23 +36,15 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from simulation import analytic, load_scenario, parse_scenario, plots, run
+from simulation.course import check_prediction
 from simulation.metrics import byte_breakdown
 from simulation.sweep.stats import mean_half_width
 from simulation.transport.connection import QUIC_MAX_ACK_DELAY_S
 
 
-def self_check(what, predicted, simulated, unit="", tolerance=0.1, absolute=None):
-    """Compare a prediction with the simulation: within ``tolerance`` (relative) or, if
-    given, within ``absolute`` (in the same unit)."""
-    shown = f"{simulated:,.0f}" if abs(simulated) >= 10 else f"{simulated:.3g}"
-    shown += f" {unit}" if unit else ""
-    allowed = absolute if absolute is not None else tolerance * abs(simulated)
-    if predicted is None:
-        print(f"{what}: write a prediction first; the simulation says {shown}")
-    elif abs(predicted - simulated) <= allowed:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}. Right!")
-    else:
-        print(f"{what}: you said {predicted:g}, the simulation says {shown}: see the answer")
+def self_check(*args, **kwargs):
+    """Print how a prediction compares with the run (simulation.course)."""
+    print(check_prediction(*args, **kwargs))
 
 
 # %% [markdown]

@@ -17,7 +17,7 @@ PACKAGE = ROOT / "simulation"
 # its own; each new one must be placed here.
 LAYERS = [
     # plain data: errors, random streams, messages, wire sizes, counters
-    {"errors", "_version", "rng", "messages", "run_stats", "protocols", "sketch"},
+    {"errors", "_version", "rng", "messages", "run_stats", "protocols", "sketch", "course"},
     {"inputs"},  # reading files: TOML and CSV, size limits
     {"distribution_base"},
     {"country_rtt"},  # measured latencies, a distribution with its data
