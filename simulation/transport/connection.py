@@ -126,13 +126,56 @@ class Transport:
         return Connection(self, channel, kind, on_client_message, on_server_message, on_close, http)
 
 
+class _Side:
+    """One direction of a connection: the sender's next sequence number; at the receiver,
+    the next one to hand on, the messages held back behind a missing one (a dict only
+    while there are any: almost every connection never needs one) and their handler."""
+
+    __slots__ = ("expected", "handler", "held", "next_seq")
+
+    def __init__(self, handler: Callable[[Message], None]):
+        self.next_seq = 0
+        self.expected = 0
+        self.held: dict[int, Message] | None = None
+        self.handler = handler
+
+
 class Connection:
     """One TCP (and TLS) connection; see the module docstring for its behaviour.
 
     ``on_client_message`` and ``on_server_message`` receive the application's messages,
     in order, at the time they are delivered; ``on_close(connection, reason)`` runs when
     the connection closes for any reason other than :meth:`close` by the application.
+
+    A simulation holds one per client or more, most of them idle, so the state is kept
+    small: slots, one :class:`_Side` per direction, and dicts only while they hold
+    something.
     """
+
+    __slots__ = (
+        "_carrying",
+        "_down",
+        "_flights",
+        "_on_close",
+        "_recovery",
+        "_server_side_open",
+        "_streams",
+        "_up",
+        "channel",
+        "client",
+        "close_reason",
+        "closed",
+        "env",
+        "established",
+        "framing",
+        "http",
+        "id",
+        "kind",
+        "last_activity",
+        "quic",
+        "recorder",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -157,13 +200,12 @@ class Connection:
         self.closed = False
         self.close_reason = ""
         self._server_side_open = False
-        self._handlers = {DOWN: on_client_message, UP: on_server_message}
+        self._up = _Side(on_server_message)  # client -> server
+        self._down = _Side(on_client_message)  # server -> client
         self._on_close = on_close
-        self._next_seq = {UP: 0, DOWN: 0}
-        self._expected = {UP: 0, DOWN: 0}
-        self._held: dict[str, dict[int, Message]] = {UP: {}, DOWN: {}}
-        # messages carrying updates that are not yet handed over, by (direction, seq)
-        self._carrying: dict[tuple[str, int], Message] = {}
+        # messages carrying updates that are not yet handed over, by (direction, seq);
+        # None while there are none
+        self._carrying: dict[tuple[str, int], Message] | None = None
         self.last_activity = env.now
         # loss recovery per direction, only where the channel can lose a message
         self._recovery = None if channel.lossless else self._new_recovery()
@@ -197,7 +239,8 @@ class Connection:
         on_close: Callable[[Connection, str], None] | None,
     ) -> None:
         """Hand the connection's later messages and its closing to new handlers."""
-        self._handlers = {DOWN: on_client_message, UP: on_server_message}
+        self._down.handler = on_client_message
+        self._up.handler = on_server_message
         self._on_close = on_close
 
     # -- sending ---------------------------------------------------------------------------
@@ -240,13 +283,14 @@ class Connection:
         self._transmit(message)
 
     def updates_in_transit(self) -> int:
-        return sum(len(message.updates) for message in self._carrying.values())
+        carrying = self._carrying
+        return sum(len(message.updates) for message in carrying.values()) if carrying else 0
 
     def mark_unreleased(self) -> None:
         """At the end of a run: messages still held behind a missing one were never
         handed on."""
-        for held in self._held.values():
-            for message in held.values():
+        for side in (self._up, self._down):
+            for message in (side.held or {}).values():
                 self.recorder.handed(message, math.nan)
         for order in (self._streams or {}).values():
             for message in order.unreleased():
@@ -255,9 +299,12 @@ class Connection:
     def _transmit(self, message: Message) -> None:
         message.connection = self
         if message.seq < 0:
-            message.seq = self._next_seq[message.direction]
-            self._next_seq[message.direction] += 1
+            side = self._up if message.direction == UP else self._down
+            message.seq = side.next_seq
+            side.next_seq += 1
             if message.updates:
+                if self._carrying is None:
+                    self._carrying = {}
                 self._carrying[message.direction, message.seq] = message
             if self._streams is not None and message.kind not in HANDSHAKE_KINDS:
                 self._streams[message.direction].sent(message, stream_of(message))
@@ -302,24 +349,29 @@ class Connection:
         if self._streams is not None:
             self._arrive_on_stream(message, direction, now)
             return
-        held = self._held[direction]
+        side = self._up if direction == UP else self._down
+        held = side.held
         recovery = self._recovery
         # Fast path: almost every message arrives in order with nothing held back, so it
         # is handed on at once without going through the reorder buffer.
-        if not held and message.seq == self._expected[direction]:
-            self._expected[direction] += 1
+        if held is None and message.seq == side.expected:
+            side.expected += 1
             if recovery is not None:
                 recovery[direction].received(message, released=True)
             self._release(message, direction, now)
             return
         if recovery is not None:
-            released = message.seq == self._expected[direction]
+            released = message.seq == side.expected
             recovery[direction].received(message, released)
+        if held is None:
+            held = side.held = {}
         held[message.seq] = message
-        while self._expected[direction] in held and not self.closed:
-            ready = held.pop(self._expected[direction])
-            self._expected[direction] += 1
+        while side.expected in held and not self.closed:
+            ready = held.pop(side.expected)
+            side.expected += 1
             self._release(ready, direction, now)
+        if not held:
+            side.held = None
 
     def _arrive_on_stream(self, message: Message, direction: str, now: float) -> None:
         """QUIC: acknowledge at packet level, hand on in stream order (streams.py)."""
@@ -346,10 +398,14 @@ class Connection:
             self._handshake_step(ready)
             return
         if ready.updates:
-            del self._carrying[direction, ready.seq]
+            carrying = self._carrying
+            assert carrying is not None  # it was sent on this connection
+            del carrying[direction, ready.seq]
+            if not carrying:
+                self._carrying = None
         if now != ready.received_at:  # it waited behind a lost message
             self.recorder.handed(ready, now)
-        self._handlers[direction](ready)
+        (self._up if direction == UP else self._down).handler(ready)
 
     def _handshake_step(self, message: Message) -> None:
         kind = message.kind
@@ -416,7 +472,7 @@ class Connection:
         self.closed = True
         self.close_reason = reason
         self.transport.discarded_updates += self.updates_in_transit()
-        self._carrying.clear()
+        self._carrying = None
         if self._recovery is not None:
             for recovery in self._recovery.values():
                 recovery.stop()
