@@ -156,6 +156,7 @@ class WebSocket(Strategy):
         self._handlers = (self._on_client_message, self._on_server_message)
         self._on_close = self._on_connection_closed
         self._ping_bytes = ws.control_frame_bytes(0, masked=False)
+        self._ping_callback = self._ping  # bound once: every socket's pending timer shares it
 
     def pending_updates(self) -> int:
         return sum(len(peer.buffered or ()) + len(peer.outbox or ()) for peer in self._peers)
@@ -270,7 +271,7 @@ class WebSocket(Strategy):
 
     def _next_ping(self, event: simpy.Event) -> None:
         """Schedule the socket's next ping; a timer per socket, no process."""
-        call_later(self.env, self.params.ping_interval_s, self._ping, event.value)
+        call_later(self.env, self.params.ping_interval_s, self._ping_callback, event.value)
 
     def _ping(self, event: simpy.Event) -> None:
         connection = event.value

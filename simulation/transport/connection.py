@@ -50,7 +50,7 @@ from ..protocols.wire import quic
 from .framing import HeaderSizes, HttpFraming
 from .params import TransportParams
 from .recovery import Recovery, RtoEstimator
-from .setup import flights
+from .setup import Flight, flights
 from .streams import StreamOrder, stream_of
 
 __all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
@@ -211,7 +211,8 @@ class Connection:
         self._recovery = None if channel.lossless else self._new_recovery()
         transport.connections.append(self)
         params = transport.params
-        self._flights = flights(params, self.http)
+        # the handshake flights still to send: a tuple that ends as the empty one, ()
+        self._flights: tuple[Flight, ...] = tuple(flights(params, self.http))
         self.framing = (
             HttpFraming(self.http, transport.header_sizes, params.header_table_size)
             if self.http != "1.1" and transport.header_sizes is not None
@@ -434,7 +435,7 @@ class Connection:
     def _next_client_flight(self) -> None:
         """At the client: send the next TLS flight, or start sending data."""
         while self._flights and self._flights[0][0] == UP:
-            _direction, kind, size = self._flights.pop(0)
+            _direction, kind, size = self._take_flight()
             self._send_control(UP, kind, size)
             if kind in ("tls-client-finished", "quic-initial", "quic-ack") and self._flights:
                 return  # wait for the server's next flight
@@ -452,10 +453,14 @@ class Connection:
 
     def _next_server_flight(self) -> None:
         if self._flights and self._flights[0][0] == DOWN:
-            _direction, reply, size = self._flights.pop(0)
+            _direction, reply, size = self._take_flight()
             self._send_control(DOWN, reply, size)
             if not any(direction == DOWN for direction, _kind, _size in self._flights):
                 self._server_setup_done()
+
+    def _take_flight(self) -> Flight:
+        flight, self._flights = self._flights[0], self._flights[1:]
+        return flight
 
     def _server_setup_done(self) -> None:
         """The server sent its last handshake flight: its SETTINGS go right behind it."""
