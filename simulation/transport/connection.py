@@ -38,106 +38,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
-
-import simpy
+from typing import TYPE_CHECKING
 
 from ..messages import DOWN, UP, Message
 from ..protocols import tcp
-from ..protocols import tls as tls_protocol
 from ..protocols.kinds import SETUP_KINDS, TRANSPORT_HANDSHAKE_KINDS
 from ..protocols.wire import quic
-from .framing import HeaderSizes, HttpFraming
-from .params import TransportParams
+from .framing import HttpFraming
 from .recovery import Recovery, RtoEstimator
 from .setup import Flight, flights
-from .streams import StreamOrder, stream_of
+from .streams import Side, StreamOrder, stream_of
 
-__all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
+if TYPE_CHECKING:
+    from .transport import Transport
+
+__all__ = ["HANDSHAKE_KINDS", "UDP_IP_BYTES", "Connection"]
 
 HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP, TLS, QUIC: acted on, never handed on
 # QUIC's probe timeout has no 1-second floor: max_ack_delay (25 ms, RFC 9000 section
 # 18.2) plus the timer granularity (1 ms, RFC 9002 section 6.1.2)
 QUIC_PTO_MIN_S = 0.026
 UDP_IP_BYTES = quic.UDP_HEADER_BYTES + quic.IP_HEADER_BYTES["4"]
-
-
-class Transport:
-    """Creates connections and routes each arriving message to its connection."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        params: TransportParams,
-        recorder,
-        server=None,
-        proxy_idle_timeout_s: float = math.inf,
-        header_sizes: HeaderSizes | None = None,
-    ):
-        self.env = env
-        self.params = params
-        self.recorder = recorder
-        self.server = server  # told when connections open and close at the server
-        # a connection closes after this much silence: its own timeout or a proxy's
-        self.idle_timeout_s = min(params.idle_timeout_s, proxy_idle_timeout_s)
-        self.connections: list[Connection] = []
-        self.discarded_updates = 0  # updates whose message died with its connection
-        self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
-        self.header_sizes = header_sizes  # [http]: what HTTP/2 and 3 re-frame
-        self.multiplexed = params.http != "1.1"
-
-    def finish(self) -> None:
-        """At the end of a run: record what is still held inside connections."""
-        for connection in self.connections:
-            connection.mark_unreleased()
-
-    def updates_in_transit(self) -> int:
-        """Updates sent on open connections and not yet handed to the client."""
-        return sum(c.updates_in_transit() for c in self.connections if not c.closed)
-
-    def arrive(self, message: Message) -> None:
-        """Channel handler: ``message`` reached its receiver's transport now."""
-        message.connection.arrive(message)
-
-    def transport_bytes(self, message: Message, encrypted: bool, quic: bool = False) -> int:
-        """IP/TCP headers (and a TLS record when ``encrypted``) added to ``message``; on
-        QUIC, which encrypts packets, the UDP/IP and QUIC headers of its datagrams."""
-        size = message.payload_bytes + message.overhead_bytes
-        if quic:
-            return _quic_transport_bytes(size)
-        if encrypted:
-            size += self._tls_overhead
-        header = tcp.packet_overhead_bytes(
-            size, self.params.mss_bytes, self.params.packet_overhead_bytes
-        )
-        return header + (self._tls_overhead if encrypted else 0)
-
-    def connect(
-        self,
-        channel,
-        kind: str,
-        on_client_message: Callable[[Message], None],
-        on_server_message: Callable[[Message], None],
-        on_close: Callable[[Connection, str], None] | None = None,
-        http: str | None = None,
-    ) -> Connection:
-        """Open a connection on ``channel`` now; ``connection.established`` fires when the
-        client may send data. ``http`` overrides ``[transport] http`` for this one."""
-        return Connection(self, channel, kind, on_client_message, on_server_message, on_close, http)
-
-
-class _Side:
-    """One direction of a connection: the sender's next sequence number; at the receiver,
-    the next one to hand on, the messages held back behind a missing one (a dict only
-    while there are any: almost every connection never needs one) and their handler."""
-
-    __slots__ = ("expected", "handler", "held", "next_seq")
-
-    def __init__(self, handler: Callable[[Message], None]):
-        self.next_seq = 0
-        self.expected = 0
-        self.held: dict[int, Message] | None = None
-        self.handler = handler
 
 
 class Connection:
@@ -148,7 +69,7 @@ class Connection:
     the connection closes for any reason other than :meth:`close` by the application.
 
     A simulation holds one per client or more, most of them idle, so the state is kept
-    small: slots, one :class:`_Side` per direction, and dicts only while they hold
+    small: slots, one :class:`Side` per direction, and dicts only while they hold
     something.
     """
 
@@ -200,8 +121,8 @@ class Connection:
         self.closed = False
         self.close_reason = ""
         self._server_side_open = False
-        self._up = _Side(on_server_message)  # client -> server
-        self._down = _Side(on_client_message)  # server -> client
+        self._up = Side(on_server_message)  # client -> server
+        self._down = Side(on_client_message)  # server -> client
         self._on_close = on_close
         # messages carrying updates that are not yet handed over, by (direction, seq);
         # None while there are none
@@ -495,10 +416,3 @@ class Connection:
                 yield env.timeout(remaining)
             else:
                 self.close("idle-timeout", notify=True)
-
-
-@lru_cache(maxsize=8192)
-def _quic_transport_bytes(size: int) -> int:
-    """UDP/IP headers, QUIC packet headers and STREAM frame headers of ``size`` bytes."""
-    datagrams = quic.stream_data_datagrams(size)
-    return sum(datagrams) - size + UDP_IP_BYTES * len(datagrams)

@@ -17,7 +17,8 @@ import simpy
 from ..messages import Message
 
 if TYPE_CHECKING:
-    from .connection import Connection, Transport
+    from .connection import Connection
+    from .transport import Transport
 
 __all__ = ["ConnectionPool"]
 
