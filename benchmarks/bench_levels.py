@@ -5,7 +5,7 @@ second, an update a second goes to every client), which reads its peak resident 
 (``ru_maxrss``) after importing everything and again after the run and ``summary()``;
 the difference is the run's own memory. Each level runs twice, the second three times as
 long: what the longer run adds, per message and per delivery it adds, is what recording
-costs, since the clients' state (channels, connections, random streams: about 5 KB a
+costs, since the clients' state (channels, connections, timers: about 2.5 KB a
 client) is the same in both. The ratio is a level's bytes per message against
 ``"full"``'s, measured in the same benchmark run.
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_clients
 import bench_fanout
 import bench_levels
 import bench_link
@@ -31,6 +32,7 @@ def main() -> int:
         rows += bench_fanout.bench(sockets=500, rate_per_s=10.0, duration_s=5.0)
         rows += bench_memory.bench(clients=200, duration_s=10.0)
         rows += bench_levels.bench(clients=2000, duration_s=5.0)
+        rows += bench_clients.bench(sizes=(200, 2200))
         rows += bench_sweep.bench(runs=4, duration_s=10.0, clients=100, repeats=1)
     else:
         rows = bench_link.bench()
@@ -38,6 +40,7 @@ def main() -> int:
         rows += bench_fanout.bench()
         rows += bench_memory.bench()
         rows += bench_levels.bench()
+        rows += bench_clients.bench()
         rows += bench_sweep.bench()
     print(f"{'benchmark':12} {'ratio':>7} {'target':>9}  met  measure (value vs baseline)")
     for row in rows:

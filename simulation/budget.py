@@ -2,7 +2,7 @@
 
 A run's cost follows the messages it puts on the wire: each takes about 20 µs of run time
 and, with its share of the recorder's rows and the DataFrames built from them, about 350
-bytes of memory; each delivery row adds about 120 bytes and each client about 5 KB (its
+bytes of memory; each delivery row adds about 120 bytes and each client about 3 KB (its
 channel, connections and random streams). These figures were measured on a 2-core
 machine (docs/performance.md, "Scaling": 9-26 µs per message; 20,000 WebSocket clients
 for 10 s, 300,000 messages, peaked at 341 MB). Below ``[record] level = "full"`` the
@@ -36,7 +36,7 @@ SECONDS_PER_CLIENT = 50e-6
 SECONDS_PER_OTHER_EVENT = 1e-6
 BYTES_PER_MESSAGE = 350
 BYTES_PER_ROW = 120  # a delivery or an update row
-BYTES_PER_CLIENT = 5_000
+BYTES_PER_CLIENT = 3_000  # docs/performance.md, "Memory per client": 2.5-3.4 KB
 BYTES_PER_OTHER_EVENT = 100
 BASE_BYTES = 120 * 2**20  # Python, numpy, pandas and SimPy loaded
 FALLBACK_MEMORY_BYTES = 24 * 2**30  # when the machine's memory cannot be read

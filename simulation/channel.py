@@ -130,6 +130,32 @@ class Channel:
     reported to ``recorder.transfer(...)``, lost or not.
     """
 
+    # A simulation holds one channel per client: slots, and a direction's state (and its
+    # acknowledgement path) only where it exists
+    __slots__ = (
+        "_ack_paths",
+        "_bursts",
+        "_deliver_down",
+        "_deliver_up",
+        "_down",
+        "_half_duplex",
+        "_medium_busy_until",
+        "_medium_direction",
+        "_medium_tx_free_at",
+        "_network",
+        "_streams",
+        "_up",
+        "bandwidth_bps",
+        "client",
+        "env",
+        "faults",
+        "lossless",
+        "mode",
+        "queue_bytes",
+        "recorder",
+        "turnaround_s",
+    )
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -153,12 +179,13 @@ class Channel:
         self.faults = faults  # simulation.faults.Faults, or None
         bursts = faults.bursts if faults is not None else None
         self._bursts = bursts
-        self._directions = {DOWN: _Direction(network, streams, f"{prefix}.down", bursts)}
-        if self.mode != "simplex":
-            self._directions[UP] = _Direction(network, streams, f"{prefix}.up", bursts)
-        self._handlers = {DOWN: deliver_down}  # a simplex channel carries nothing up
-        if deliver_up is not None:
-            self._handlers[UP] = deliver_up
+        self._down = _Direction(network, streams, f"{prefix}.down", bursts)
+        # a simplex channel has no up direction and carries nothing up
+        self._up = (
+            _Direction(network, streams, f"{prefix}.up", bursts) if self.mode != "simplex" else None
+        )
+        self._deliver_down = deliver_down
+        self._deliver_up = deliver_up
         # Half-duplex medium state: end of the last transmission, last bit received, and
         # the direction of the last message.
         self._medium_tx_free_at = 0.0
@@ -172,22 +199,22 @@ class Channel:
         )
         self._network = network
         self._streams = streams
-        self._ack_paths: dict[str, tuple] = {}  # direction -> (latency sampler, jitter rng)
+        # direction -> (latency sampler, jitter rng), made on the first ACK
+        self._ack_paths: dict[str, tuple] | None = None
 
     def has_direction(self, direction: str) -> bool:
-        return direction in self._directions
+        return direction == DOWN or (direction == UP and self._up is not None)
 
     def send(self, message: Message) -> float | None:
         """Offer ``message`` now; return its arrival time, or ``None`` if lost or dropped."""
         env = self.env
         now = env.now
-        try:
-            state = self._directions[message.direction]
-        except KeyError:
+        state = self._down if message.direction == DOWN else self._up
+        if state is None:
             raise ChannelError(
                 f"client {self.client}: cannot send {message.kind!r} {message.direction} "
                 f"on a {self.mode} channel (it only carries server -> client)"
-            ) from None
+            )
         size = message.payload_bytes + message.overhead_bytes + message.transport_bytes
         serialization = size * 8 / self.bandwidth_bps
         # This runs for every message: plain comparisons instead of max(), and a constant
@@ -259,6 +286,8 @@ class Channel:
         latency and jitter drawn for the reverse direction from their own streams
         (``link.<client>.<reverse>.ack``, so no other draw moves), and any latency spike.
         It waits for no transmitter and takes no half-duplex medium time."""
+        if self._ack_paths is None:
+            self._ack_paths = {}
         path = self._ack_paths.get(direction)
         if path is None:
             reverse = UP if direction == DOWN else DOWN
@@ -289,4 +318,8 @@ class Channel:
 
     def _deliver(self, event: simpy.Event) -> None:
         message = event.value
-        self._handlers[message.direction](message)
+        if message.direction == DOWN:
+            self._deliver_down(message)
+        else:
+            assert self._deliver_up is not None  # a simplex channel sends nothing up
+            self._deliver_up(message)

@@ -10,6 +10,7 @@ common random numbers work across the cells of a sweep.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class RandomStreams:
         self.seed = int(seed)
         self._root = np.random.SeedSequence(self.seed)
         self._generators: dict[str, np.random.Generator] = {}
+        self._constants: dict[object, Sampler] = {}  # distribution -> its shared sampler
 
     def seed_sequence(self, name: str) -> np.random.SeedSequence:
         """The SeedSequence of stream ``name`` (a pure function of the seed and the name)."""
@@ -51,10 +53,16 @@ class RandomStreams:
         return generator
 
     def sampler(self, distribution, name: str) -> Sampler:
-        """A :class:`Sampler` of ``distribution`` drawing from stream ``name``; a constant
-        distribution needs no stream, so none is created for it."""
-        constant = distribution.constant_value() is not None
-        return Sampler(distribution, None if constant else self.generator(name))
+        """A :class:`Sampler` of ``distribution`` drawing from stream ``name``. A constant
+        distribution needs no stream, so none is created for it, and its sampler has no
+        state: every caller with an equal distribution (frozen dataclasses, so hashable)
+        shares one, which keeps the links of many clients small."""
+        if distribution.constant_value() is None:
+            return Sampler(distribution, self.generator(name))
+        shared = self._constants.get(distribution)
+        if shared is None:
+            shared = self._constants[distribution] = Sampler(distribution, None)
+        return shared
 
     def names(self) -> list[str]:
         """Names of the streams created so far, in creation order."""
@@ -78,7 +86,7 @@ class Sampler:
         self.constant = distribution.constant_value()
         if self.constant is None and generator is None:
             raise ValueError(f"{distribution!r} is random and needs a generator")
-        self._buffer: list[float] = []
+        self._buffer: Sequence[float] = ()  # a list once the first block is drawn
         self._index = 0
 
     def __call__(self) -> float:

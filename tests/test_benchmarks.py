@@ -8,6 +8,7 @@ from helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bench_clients
 import bench_fanout
 import bench_levels
 import bench_link
@@ -65,3 +66,14 @@ def test_level_memory_benchmark_runs_each_level_alike():
     assert runs[0]["messages"] == runs[1]["messages"] > 0
     assert runs[0]["deliveries"] == runs[1]["deliveries"] > 0
     assert all(r["after"] >= r["before"] > 0 for r in runs)
+
+
+def test_client_memory_benchmark_runs_idle_clients():
+    # memory is measured, never asserted; the clients must be connected and idle
+    model = bench_clients.model("websocket", 5, "summary")
+    assert model.env.now == 3.0
+    assert all(connection.established.triggered for connection in model.transport.connections)
+    assert len(model.transport.connections) == 5
+    for kind in ("websocket", "short-polling", "bare"):
+        run = bench_clients.measure(kind, 20, traced=kind == "bare")
+        assert run["after"] >= run["before"] > 0

@@ -28,6 +28,7 @@ from ..schema import param
 from .base import Strategy
 from .context import StrategyContext
 from .http_client import HttpClient
+from .timers import call_later, call_soon
 
 __all__ = ["ShortPolling", "ShortPollingParams"]
 
@@ -83,19 +84,21 @@ class ShortPolling(Strategy):
         self.http_client = HttpClient(
             self.context, self.channels, self._on_response, self._on_request
         )
+        self._poll_callback = self._poll  # bound once: every client's pending timer shares it
 
     def start(self) -> None:
-        for client in range(self.clients):
-            self.env.process(self._client(client))
+        # each client's polls run on one timer at a time (timers.py), not a process
+        call_soon(self.env, self._first_polls)
 
-    def _client(self, client: int):
-        env = self.env
-        pool = self.http_client.pools[client]
-        yield env.timeout(self.phases[client])
-        interval = self.params.interval_s
-        while True:
-            pool.acquire().callbacks.append(self._send_request)
-            yield env.timeout(interval)
+    def _first_polls(self, _event) -> None:
+        for client in range(self.clients):
+            call_later(self.env, self.phases[client], self._poll_callback, client)
+
+    def _poll(self, event) -> None:
+        """Client ``event.value`` sends a request now, and the next in ``interval_s``."""
+        client = event.value
+        self.http_client.pools[client].acquire().callbacks.append(self._send_request)
+        call_later(self.env, self.params.interval_s, self._poll_callback, client)
 
     def _send_request(self, event) -> None:
         connection = event.value

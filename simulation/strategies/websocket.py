@@ -37,7 +37,6 @@ pong carry no data; close frames carry a 2-byte status code.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -48,10 +47,11 @@ from ..protocols import websocket as ws
 from ..protocols.wire import deflate
 from ..schema import param
 from ..transport import Connection
-from .backoff import Backoff, reconnect_forever
+from .backoff import Backoff, Reconnects
 from .base import Strategy
 from .compression import DeflateKeys, MessageDeflate
 from .context import StrategyContext
+from .timers import call_later, call_soon
 
 __all__ = ["WebSocket", "WebSocketParams"]
 
@@ -111,28 +111,26 @@ class WebSocketParams(DeflateKeys):
 
 
 class _Peer:
-    """Both ends' state of one client's socket."""
+    """Both ends' state of one client's socket (the lists only once they hold something)."""
 
     __slots__ = (
-        "backoff",
         "buffered",
         "client_socket",
-        "dropped",
         "ever_open",
         "outbox",
         "ready",
         "server_socket",
+        "waiting",
     )
 
-    def __init__(self, backoff: Backoff):
-        self.backoff = backoff
+    def __init__(self) -> None:
         self.server_socket: Connection | None = None  # the server's open socket
         self.client_socket: Connection | None = None  # the client's latest connection
-        self.dropped: simpy.Event | None = None  # what the client waits on while connected
+        self.waiting = False  # the client waits for ``client_socket`` to drop
         self.ready = False  # the client has its 101 on ``client_socket``
         self.ever_open = False  # the server has accepted a socket of this client
-        self.buffered: list[Update] = []  # server side, while disconnected
-        self.outbox: list[Update] = []  # client side, while disconnected
+        self.buffered: list[Update] | None = None  # server side, while disconnected
+        self.outbox: list[Update] | None = None  # client side, while disconnected
 
 
 class WebSocket(Strategy):
@@ -144,18 +142,24 @@ class WebSocket(Strategy):
 
     def __init__(self, context: StrategyContext, params: WebSocketParams):
         super().__init__(context, params)
-        backoffs = Backoff.per_client(
+        backoff = Backoff(
             self.clients,
             params.reconnect_delay_s,
             params.reconnect_delay_max_s,
             params.randomization_factor,
             context.streams.generator("websocket.reconnect"),
         )
-        self._peers = [_Peer(backoff) for backoff in backoffs]
+        self._reconnects = Reconnects(self.env, self.clients, backoff, self._connect)
+        self._peers = [_Peer() for _ in range(self.clients)]
         self._deflate = MessageDeflate(params)
+        # bound once: every connection shares these rather than holding its own
+        self._handlers = (self._on_client_message, self._on_server_message)
+        self._on_close = self._on_connection_closed
+        self._ping_bytes = ws.control_frame_bytes(0, masked=False)
+        self._ping_callback = self._ping  # bound once: every socket's pending timer shares it
 
     def pending_updates(self) -> int:
-        return sum(len(peer.buffered) + len(peer.outbox) for peer in self._peers)
+        return sum(len(peer.buffered or ()) + len(peer.outbox or ()) for peer in self._peers)
 
     def client_send(self, update: Update) -> None:
         peer = self._peers[update.origin]
@@ -163,6 +167,8 @@ class WebSocket(Strategy):
         if peer.ready and connection is not None and not connection.closed:
             self._send_up(connection, update)
         elif self.params.buffer_while_disconnected:
+            if peer.outbox is None:
+                peer.outbox = []
             peer.outbox.append(update)
         else:
             self.missed += 1  # no open socket to send on
@@ -175,20 +181,14 @@ class WebSocket(Strategy):
     # -- client ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        for client, peer in enumerate(self._peers):
-            connect = functools.partial(self._connect, client)
-            self.env.process(reconnect_forever(self.env, peer.backoff, connect))
+        self._reconnects.start()
 
-    def _connect(self, client: int, again: bool) -> simpy.Event:
-        """Open a socket for ``client``; the event fires when it drops (True: it had opened)."""
+    def _connect(self, client: int, again: bool) -> None:
+        """Open a socket for ``client``; ``_socket_gone`` reports its drop."""
         peer = self._peers[client]
-        dropped = peer.dropped = self.env.event()
+        peer.waiting = True
         connection = self.transport.connect(
-            self.channels[client],
-            "websocket",
-            self._on_client_message,
-            self._on_server_message,
-            on_close=self._on_connection_closed,
+            self.channels[client], "websocket", *self._handlers, on_close=self._on_close
         )
         peer.client_socket = connection
         if again:
@@ -196,7 +196,6 @@ class WebSocket(Strategy):
         # on HTTP/2 and 3 the extended CONNECT waits for the server's SETTINGS as well
         ready = connection.settings if connection.framing is not None else connection.established
         ready.callbacks.append(self._send_upgrade)
-        return dropped
 
     def _send_upgrade(self, event) -> None:
         connection = event.value
@@ -219,8 +218,8 @@ class WebSocket(Strategy):
             self.recorder.connection_ready(connection.id, self.env.now)
             peer = self._peers[message.client]
             peer.ready = True
-            outbox, peer.outbox = peer.outbox, []
-            for update in outbox:
+            outbox, peer.outbox = peer.outbox, None
+            for update in outbox or ():
                 self._send_up(connection, update)
         elif kind == "ws-close":
             echo = ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=True)
@@ -237,9 +236,9 @@ class WebSocket(Strategy):
         if peer.client_socket is connection:
             was_open = peer.ready  # did this socket get its 101?
             peer.ready = False
-            dropped = peer.dropped
-            if dropped is not None and not dropped.triggered:
-                dropped.succeed(was_open)
+            if peer.waiting:
+                peer.waiting = False
+                self._reconnects.dropped(connection.client, was_open)
 
     # -- server ----------------------------------------------------------------------------
 
@@ -266,22 +265,25 @@ class WebSocket(Strategy):
             size += deflate.extension_header_bytes(deflate.SERVER_RESPONSE)
         reply = Message(client, DOWN, "ws-upgrade-response", 0, size, response=True)
         connection.send(reply)
-        buffered, peer.buffered = peer.buffered, []
-        for update in buffered:
+        buffered, peer.buffered = peer.buffered, None
+        for update in buffered or ():
             self._send_frame(connection, update)
         if math.isfinite(self.params.ping_interval_s):
-            self.env.process(self._pinger(connection))
+            # where a pinger process started now would first run
+            call_soon(self.env, self._next_ping, connection)
         if math.isfinite(self.params.max_connection_s):
-            timer = self.env.timeout(self.params.max_connection_s, connection)
-            timer.callbacks.append(self._close_socket)
+            call_later(self.env, self.params.max_connection_s, self._close_socket, connection)
 
-    def _pinger(self, connection: Connection):
-        ping = ws.control_frame_bytes(0, masked=False)
-        while True:
-            yield self.env.timeout(self.params.ping_interval_s)
-            if connection.closed or self._peers[connection.client].server_socket is not connection:
-                return
-            connection.send(Message(connection.client, DOWN, "ws-ping", 0, ping))
+    def _next_ping(self, event: simpy.Event) -> None:
+        """Schedule the socket's next ping; a timer per socket, no process."""
+        call_later(self.env, self.params.ping_interval_s, self._ping_callback, event.value)
+
+    def _ping(self, event: simpy.Event) -> None:
+        connection = event.value
+        if connection.closed or self._peers[connection.client].server_socket is not connection:
+            return  # the socket is gone: no more pings
+        connection.send(Message(connection.client, DOWN, "ws-ping", 0, self._ping_bytes))
+        self._next_ping(event)
 
     def _close_socket(self, event) -> None:
         connection = event.value
@@ -300,6 +302,8 @@ class WebSocket(Strategy):
             if connection is not None and not connection.closed:
                 self._send_frame(connection, update)
             elif self.params.buffer_while_disconnected and peer.ever_open:
+                if peer.buffered is None:
+                    peer.buffered = []
                 peer.buffered.append(update)
             else:
                 self.missed += 1  # no open socket for this client now

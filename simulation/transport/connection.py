@@ -38,22 +38,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
-
-import simpy
+from typing import TYPE_CHECKING
 
 from ..messages import DOWN, UP, Message
 from ..protocols import tcp
-from ..protocols import tls as tls_protocol
 from ..protocols.kinds import SETUP_KINDS, TRANSPORT_HANDSHAKE_KINDS
 from ..protocols.wire import quic
-from .framing import HeaderSizes, HttpFraming
-from .params import TransportParams
+from .framing import HttpFraming
 from .recovery import Recovery, RtoEstimator
-from .setup import flights
-from .streams import StreamOrder, stream_of
+from .setup import Flight, flights
+from .streams import Side, StreamOrder, stream_of
 
-__all__ = ["HANDSHAKE_KINDS", "Connection", "Transport"]
+if TYPE_CHECKING:
+    from .transport import Transport
+
+__all__ = ["HANDSHAKE_KINDS", "UDP_IP_BYTES", "Connection"]
 
 HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP, TLS, QUIC: acted on, never handed on
 # QUIC's probe timeout (RFC 9002 section 6.2.1) has no 1-second floor; it adds the
@@ -64,77 +63,43 @@ QUIC_GRANULARITY_S = 0.001
 UDP_IP_BYTES = quic.UDP_HEADER_BYTES + quic.IP_HEADER_BYTES["4"]
 
 
-class Transport:
-    """Creates connections and routes each arriving message to its connection."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        params: TransportParams,
-        recorder,
-        server=None,
-        proxy_idle_timeout_s: float = math.inf,
-        header_sizes: HeaderSizes | None = None,
-    ):
-        self.env = env
-        self.params = params
-        self.recorder = recorder
-        self.server = server  # told when connections open and close at the server
-        # a connection closes after this much silence: its own timeout or a proxy's
-        self.idle_timeout_s = min(params.idle_timeout_s, proxy_idle_timeout_s)
-        self.connections: list[Connection] = []
-        self.discarded_updates = 0  # updates whose message died with its connection
-        self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
-        self.header_sizes = header_sizes  # [http]: what HTTP/2 and 3 re-frame
-        self.multiplexed = params.http != "1.1"
-
-    def finish(self) -> None:
-        """At the end of a run: record what is still held inside connections."""
-        for connection in self.connections:
-            connection.mark_unreleased()
-
-    def updates_in_transit(self) -> int:
-        """Updates sent on open connections and not yet handed to the client."""
-        return sum(c.updates_in_transit() for c in self.connections if not c.closed)
-
-    def arrive(self, message: Message) -> None:
-        """Channel handler: ``message`` reached its receiver's transport now."""
-        message.connection.arrive(message)
-
-    def transport_bytes(self, message: Message, encrypted: bool, quic: bool = False) -> int:
-        """IP/TCP headers (and a TLS record when ``encrypted``) added to ``message``; on
-        QUIC, which encrypts packets, the UDP/IP and QUIC headers of its datagrams."""
-        size = message.payload_bytes + message.overhead_bytes
-        if quic:
-            return _quic_transport_bytes(size)
-        if encrypted:
-            size += self._tls_overhead
-        header = tcp.packet_overhead_bytes(
-            size, self.params.mss_bytes, self.params.packet_overhead_bytes
-        )
-        return header + (self._tls_overhead if encrypted else 0)
-
-    def connect(
-        self,
-        channel,
-        kind: str,
-        on_client_message: Callable[[Message], None],
-        on_server_message: Callable[[Message], None],
-        on_close: Callable[[Connection, str], None] | None = None,
-        http: str | None = None,
-    ) -> Connection:
-        """Open a connection on ``channel`` now; ``connection.established`` fires when the
-        client may send data. ``http`` overrides ``[transport] http`` for this one."""
-        return Connection(self, channel, kind, on_client_message, on_server_message, on_close, http)
-
-
 class Connection:
     """One TCP (and TLS) connection; see the module docstring for its behaviour.
 
     ``on_client_message`` and ``on_server_message`` receive the application's messages,
     in order, at the time they are delivered; ``on_close(connection, reason)`` runs when
     the connection closes for any reason other than :meth:`close` by the application.
+
+    A simulation holds one per client or more, most of them idle, so the state is kept
+    small: slots, one :class:`Side` per direction, and dicts only while they hold
+    something.
     """
+
+    __slots__ = (
+        "_carrying",
+        "_down",
+        "_flights",
+        "_on_close",
+        "_recovery",
+        "_server_side_open",
+        "_streams",
+        "_up",
+        "channel",
+        "client",
+        "close_reason",
+        "closed",
+        "env",
+        "established",
+        "framing",
+        "http",
+        "id",
+        "kind",
+        "last_activity",
+        "quic",
+        "recorder",
+        "settings",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -162,19 +127,19 @@ class Connection:
         self.closed = False
         self.close_reason = ""
         self._server_side_open = False
-        self._handlers = {DOWN: on_client_message, UP: on_server_message}
+        self._up = Side(on_server_message)  # client -> server
+        self._down = Side(on_client_message)  # server -> client
         self._on_close = on_close
-        self._next_seq = {UP: 0, DOWN: 0}
-        self._expected = {UP: 0, DOWN: 0}
-        self._held: dict[str, dict[int, Message]] = {UP: {}, DOWN: {}}
-        # messages carrying updates that are not yet handed over, by (direction, seq)
-        self._carrying: dict[tuple[str, int], Message] = {}
+        # messages carrying updates that are not yet handed over, by (direction, seq);
+        # None while there are none
+        self._carrying: dict[tuple[str, int], Message] | None = None
         self.last_activity = env.now
         # loss recovery per direction, only where the channel can lose a message
         self._recovery = None if channel.lossless else self._new_recovery()
         transport.connections.append(self)
         params = transport.params
-        self._flights = flights(params, self.http)
+        # the handshake flights still to send: a tuple that ends as the empty one, ()
+        self._flights: tuple[Flight, ...] = tuple(flights(params, self.http))
         self.framing = (
             HttpFraming(self.http, transport.header_sizes, params.header_table_size)
             if self.http != "1.1" and transport.header_sizes is not None
@@ -203,7 +168,8 @@ class Connection:
         on_close: Callable[[Connection, str], None] | None,
     ) -> None:
         """Hand the connection's later messages and its closing to new handlers."""
-        self._handlers = {DOWN: on_client_message, UP: on_server_message}
+        self._down.handler = on_client_message
+        self._up.handler = on_server_message
         self._on_close = on_close
 
     # -- sending ---------------------------------------------------------------------------
@@ -246,13 +212,14 @@ class Connection:
         self._transmit(message)
 
     def updates_in_transit(self) -> int:
-        return sum(len(message.updates) for message in self._carrying.values())
+        carrying = self._carrying
+        return sum(len(message.updates) for message in carrying.values()) if carrying else 0
 
     def mark_unreleased(self) -> None:
         """At the end of a run: messages still held behind a missing one were never
         handed on."""
-        for held in self._held.values():
-            for message in held.values():
+        for side in (self._up, self._down):
+            for message in (side.held or {}).values():
                 self.recorder.handed(message, math.nan)
         for order in (self._streams or {}).values():
             for message in order.unreleased():
@@ -261,9 +228,12 @@ class Connection:
     def _transmit(self, message: Message) -> None:
         message.connection = self
         if message.seq < 0:
-            message.seq = self._next_seq[message.direction]
-            self._next_seq[message.direction] += 1
+            side = self._up if message.direction == UP else self._down
+            message.seq = side.next_seq
+            side.next_seq += 1
             if message.updates:
+                if self._carrying is None:
+                    self._carrying = {}
                 self._carrying[message.direction, message.seq] = message
             if self._streams is not None and message.kind not in HANDSHAKE_KINDS:
                 self._streams[message.direction].sent(message, stream_of(message))
@@ -314,24 +284,29 @@ class Connection:
         if self._streams is not None:
             self._arrive_on_stream(message, direction, now)
             return
-        held = self._held[direction]
+        side = self._up if direction == UP else self._down
+        held = side.held
         recovery = self._recovery
         # Fast path: almost every message arrives in order with nothing held back, so it
         # is handed on at once without going through the reorder buffer.
-        if not held and message.seq == self._expected[direction]:
-            self._expected[direction] += 1
+        if held is None and message.seq == side.expected:
+            side.expected += 1
             if recovery is not None:
                 recovery[direction].received(message, released=True)
             self._release(message, direction, now)
             return
         if recovery is not None:
-            released = message.seq == self._expected[direction]
+            released = message.seq == side.expected
             recovery[direction].received(message, released)
+        if held is None:
+            held = side.held = {}
         held[message.seq] = message
-        while self._expected[direction] in held and not self.closed:
-            ready = held.pop(self._expected[direction])
-            self._expected[direction] += 1
+        while side.expected in held and not self.closed:
+            ready = held.pop(side.expected)
+            side.expected += 1
             self._release(ready, direction, now)
+        if not held:
+            side.held = None
 
     def _arrive_on_stream(self, message: Message, direction: str, now: float) -> None:
         """QUIC: acknowledge at packet level, hand on in stream order (streams.py)."""
@@ -358,10 +333,14 @@ class Connection:
             self._handshake_step(ready)
             return
         if ready.updates:
-            del self._carrying[direction, ready.seq]
+            carrying = self._carrying
+            assert carrying is not None  # it was sent on this connection
+            del carrying[direction, ready.seq]
+            if not carrying:
+                self._carrying = None
         if now != ready.received_at:  # it waited behind a lost message
             self.recorder.handed(ready, now)
-        self._handlers[direction](ready)
+        (self._up if direction == UP else self._down).handler(ready)
 
     def _handshake_step(self, message: Message) -> None:
         kind = message.kind
@@ -392,7 +371,7 @@ class Connection:
     def _next_client_flight(self) -> None:
         """At the client: send the next TLS flight, or start sending data."""
         while self._flights and self._flights[0][0] == UP:
-            _direction, kind, size = self._flights.pop(0)
+            _direction, kind, size = self._take_flight()
             self._send_control(UP, kind, size)
             if kind in ("tls-client-finished", "quic-initial", "quic-ack") and self._flights:
                 return  # wait for the server's next flight
@@ -410,10 +389,14 @@ class Connection:
 
     def _next_server_flight(self) -> None:
         if self._flights and self._flights[0][0] == DOWN:
-            _direction, reply, size = self._flights.pop(0)
+            _direction, reply, size = self._take_flight()
             self._send_control(DOWN, reply, size)
             if not any(direction == DOWN for direction, _kind, _size in self._flights):
                 self._server_setup_done()
+
+    def _take_flight(self) -> Flight:
+        flight, self._flights = self._flights[0], self._flights[1:]
+        return flight
 
     def _server_setup_done(self) -> None:
         """The server sent its last handshake flight: its SETTINGS go right behind it."""
@@ -430,7 +413,7 @@ class Connection:
         self.closed = True
         self.close_reason = reason
         self.transport.discarded_updates += self.updates_in_transit()
-        self._carrying.clear()
+        self._carrying = None
         if self._recovery is not None:
             for recovery in self._recovery.values():
                 recovery.stop()
@@ -448,10 +431,3 @@ class Connection:
                 yield env.timeout(remaining)
             else:
                 self.close("idle-timeout", notify=True)
-
-
-@lru_cache(maxsize=8192)
-def _quic_transport_bytes(size: int) -> int:
-    """UDP/IP headers, QUIC packet headers and STREAM frame headers of ``size`` bytes."""
-    datagrams = quic.stream_data_datagrams(size)
-    return sum(datagrams) - size + UDP_IP_BYTES * len(datagrams)

@@ -17,7 +17,8 @@ import simpy
 from ..messages import Message
 
 if TYPE_CHECKING:
-    from .connection import Connection, Transport
+    from .connection import Connection
+    from .transport import Transport
 
 __all__ = ["ConnectionPool"]
 
@@ -28,7 +29,27 @@ class ConnectionPool:
     ``acquire()`` returns an event whose value is an established connection reserved for
     one request; ``release(connection)`` returns it after the response (closing it when
     keep-alive is off). Waiting requests are served first come, first served.
+
+    There is one pool per client, mostly idle: slots, and the queue of waiting requests
+    exists only while a request waits.
     """
+
+    __slots__ = (
+        "_handlers",
+        "_idle",
+        "_on_close",
+        "_shared",
+        "_streams",
+        "_waiting",
+        "channel",
+        "env",
+        "keep_alive",
+        "kind",
+        "limit",
+        "multiplexed",
+        "open_count",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -50,7 +71,7 @@ class ConnectionPool:
         self._handlers = (on_client_message, on_server_message)
         self._on_close = on_close
         self._idle: list[Connection] = []
-        self._waiting: deque[simpy.Event] = deque()
+        self._waiting: deque[simpy.Event] | None = None  # requests waiting, if any
         self.open_count = 0
         # HTTP/2 and HTTP/3: one shared connection, streams counted on it
         self.multiplexed = transport.multiplexed
@@ -65,7 +86,7 @@ class ConnectionPool:
             if self._streams < self.limit:
                 self._open_stream(request)
             else:
-                self._waiting.append(request)
+                self._wait(request)
             return request
         while self._idle:
             connection = self._idle.pop()
@@ -75,7 +96,21 @@ class ConnectionPool:
         if self.open_count < self.limit:
             self._open_for(request)
         else:
-            self._waiting.append(request)
+            self._wait(request)
+        return request
+
+    def _wait(self, request: simpy.Event) -> None:
+        if self._waiting is None:
+            self._waiting = deque()
+        self._waiting.append(request)
+
+    def _next_waiting(self) -> simpy.Event:
+        """The longest-waiting request, taken from the queue (dropped once empty)."""
+        waiting = self._waiting
+        assert waiting  # only called while a request waits
+        request = waiting.popleft()
+        if not waiting:
+            self._waiting = None
         return request
 
     def release(self, connection: Connection) -> None:
@@ -83,7 +118,7 @@ class ConnectionPool:
             if connection is self._shared and not connection.closed:
                 self._streams -= 1
                 if self._waiting:
-                    self._open_stream(self._waiting.popleft())
+                    self._open_stream(self._next_waiting())
             return
         if connection.closed:
             return
@@ -92,7 +127,7 @@ class ConnectionPool:
             self._forget(connection)
             return
         if self._waiting:
-            self._waiting.popleft().succeed(connection)
+            self._next_waiting().succeed(connection)
         else:
             self._idle.append(connection)
 
@@ -133,7 +168,7 @@ class ConnectionPool:
             if connection is self._shared:
                 self._shared, self._streams = None, 0
                 while self._waiting and self._streams < self.limit:
-                    self._open_stream(self._waiting.popleft())
+                    self._open_stream(self._next_waiting())
         else:
             self._forget(connection)
         if self._on_close is not None:
@@ -144,4 +179,4 @@ class ConnectionPool:
             self._idle.remove(connection)
         self.open_count -= 1
         if self._waiting and self.open_count < self.limit:
-            self._open_for(self._waiting.popleft())
+            self._open_for(self._next_waiting())

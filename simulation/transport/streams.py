@@ -1,4 +1,5 @@
-"""QUIC's per-stream order: a lost packet holds back only the stream it carried.
+"""Delivery order: one sequence per direction on TCP, per stream on QUIC, where a lost
+packet holds back only the stream it carried.
 
 On TCP (HTTP/1.1 and HTTP/2) every message of a direction waits for every earlier one:
 one byte stream. On QUIC (HTTP/3) order holds within a stream only (RFC 9000 section
@@ -14,10 +15,11 @@ one byte stream. On QUIC (HTTP/3) order holds within a stream only (RFC 9000 sec
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from ..messages import Message
 
-__all__ = ["StreamOrder", "stream_of"]
+__all__ = ["Side", "StreamOrder", "stream_of"]
 
 EVENT_STREAM = "sse"
 WEBSOCKET_STREAM = "ws"
@@ -33,6 +35,21 @@ def stream_of(message: Message) -> str | None:
     if message.request or message.response or kind.startswith("sse-request"):
         return None
     return WEBSOCKET_STREAM  # an Engine.IO or Socket.IO packet in a WebSocket frame
+
+
+class Side:
+    """One direction of a connection (on TCP, one byte stream): the sender's next sequence
+    number; at the receiver, the next one to hand on, the messages held back behind a
+    missing one (a dict only while there are any: almost every connection never needs
+    one) and their handler."""
+
+    __slots__ = ("expected", "handler", "held", "next_seq")
+
+    def __init__(self, handler: Callable[[Message], None]):
+        self.next_seq = 0
+        self.expected = 0
+        self.held: dict[int, Message] | None = None
+        self.handler = handler
 
 
 class StreamOrder:

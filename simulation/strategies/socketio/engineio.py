@@ -14,16 +14,12 @@ defined in session.py.
 
 from __future__ import annotations
 
-import functools
-
-import simpy
-
 from ...messages import DOWN, UP, Message
 from ...protocols import engineio as eio
 from ...protocols import websocket as ws
 from ...protocols.wire import deflate
 from ...transport import Connection
-from ..backoff import Backoff, reconnect_forever
+from ..backoff import Backoff, Reconnects
 from ..compression import MessageDeflate
 from ..context import StrategyContext
 from ..http_client import HttpClient
@@ -64,13 +60,14 @@ class EngineIO:
         )
         self.pools = self.http_client.pools
         self.sessions: list[Session | None] = [None] * context.clients
-        self._backoffs = Backoff.per_client(
+        backoff = Backoff(
             context.clients,
             params.reconnection_delay_s,
             params.reconnection_delay_max_s,
             params.randomization_factor,
             context.streams.generator("socketio.reconnect"),
         )
+        self._reconnects = Reconnects(self.env, context.clients, backoff, self._open)
         self.reconnects = 0
         self.missed = 0  # updates lost with their session, or sent to one that is gone
         self.posts_waiting = 0  # updates in POSTs waiting for a connection
@@ -96,14 +93,12 @@ class EngineIO:
     # -- client: the session's life ----------------------------------------------------------
 
     def start(self) -> None:
-        for client in range(self.context.clients):
-            connect = functools.partial(self._open, client)
-            self.env.process(reconnect_forever(self.env, self._backoffs[client], connect))
+        self._reconnects.start()
 
-    def _open(self, client: int, again: bool) -> simpy.Event:
-        """Start a new session for ``client``; returns the event that fires when it ends."""
+    def _open(self, client: int, again: bool) -> None:
+        """Start a new session for ``client``; :meth:`drop` ends it."""
         env = self.env
-        session = Session(client, env.event(), env.now)
+        session = Session(client, env.now)
         self.sessions[client] = session
         if again:
             self.reconnects += 1
@@ -114,7 +109,6 @@ class EngineIO:
         else:
             self._open_websocket(session)
         env.process(self._watch_heartbeat(session.at_client))
-        return session.at_client.dropped
 
     def drop(self, session: Session, reason: str) -> None:
         """The session is over at both ends; the client will reconnect."""
@@ -133,7 +127,7 @@ class EngineIO:
             self._deflate.forget(session.socket.id)
         for connection in session.http:  # abort its polls: the pool gets them back
             connection.close(reason, notify=True)
-        session.at_client.dropped.succeed(session.at_client.connected)
+        self._reconnects.dropped(session.client, session.at_client.connected)
 
     def _watch_heartbeat(self, client: ClientSide):
         """Client side: drop a session the server has been silent on for too long."""

@@ -63,13 +63,12 @@ class ServerSide:
 class ClientSide:
     """The client's state of one session."""
 
-    __slots__ = ("connect_after_upgrade", "connected", "dropped", "last_heard", "session")
+    __slots__ = ("connect_after_upgrade", "connected", "last_heard", "session")
 
-    def __init__(self, session: Session, dropped: simpy.Event, now: float):
+    def __init__(self, session: Session, now: float):
         self.session = session
         self.connected = False  # Socket.IO: heard the CONNECT answer (set by the layer above)
         self.last_heard = now  # the last packet from the server
-        self.dropped = dropped  # fires when the session ends: True if it had connected
         self.connect_after_upgrade = False  # python-socketio: CONNECT once upgraded
 
 
@@ -79,14 +78,14 @@ class Session:
 
     __slots__ = ("alive", "at_client", "at_server", "client", "http", "mode", "socket")
 
-    def __init__(self, client: int, dropped: simpy.Event, now: float):
+    def __init__(self, client: int, now: float):
         self.client = client
         self.alive = True
         self.mode = "polling"  # or "upgrading", "websocket"
         self.socket: Connection | None = None  # the WebSocket, once opened
         self.http: set[Connection] = set()  # polling connections it used
         self.at_server = ServerSide(self)
-        self.at_client = ClientSide(self, dropped, now)
+        self.at_client = ClientSide(self, now)
 
 
 class Layer(Protocol):

@@ -1,0 +1,54 @@
+"""Timers as callbacks: what a client's SimPy process would do, without the process.
+
+A generator process per client keeps a ``Process``, its generator's frame and the bound
+methods SimPy resumes it with alive for the whole run: several hundred bytes for each idle
+client. A client that only waits and then acts can run as callbacks on the same events
+instead. The results stay the same when the callbacks schedule their events at the
+moments, and in the order, that the process would have: SimPy runs simultaneous events by
+priority, then in the order they were scheduled.
+
+* :func:`call_soon` runs ``callback(event)`` where a process started now would first run:
+  at the current time with urgent priority, as SimPy's own ``Initialize`` event.
+* :func:`call_later` runs ``callback(event)`` after ``delay`` (a timeout with a callback),
+  ``event.value`` being the value given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+from simpy.events import URGENT
+
+__all__ = ["call_later", "call_soon"]
+
+
+class _Soon(simpy.Event):
+    """Triggered and scheduled at once with urgent priority, as ``simpy.events.Initialize``."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None], value):
+        super().__init__(env)
+        self.callbacks.append(callback)
+        self._ok = True
+        self._value = value
+        env.schedule(self, URGENT)
+
+
+def call_soon(
+    env: simpy.Environment, callback: Callable[[simpy.Event], None], value: Any = None
+) -> None:
+    """Run ``callback(event)`` now, where a process started at this point would first run
+    (``env.process(...)`` schedules its start the same way)."""
+    _Soon(env, callback, value)
+
+
+def call_later(
+    env: simpy.Environment,
+    delay: float,
+    callback: Callable[[simpy.Event], None],
+    value: Any = None,
+) -> None:
+    """Run ``callback(event)`` in ``delay`` seconds, as ``yield env.timeout(delay)`` would
+    resume a process; ``event.value`` is ``value``."""
+    env.timeout(delay, value).callbacks.append(callback)
