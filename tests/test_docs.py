@@ -107,10 +107,12 @@ def test_readme_python_example_runs(monkeypatch):
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.name)
 def test_every_shipped_scenario_runs(path):
     scenario = load_scenario(path)
-    short = scenario.replace({"duration_s": scenario.warmup_s + 5.0})
-    result = run(short)
-    assert len(result.transfers) > 0
-    assert set(result.summary().index) >= {"latency_mean_s", "wire_bytes"}
+    changes: dict = {"duration_s": scenario.warmup_s + 5.0}
+    if scenario.clients > 10_000 and not scenario.groups:  # the whole run: make scaling
+        changes["clients"] = 10_000
+    summary = run(scenario.replace(changes)).summary()  # at the file's record level
+    assert summary["messages"] > 0 or summary["connections_opened"] > 0
+    assert set(summary.index) >= {"latency_mean_s", "wire_bytes"}
 
 
 def test_every_make_target_named_exists_and_ci_builds_the_site():

@@ -118,7 +118,11 @@ def test_every_kind_on_the_wire_is_declared_with_its_category():
     seen = set()
     for path in sorted(SCENARIOS.glob("*.toml")):
         scenario = load_scenario(path)
-        changes = {"duration_s": min(scenario.duration_s, 40.0), "warmup_s": 0.0}
+        changes = {
+            "duration_s": min(scenario.duration_s, 40.0),
+            "warmup_s": 0.0,
+            "record.level": "full",  # the transfers table
+        }
         if scenario.clients > 1000 and not scenario.groups:
             changes["clients"] = 1000
         seen |= set(run(scenario.replace(changes), force=True).transfers["kind"].astype(str))
