@@ -162,8 +162,11 @@ def _canonical_frames(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame
 def canonical(result: Result) -> Result:
     """``result`` with its tables in canonical order and ids (see the module docstring);
     the tallies and counters are shared with ``result``."""
-    frames = {name: result.table(name) for name in ("updates", "transfers", "deliveries",
-                                                     "connections") if _kept(result, name)}
+    frames = {
+        name: result.table(name)
+        for name in ("updates", "transfers", "deliveries", "connections")
+        if _kept(result, name)
+    }
     frames = {name: frame.assign(**{SHARD: 0}) for name, frame in frames.items()}
     return Result.of_parts(
         result.scenario,
@@ -255,8 +258,14 @@ def _merged_stats(scenario: Scenario, outputs: list[PartOutput]) -> RunStats:
     strategy = StrategyStats(
         **{
             name: sum(getattr(count, name) for count in counts)
-            for name in ("reconnects", "missed_updates", "pending_updates",
-                         "replayed_updates", "replay_lost_updates", "acks")
+            for name in (
+                "reconnects",
+                "missed_updates",
+                "pending_updates",
+                "replayed_updates",
+                "replay_lost_updates",
+                "acks",
+            )
         }
     )
     return RunStats(
@@ -266,8 +275,8 @@ def _merged_stats(scenario: Scenario, outputs: list[PartOutput]) -> RunStats:
         server_peak_queue=max(s.server_peak_queue for s in stats),
         peak_open_connections=_peak(connections),
         peak_memory_bytes=_peak(memory),
-        server_busy_starts=starts,
-        server_busy_ends=ends,
+        server_busy_starts=starts.tolist(),
+        server_busy_ends=ends.tolist(),
         fault_ends=stats[0].fault_ends,
         strategy=strategy,
     )
@@ -305,22 +314,21 @@ def _merged_tallies(scenario: Scenario, outputs: list[PartOutput]) -> Tallies | 
     )
     if whole.deliveries is None:
         return merged
-    merged.deliveries = [_merged_delivery([t.deliveries[g] for t in tallies])  # type: ignore[index]
-                         for g in range(len(groups))]
+    deliveries = [t.deliveries or [] for t in tallies]
+    updates = [t.updates or [] for t in tallies]
+    opened = [t.connections_opened or [] for t in tallies]
+    merged.deliveries = [_merged_delivery([d[g] for d in deliveries]) for g in range(len(groups))]
     merged.updates = [
         UpdateTally(
-            updates=sum(t.updates[g].updates for t in tallies),  # type: ignore[index]
-            expected=sum(t.updates[g].expected for t in tallies),  # type: ignore[index]
-            up_messages=sum(t.updates[g].up_messages for t in tallies),  # type: ignore[index]
+            updates=sum(u[g].updates for u in updates),
+            expected=sum(u[g].expected for u in updates),
+            up_messages=sum(u[g].up_messages for u in updates),
         )
         for g in range(len(groups))
     ]
     merged.everyone = whole.everyone  # every part counts each of them
     merged.everyone_expected = sum(t.everyone_expected for t in tallies)
-    merged.connections_opened = [
-        sum(t.connections_opened[g] for t in tallies)  # type: ignore[index]
-        for g in range(len(groups))
-    ]
+    merged.connections_opened = [sum(o[g] for o in opened) for g in range(len(groups))]
     merged.peak_connections = _client_peaks(outputs, len(groups))
     return merged
 
@@ -340,7 +348,7 @@ def _client_peaks(outputs: list[PartOutput], groups: int) -> list[int]:
     changes (a peak of a sum is not the sum of the peaks)."""
     series = [output.client_series for output in outputs]
     assert all(s is not None for s in series)
-    group, times, changes = (np.concatenate(c) for c in zip(*series, strict=True))  # type: ignore[misc]
+    group, times, changes = (np.concatenate(c) for c in zip(*series, strict=True))
     peaks = []
     for g in range(groups):
         mine = group == g
@@ -377,4 +385,3 @@ def merge(scenario: Scenario, seed: int, outputs: list[PartOutput], wall_s: floa
 def recorded_updates(outputs: list[PartOutput]) -> int:
     """Updates recorded by the parts (an update for every client counted once)."""
     return max((output.recorded_updates for output in outputs), default=0)
-

@@ -19,6 +19,7 @@ from .channel import Channel
 from .faults import Faults
 from .messages import Message, Update
 from .record import RecordSetup, make_recorder
+from .recorder import Recorder
 from .rng import RandomStreams
 from .run_stats import RunStats
 from .scenario import Scenario
@@ -58,6 +59,7 @@ class Model:
             groups=groups,
             fault_ends=tuple(self.faults.fault_ends()) if self.faults is not None else (),
         )
+        self.recorder: Recorder
         if part is not None and scenario.record.level == "summary":
             self.recorder = ShardSummaryRecorder(setup)
         else:

@@ -62,7 +62,7 @@ class ClientRange:
         end = self.first + self.count
         for first, count in groups:
             low, high = max(first, self.first), min(first + count, end)
-            cut.append((max(low, self.first) - self.first, max(0, high - low)))
+            cut.append((min(low, end) - self.first, max(0, high - low)))
         return tuple(cut)
 
 
@@ -125,7 +125,7 @@ class ShardStreams(RandomStreams):
         new = name not in self._generators
         generator = super().generator(name)
         if new and name == "clients.phase":  # one value per client, drawn as one array
-            generator.bit_generator.advance(self.part.first)
+            generator.bit_generator.advance(self.part.first)  # type: ignore[attr-defined]
         return generator
 
     def check(self) -> None:
@@ -166,9 +166,7 @@ def interactions(scenario: Scenario) -> list[str]:
     found = []
     server = scenario.server
     if math.isfinite(server.workers):
-        found.append(
-            f"[server] workers = {server.workers:g}: clients queue for the same workers"
-        )
+        found.append(f"[server] workers = {server.workers:g}: clients queue for the same workers")
     if server.service_time_s.constant_value() is None:
         found.append("[server] service_time_s is random: " + EVENT_ORDER_STREAMS["server.service"])
     strategy = scenario.strategy
@@ -185,20 +183,22 @@ def interactions(scenario: Scenario) -> list[str]:
                 "strategy.randomization_factor > 0 with faults that drop connections: "
                 + EVENT_ORDER_STREAMS["websocket.reconnect"]
             )
-    if strategy.kind == "short-polling" and params.phase_s is not None:
-        if params.phase_s.constant_value() is None:
-            found.append(
-                "strategy.phase_s is random: every client's phase is drawn from one "
-                "stream in blocks (leave phase_s unset for uniform phases)"
-            )
+    phase = params.phase_s if strategy.kind == "short-polling" else None
+    if phase is not None and phase.constant_value() is None:
+        found.append(
+            "strategy.phase_s is random: every client's phase is drawn from one "
+            "stream in blocks (leave phase_s unset for uniform phases)"
+        )
     if strategy.kind == "sse" and _targeted(scenario):
         found.append(
             "SSE with updates for one client: the server keeps one event history for "
             "every client, and a reconnecting client's replay reads it by position"
         )
-    ups = [scenario.workload_up_of(c) for c in range(scenario.clients)] if scenario.groups else [
-        scenario.workload_up
-    ]
+    ups = (
+        [scenario.workload_up_of(c) for c in range(scenario.clients)]
+        if scenario.groups
+        else [scenario.workload_up]
+    )
     for up in ups:
         if up is not None and up.trace is None and up.payload_bytes.constant_value() is None:
             found.append("[workload.up] " + EVENT_ORDER_STREAMS["workload.up.payload"])

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from .result import Result
 from .runner import run as run_whole
 from .scenario import Scenario, load_scenario
 from .sharding import ShardError, check_shardable
-from .sweep.executors import CANNOT_START, open_executor
+from .sweep.executors import CANNOT_START, SweepWorkerError, open_executor
 
 __all__ = ["SHARD_EXECUTORS", "run"]
 
@@ -103,6 +104,14 @@ def run(
                 try:
                     for future in as_completed(futures):
                         done(future.result())
+                except BrokenProcessPool as error:
+                    raise SweepWorkerError(
+                        "a worker process died before returning its part of the run. "
+                        "Workers are started with 'spawn', which imports the calling script "
+                        'again: in a script, call run() under `if __name__ == "__main__":`. '
+                        "Otherwise it may have run out of memory: try fewer shards at once "
+                        "(workers=...)"
+                    ) from error
                 finally:
                     for future in futures:
                         future.cancel()

@@ -319,6 +319,7 @@ class Workload:
             self.streams.sampler(up.off_s, f"workload.up.{client}.off"),
         )
         local = self._local(client)
+        assert local is not None, "a client of another part sends nothing here"
         for at in _arrival_times(up, rng, on_off, first):
             if at > env.now:
                 yield env.timeout(at - env.now)

@@ -6,7 +6,6 @@ import math
 
 import pandas as pd
 import pytest
-from helpers import SCENARIOS, make_scenario
 from pandas.testing import assert_frame_equal
 
 from simulation import load_scenario, run
@@ -14,6 +13,8 @@ from simulation.cli import main
 from simulation.merge import canonical
 from simulation.record import LEVELS
 from simulation.sharding import ShardError, interactions, split
+
+from helpers import SCENARIOS, make_scenario
 
 TABLES = ("updates", "transfers", "deliveries", "connections")
 
@@ -163,7 +164,7 @@ def test_canonical_order_is_that_of_a_whole_run_regardless_of_parts():
         ({"server": {"service_time_s": {"dist": "exponential", "mean": 0.01}}}, "service_time_s"),
         ({"strategy": {"kind": "socketio"}}, "Socket.IO"),
         (
-            {"strategy": {"kind": "short-polling", "phase_s": {"dist": "uniform", "low": 0, "high": 1}}},
+            {"strategy": {"phase_s": {"dist": "uniform", "low": 0, "high": 1}}},
             "phase_s is random",
         ),
         ({"strategy": {"kind": "sse"}, "workload": {"audience": "one"}}, "SSE"),
@@ -198,7 +199,7 @@ def test_a_draw_from_a_shared_stream_fails_the_part():
         workload={"rate_per_s": 0.1},
     )
     assert not interactions(scenario)
-    with pytest.raises(ShardError, match="'websocket.reconnect' was drawn from"):
+    with pytest.raises(ShardError, match=r"'websocket\.reconnect' was drawn from"):
         run(scenario, shards=2, executor="serial")
 
 
@@ -232,7 +233,10 @@ def test_rtsim_run_shards(tmp_path, capsys):
 
 
 def test_rtsim_run_refuses_interacting_clients_with_status_2(tmp_path, capsys):
-    path = _write(tmp_path, 'clients = 6\nduration_s = 5.0\n[strategy]\nkind = "long-polling"\n[server]\nworkers = 2\n')
+    path = _write(
+        tmp_path,
+        'clients = 6\nduration_s = 5.0\n[strategy]\nkind = "long-polling"\n[server]\nworkers = 2\n',
+    )
     assert main(["run", path, "--shards", "2"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "workers = 2" in err[0]
