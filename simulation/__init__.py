@@ -19,8 +19,9 @@ the order and checks it, with no import cycles between modules either):
 4. ``scenario`` (all sections, checked together), ``analytic/`` (closed forms),
    ``model`` and ``runner`` (one run), ``metrics`` and ``result`` (tables and summaries
    derived from the declarations);
-5. what builds on runs: ``sweep/``, ``plots/``, ``testbed/``, and at the
-   top the ``cli/`` and this module's public API.
+5. what builds on runs: ``sweep/``, ``plots/``, ``testbed/``, ``shards`` (one run split
+   by client: ``sharding`` says what can be and what a part is, ``merge`` runs a part and
+   joins the parts), and at the top the ``cli/`` and this module's public API.
 """
 
 from ._version import __version__
@@ -36,8 +37,8 @@ from .distributions import (
 )
 from .errors import ScenarioError
 from .result import Result
-from .runner import run
 from .scenario import Scenario, load_scenario, parse_scenario
+from .shards import run
 from .sweep import SweepInterrupted, SweepWorkerError, aggregate, load_runs, sweep
 
 __all__ = [

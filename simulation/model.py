@@ -3,6 +3,10 @@
 Data flow: the workload creates updates at the server and hands them to the strategy; the
 strategy's client and server behaviours exchange messages over one channel per client; every
 message and every delivery is reported to the recorder.
+
+Given a :class:`~simulation.sharding.ClientRange`, the model is that part of a run split
+by client: its strategy, channels and recorder see the part's clients only, numbered from
+0, drawing from the streams of their numbers in the whole run (:mod:`simulation.sharding`).
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from .channel import Channel
 from .faults import Faults
 from .messages import Message, Update
 from .record import RecordSetup, make_recorder
+from .recorder import Recorder
 from .rng import RandomStreams
 from .run_stats import RunStats
 from .scenario import Scenario
 from .server import Server
+from .sharding import ClientRange, ShardStreams, ShardSummaryRecorder
 from .strategies import STRATEGIES
 from .strategies.context import StrategyContext
 from .transport import Transport
@@ -30,25 +36,34 @@ __all__ = ["Model"]
 class Model:
     """One run of ``scenario`` with ``seed``; call :meth:`run` once."""
 
-    def __init__(self, scenario: Scenario, seed: int):
+    def __init__(self, scenario: Scenario, seed: int, part: ClientRange | None = None):
         self.scenario = scenario
         self.seed = seed
+        self.part = part
+        self.first = 0 if part is None else part.first
+        clients = scenario.clients if part is None else part.count
         self.env = simpy.Environment()
-        self.streams = RandomStreams(seed)
-        self.server = Server(self.env, scenario.server, self.streams)
+        self.streams = RandomStreams(seed) if part is None else ShardStreams(seed, part)
+        self.server = Server(self.env, scenario.server, self.streams, series=part is not None)
         self.faults = (
             Faults(scenario.faults, scenario.duration_s, self.streams)
             if scenario.faults.any
             else None
         )
         groups = tuple((g.first, g.count) for g in scenario.groups) or ((0, scenario.clients),)
+        if part is not None:
+            groups = part.groups(groups)
         setup = RecordSetup(
             warmup_s=scenario.warmup_s,
             end_s=scenario.duration_s,
             groups=groups,
             fault_ends=tuple(self.faults.fault_ends()) if self.faults is not None else (),
         )
-        self.recorder = make_recorder(scenario.record.level, setup)
+        self.recorder: Recorder
+        if part is not None and scenario.record.level == "summary":
+            self.recorder = ShardSummaryRecorder(setup)
+        else:
+            self.recorder = make_recorder(scenario.record.level, setup)
         self.transport = Transport(
             self.env,
             scenario.transport,
@@ -65,7 +80,7 @@ class Model:
             transport_params=scenario.transport,
             http=scenario.http,
             streams=self.streams,
-            clients=scenario.clients,
+            clients=clients,
             open_channel=self.channel,
             relay=self._relay,
         )
@@ -83,6 +98,7 @@ class Model:
             self.strategy.publish,
             self.strategy.client_send,
             self.strategy.targets_of,
+            shard=None if part is None else (part.first, part.count),
         )
 
     def channel(
@@ -95,7 +111,7 @@ class Model:
         return Channel(
             self.env,
             client,
-            self.scenario.network_of(client),
+            self.scenario.network_of(self.first + client),
             self.streams,
             self.recorder,
             deliver_up,

@@ -76,6 +76,28 @@ class Result:
     recorder: Recorder | None = field(repr=False)
     stats: RunStats = field(default_factory=RunStats)
 
+    @classmethod
+    def of_parts(
+        cls,
+        scenario: Scenario,
+        seed: int,
+        end_s: float,
+        wall_s: float,
+        frames: dict[str, pd.DataFrame],
+        tallies: Tallies | None,
+        stats: RunStats,
+    ) -> Result:
+        """A result from tables and tallies built already (a merged or canonical run)."""
+        result = cls(scenario, seed, end_s, wall_s, None, stats)
+        frames = dict(frames)
+        if scenario.groups:
+            for name in ("deliveries", "transfers", "connections"):
+                if name in frames and "group" not in frames[name]:
+                    frame = frames[name] = frames[name].copy()
+                    frame["group"] = group_names_of(scenario.groups, frame["client"])
+        result.__dict__["_kept"] = (frames, tallies)
+        return result
+
     @property
     def level(self) -> str:
         """The scenario's ``[record] level``: what this run kept."""

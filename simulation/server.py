@@ -8,7 +8,10 @@ defaults) requests are answered the moment they arrive.
 
 Memory is ``memory_per_connection_bytes`` per open connection plus
 ``memory_per_held_request_bytes`` per request the server is holding (long polling); the
-server tracks the peak.
+server tracks the peak. Peaks count the level after every change at one instant, not one
+in between (as the clients' ``peak_connections`` does), so they do not depend on the order
+of events at equal times; a server made with ``series=True`` also keeps every change, so
+that the peaks of runs split by client (sharded runs) can be merged from the sum of levels.
 """
 
 from __future__ import annotations
@@ -69,7 +72,13 @@ class ServerParams:
 class Server:
     """Serves requests with limited workers and tracks busy time and memory."""
 
-    def __init__(self, env: simpy.Environment, params: ServerParams, streams: RandomStreams):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        params: ServerParams,
+        streams: RandomStreams,
+        series: bool = False,
+    ):
         self.env = env
         self.params = params
         self._service = streams.sampler(params.service_time_s, "server.service")
@@ -84,8 +93,14 @@ class Server:
         self.peak_queue = 0
         self._connections = 0
         self._held = 0
-        self.peak_connections = 0
-        self.peak_memory_bytes = 0
+        self._peak_connections = 0
+        self._peak_memory_bytes = 0
+        self._changed_at = -math.inf
+        # every change of the open connections and held requests, when asked for:
+        # (time, change of connections, change of held requests)
+        self.series: tuple[array[float], array[int], array[int]] | None = (
+            (array("d"), array("b"), array("b")) if series else None
+        )
 
     # -- work ------------------------------------------------------------------------------
 
@@ -133,19 +148,16 @@ class Server:
     # -- memory ----------------------------------------------------------------------------
 
     def connection_opened(self) -> None:
-        self._connections += 1
-        self.peak_connections = max(self.peak_connections, self._connections)
-        self._memory_changed()
+        self._change(1, 0)
 
     def connection_closed(self) -> None:
-        self._connections -= 1
+        self._change(-1, 0)
 
     def hold(self) -> None:
-        self._held += 1
-        self._memory_changed()
+        self._change(0, 1)
 
     def release(self) -> None:
-        self._held -= 1
+        self._change(0, -1)
 
     @property
     def memory_bytes(self) -> int:
@@ -155,5 +167,31 @@ class Server:
             + self._held * params.memory_per_held_request_bytes
         )
 
-    def _memory_changed(self) -> None:
-        self.peak_memory_bytes = max(self.peak_memory_bytes, self.memory_bytes)
+    @property
+    def peak_connections(self) -> int:
+        """Most connections open at once (the level after all changes at one instant)."""
+        self._settle()
+        return self._peak_connections
+
+    @property
+    def peak_memory_bytes(self) -> int:
+        """:attr:`memory_bytes` at its peak (after all changes at one instant)."""
+        self._settle()
+        return self._peak_memory_bytes
+
+    def _change(self, connections: int, held: int) -> None:
+        now = self.env.now
+        if now != self._changed_at:  # the level after the last instant's changes counts
+            self._settle()
+            self._changed_at = now
+        self._connections += connections
+        self._held += held
+        if self.series is not None:
+            times, connection_changes, held_changes = self.series
+            times.append(now)
+            connection_changes.append(connections)
+            held_changes.append(held)
+
+    def _settle(self) -> None:
+        self._peak_connections = max(self._peak_connections, self._connections)
+        self._peak_memory_bytes = max(self._peak_memory_bytes, self.memory_bytes)

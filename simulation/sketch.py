@@ -12,8 +12,10 @@ with room for floating-point rounding at bucket edges. About 8 KB holds latencie
 microsecond to a day.
 
 Values are buffered and folded into the buckets by numpy, a chunk at a time, so adding
-one costs an ``array.append``; the sum is kept with :func:`math.fsum` per chunk (exact to
-the last bits, where numpy's pairwise mean may differ in them).
+one costs an ``array.append``. The sum is kept exactly, as a few floats whose exact sum it
+is (found with :func:`math.fsum`), so the mean is the exactly rounded one whatever the
+chunks and however sketches are merged: sketches of the parts of a run split by client
+merge to the whole run's, bit for bit.
 """
 
 from __future__ import annotations
@@ -34,12 +36,22 @@ CHUNK = 1 << 16  # values buffered before they are folded into the buckets
 class ValueSketch:
     """Count, sum, min, max and log-bucket counts of the values added."""
 
-    __slots__ = ("buckets", "count", "maximum", "minimum", "pending", "total", "zeros")
+    __slots__ = (
+        "buckets",
+        "count",
+        "maximum",
+        "minimum",
+        "partials",
+        "pending",
+        "total",
+        "zeros",
+    )
 
     def __init__(self) -> None:
         self.pending = array("d")  # values not folded in yet: append here
         self.count = 0
-        self.total = 0.0
+        self.total = 0.0  # the sum, rounded once
+        self.partials: list[float] = []  # floats whose exact sum is the sum
         self.minimum = math.inf
         self.maximum = -math.inf
         self.zeros = 0  # values <= 0, exact
@@ -52,7 +64,7 @@ class ValueSketch:
             return
         values = np.frombuffer(self.pending, dtype=np.float64)
         self.count += values.size
-        self.total = math.fsum([self.total, *values.tolist()])
+        self._add_exactly(values.tolist())
         self.minimum = min(self.minimum, float(values.min()))
         self.maximum = max(self.maximum, float(values.max()))
         positive = values[values > 0]
@@ -70,12 +82,26 @@ class ValueSketch:
         self.fold()
         other.fold()
         self.count += other.count
-        self.total = math.fsum([self.total, other.total])
+        self._add_exactly(list(other.partials))
         self.minimum = min(self.minimum, other.minimum)
         self.maximum = max(self.maximum, other.maximum)
         self.zeros += other.zeros
         for i, n in other.buckets.items():
             self.buckets[i] = self.buckets.get(i, 0) + n
+
+    def _add_exactly(self, values: list[float]) -> None:
+        """Add ``values`` to the exact sum: each round keeps the rounded sum of what is
+        left and leaves the exact remainder (fsum is exact before its one rounding)."""
+        values.extend(self.partials)
+        partials = []
+        while True:
+            rounded = math.fsum(values)
+            if rounded == 0.0 or not math.isfinite(rounded):
+                break
+            partials.append(rounded)
+            values.append(-rounded)
+        self.partials = partials
+        self.total = partials[0] if partials else math.fsum(values)
 
     def mean(self) -> float:
         self.fold()

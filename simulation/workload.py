@@ -21,6 +21,13 @@ starts at a uniform random phase); a trace row's ``client`` names the sender.
 Random streams used: ``workload.arrivals``, ``workload.payload``, ``workload.audience``,
 ``workload.on`` and ``workload.off``; for client messages ``workload.up.<client>`` (and
 ``.on``, ``.off``), ``workload.up.payload`` and ``workload.up.phase``.
+
+A workload given ``shard = (first, count)`` is one part of a run split by client
+(:mod:`simulation.sharding`): it draws everything as the whole run does and numbers the
+updates as the whole run does (it counts the client messages of the other parts' clients
+without creating them), but hands on, and records, only the updates of its own clients,
+renumbered from 0 (``first`` is client 0 here). Updates meant for every client are
+recorded by every part, each with its own clients as audience.
 """
 
 from __future__ import annotations
@@ -212,6 +219,7 @@ class Workload:
         publish: Callable[[Update], None],
         client_send: Callable[[Update], None],
         audience_of: Callable[[Update], int] | None = None,
+        shard: tuple[int, int] | None = None,
     ):
         self.env = env
         self.params = params
@@ -223,6 +231,13 @@ class Workload:
         self.client_send = client_send
         self.audience_of = audience_of or (lambda u: clients if u.target is None else 1)
         self.created = 0
+        # the clients simulated here: (first, count); clients are numbered from first
+        self.first, self.count = shard if shard is not None else (0, clients)
+
+    def _local(self, client: int) -> int | None:
+        """Client ``client``'s number in this part of the run (None: another part's)."""
+        local = client - self.first
+        return local if 0 <= local < self.count else None
 
     def start(self) -> None:
         env, params = self.env, self.params
@@ -248,7 +263,10 @@ class Workload:
                     up.payload_bytes, f"workload.up.payload{suffix}"
                 )
             phase = phases[client] * (1.0 / up.rate_per_s) if up.kind == "periodic" else 0.0
-            env.process(self._client_messages(client, up, up.start_s + phase, payloads[up]))
+            if self._local(client) is None:  # another part's: its messages are only counted
+                env.process(self._count_messages(client, up, up.start_s + phase))
+            else:
+                env.process(self._client_messages(client, up, up.start_s + phase, payloads[up]))
 
     def _new_update(self, size: float, target: int | None, direction: str, origin: int) -> Update:
         size = min(size, MAX_BYTES)  # an unbounded distribution's rare huge draw
@@ -285,9 +303,30 @@ class Workload:
             if at > env.now:
                 yield env.timeout(at - env.now)
             target = None if audience is None else int(audience.integers(0, self.clients))
-            self.publish(self._new_update(payload(), target, DOWN, -1))
+            size = payload()
+            if target is not None:
+                target = self._local(target)
+                if target is None:  # meant for another part's client
+                    self.created += 1
+                    continue
+            self.publish(self._new_update(size, target, DOWN, -1))
 
     def _client_messages(self, client: int, up: UpWorkloadParams, first: float, payload: Sampler):
+        env = self.env
+        rng = self.streams.generator(f"workload.up.{client}")
+        on_off = (
+            self.streams.sampler(up.on_s, f"workload.up.{client}.on"),
+            self.streams.sampler(up.off_s, f"workload.up.{client}.off"),
+        )
+        local = self._local(client)
+        assert local is not None, "a client of another part sends nothing here"
+        for at in _arrival_times(up, rng, on_off, first):
+            if at > env.now:
+                yield env.timeout(at - env.now)
+            self.client_send(self._new_update(payload(), None, UP, local))
+
+    def _count_messages(self, client: int, up: UpWorkloadParams, first: float):
+        """Another part's client: its messages take update numbers, nothing else."""
         env = self.env
         rng = self.streams.generator(f"workload.up.{client}")
         on_off = (
@@ -297,7 +336,7 @@ class Workload:
         for at in _arrival_times(up, rng, on_off, first):
             if at > env.now:
                 yield env.timeout(at - env.now)
-            self.client_send(self._new_update(payload(), None, UP, client))
+            self.created += 1
 
     def _replay(self, trace: Trace, direction: str):
         env = self.env
@@ -306,7 +345,10 @@ class Workload:
                 continue  # a trace recorded with more clients than this scenario has
             if time > env.now:
                 yield env.timeout(time - env.now)
-            if direction == DOWN:
-                self.publish(self._new_update(size, None if client < 0 else client, DOWN, -1))
-            elif client >= 0:
-                self.client_send(self._new_update(size, None, UP, client))
+            local = self._local(client) if client >= 0 else -1
+            if local is None:  # another part's client
+                self.created += 1
+            elif direction == DOWN:
+                self.publish(self._new_update(size, None if local < 0 else local, DOWN, -1))
+            elif local >= 0:
+                self.client_send(self._new_update(size, None, UP, local))

@@ -29,11 +29,13 @@ LAYERS = [
     {"strategies"},
     {"consistency"},  # rules across sections (a strategy on a channel mode)
     {"scenario"},
+    {"sharding"},  # a run split by client: what can be, the streams of one part
     {"analytic", "budget", "model"},
     {"metrics"},
     {"result"},
-    {"runner"},
+    {"runner", "merge"},  # "merge": one part of a split run, and merging the parts
     {"sweep", "plots", "testbed"},
+    {"shards"},  # run(..., shards=N): the parts on processes or Dask
     {"reference", "figures"},
     {"cli"},
     {"__init__", "__main__"},  # the public API and the command line entry point

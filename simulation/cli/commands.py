@@ -11,8 +11,9 @@ from ..budget import BudgetError, check_budget
 from ..channel import MODE_DESCRIPTIONS
 from ..distributions import DISTRIBUTIONS
 from ..errors import ScenarioError
-from ..runner import run
 from ..scenario import load_scenario, scenario_keys
+from ..sharding import check_shardable
+from ..shards import run
 from ..strategies import STRATEGIES
 from .outputs import (
     _check_output_file,
@@ -34,12 +35,29 @@ def _cmd_run(args) -> int:
     if plot is not None:
         _check_plot_levels(scenarios, plot)
     folders = _table_folders(scenarios, args.save) if args.save else None
+    if args.shards > 1:  # refuse before anything runs
+        for scenario in scenarios:
+            check_shardable(scenario, args.shards)
     if not args.force:
         for scenario in scenarios:
             check_budget(scenario)
     show_progress = not args.quiet and sys.stderr.isatty()
     results = []
     for scenario in scenarios:
+        if args.shards > 1:
+            results.append(
+                run(
+                    scenario,
+                    seed=args.seed,
+                    force=True,
+                    progress=show_progress,
+                    shards=args.shards,
+                    executor=args.executor,
+                    workers=args.workers,
+                    scheduler=args.scheduler,
+                )
+            )
+            continue
         bar = _progress_bar(scenario) if show_progress else None
         try:
             hook = None if bar is None else (lambda now, bar=bar: bar.update(now - bar.n))

@@ -46,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
     run_parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bar on long runs"
     )
+    run_parser.add_argument(
+        "--shards",
+        type=_positive_int,
+        default=1,
+        help="split each run by client into N parts run at once (docs/performance.md)",
+    )
+    run_parser.add_argument(
+        "--executor",
+        choices=("serial", "processes", "dask"),
+        default="processes",
+        help="where the parts of a split run go (with --shards)",
+    )
+    run_parser.add_argument(
+        "--workers", type=_positive_int, help="processes or Dask workers (with --shards)"
+    )
+    run_parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address (with --shards)"
+    )
     run_parser.set_defaults(handler=_cmd_run)
 
     sweep_parser = commands.add_parser(
