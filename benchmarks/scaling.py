@@ -1,11 +1,16 @@
 """How run time grows with clients, simulated duration and update rate (make scaling).
 
 Runs one scenario per point, serially, and reports wall time, messages on the wire and
-microseconds per message. Writes results/scaling.csv and results/scaling.png.
+microseconds per message; then ``scenarios/polling-1m-clients.toml`` (a million clients at
+the summary record level) in a process of its own, with its peak memory (about 15
+minutes on 2 cores). Writes results/scaling.csv and results/scaling.png.
 """
 
 from __future__ import annotations
 
+import json
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -50,6 +55,39 @@ def point(strategy: str, clients: int, duration_s: float, rate_per_s: float) -> 
     }
 
 
+MILLION = Path(__file__).resolve().parent.parent / "scenarios" / "polling-1m-clients.toml"
+# run in a child process, so that its peak memory is its own (ru_maxrss of the children)
+_CHILD = """
+import json, sys, time
+from simulation import load_scenario, run
+scenario = load_scenario(sys.argv[1])
+started = time.perf_counter()
+summary = run(scenario, progress=None).summary()
+print(json.dumps({"wall_s": time.perf_counter() - started, "messages": int(summary["messages"]),
+                  "deliveries": int(summary["deliveries"])}))
+"""
+
+
+def million(path: Path = MILLION) -> dict:
+    """The million-client run: wall time, peak RSS (bytes), messages (after warm-up)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True
+    )
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return {
+        "varied": "million",
+        "strategy": "short-polling",
+        "clients": 1_000_000,
+        "duration_s": 10.0,
+        "rate_per_s": 2.0,
+        **measured,
+        "us_per_message": 1e6 * measured["wall_s"] / measured["messages"],
+        "peak_rss_bytes": max(peak, before) * 1024,  # Linux reports KiB
+    }
+
+
 def measure() -> pd.DataFrame:
     rows = []
     for axis, values in AXES.items():
@@ -65,6 +103,9 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     for ax, axis in zip(figure.subplots(1, 3), AXES, strict=True):
         for strategy, group in table[table["varied"] == axis].groupby("strategy"):
             ax.plot(group[axis], group["wall_s"], marker="o", label=strategy)
+        if axis == "clients":  # the million, at the summary record level
+            row = table[table["varied"] == "million"]
+            ax.plot(row["clients"], row["wall_s"], "k*", markersize=10, label="1M, summary level")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel(axis)
@@ -79,6 +120,8 @@ def main(out: str = "results") -> int:
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     table = measure()
+    print("the million-client run (about 15 minutes) ...", flush=True)
+    table = pd.concat([table, pd.DataFrame([million()])], ignore_index=True)
     table.to_csv(directory / "scaling.csv", index=False)
     plot(table, directory / "scaling.png")
     columns = [
@@ -90,6 +133,7 @@ def main(out: str = "results") -> int:
         "wall_s",
         "messages",
         "us_per_message",
+        "peak_rss_bytes",
     ]
     print(table[columns].round(3).to_string(index=False))
     print(f"written to {directory}/scaling.csv and scaling.png")
