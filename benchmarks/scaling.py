@@ -2,8 +2,8 @@
 
 Runs one scenario per point, serially, and reports wall time, messages on the wire and
 microseconds per message; then ``scenarios/polling-1m-clients.toml`` (a million clients at
-the summary record level) in a process of its own, with its peak memory (about 15
-minutes on 2 cores). Writes results/scaling.csv and results/scaling.png.
+the summary record level) in a process of its own, with its peak memory (about 20
+minutes on 2 cores: docs/performance.md). Writes results/scaling.csv and results/scaling.png.
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def main(out: str = "results") -> int:
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     table = measure()
-    print("the million-client run (about 15 minutes) ...", flush=True)
+    print("the million-client run (about 20 minutes) ...", flush=True)
     table = pd.concat([table, pd.DataFrame([million()])], ignore_index=True)
     table.to_csv(directory / "scaling.csv", index=False)
     plot(table, directory / "scaling.png")
