@@ -64,6 +64,28 @@ class _Direction:
         return max(start + float(self.latency()), last_arrival)
 
 
+def path_latencies(
+    latency_up: Distribution | float,
+    latency_down: Distribution | float | None,
+    bandwidth_bps: float,
+) -> tuple[Distribution, Distribution]:
+    """A proxy's two one-way latencies as distributions (``latency_down`` defaults to
+    ``latency_up``), checked: never negative, and a positive bandwidth."""
+    up = latency_up if isinstance(latency_up, Distribution) else Constant(float(latency_up))
+    if latency_down is None:
+        down = up
+    elif isinstance(latency_down, Distribution):
+        down = latency_down
+    else:
+        down = Constant(float(latency_down))
+    for name, value in (("latency_up", up), ("latency_down", down)):
+        if value.support()[0] < 0:
+            raise ValueError(f"{name} must not be negative, got {value!r}")
+    if not bandwidth_bps > 0:
+        raise ValueError(f"bandwidth_bps must be > 0, got {bandwidth_bps!r}")
+    return up, down
+
+
 class LatencyProxy:
     """Forwards TCP connections from ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>``.
 
@@ -83,18 +105,7 @@ class LatencyProxy:
         seed: int = 0,
         emulate_handshake: bool = True,
     ) -> None:
-        if not isinstance(latency_up, Distribution):
-            latency_up = Constant(float(latency_up))
-        if latency_down is None:
-            latency_down = latency_up
-        elif not isinstance(latency_down, Distribution):
-            latency_down = Constant(float(latency_down))
-        for name, value in (("latency_up", latency_up), ("latency_down", latency_down)):
-            low, _ = value.support()
-            if low < 0:
-                raise ValueError(f"{name} must not be negative, got {value!r}")
-        if not bandwidth_bps > 0:
-            raise ValueError(f"bandwidth_bps must be > 0, got {bandwidth_bps!r}")
+        latency_up, latency_down = path_latencies(latency_up, latency_down, bandwidth_bps)
         streams = RandomStreams(seed)
         self.target_port = target_port
         self.emulate_handshake = emulate_handshake

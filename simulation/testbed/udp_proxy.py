@@ -20,9 +20,9 @@ import contextlib
 import logging
 import math
 
-from ..distributions import Constant, Distribution
+from ..distributions import Distribution
 from ..rng import RandomStreams
-from .proxy import DirectionCounters, _Direction
+from .proxy import DirectionCounters, _Direction, path_latencies
 
 __all__ = ["UdpLatencyProxy"]
 
@@ -62,17 +62,7 @@ class UdpLatencyProxy:
         seed: int = 0,
         reorder: bool = False,
     ) -> None:
-        if not isinstance(latency_up, Distribution):
-            latency_up = Constant(float(latency_up))
-        if latency_down is None:
-            latency_down = latency_up
-        elif not isinstance(latency_down, Distribution):
-            latency_down = Constant(float(latency_down))
-        for name, value in (("latency_up", latency_up), ("latency_down", latency_down)):
-            if value.support()[0] < 0:
-                raise ValueError(f"{name} must not be negative, got {value!r}")
-        if not bandwidth_bps > 0:
-            raise ValueError(f"bandwidth_bps must be > 0, got {bandwidth_bps!r}")
+        latency_up, latency_down = path_latencies(latency_up, latency_down, bandwidth_bps)
         streams = RandomStreams(seed)
         self.target_port = target_port
         self.reorder = reorder
