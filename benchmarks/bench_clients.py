@@ -32,17 +32,19 @@ STRATEGIES = ("websocket", "short-polling")
 _CHILD = """
 import gc, json, resource, sys, tracemalloc
 sys.path.insert(0, {here!r})
+import rss
+rss.reset_peak()
 import bench_clients
 import simulation.model  # imported before the first reading, as everything shared
 build = bench_clients.model if {kind!r} != "bare" else bench_clients.bare
 gc.collect()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = rss.peak_bytes() // 1024
 if {traced!r}:
     tracemalloc.start()
 held = build({kind!r}, {clients}, {level!r})
 gc.collect()
 traced = tracemalloc.get_traced_memory()[0] if {traced!r} else 0
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = rss.peak_bytes() // 1024
 print(json.dumps({{"before": before * 1024, "after": after * 1024, "traced": traced}}))
 """
 

@@ -24,13 +24,15 @@ HERE = Path(__file__).resolve().parent
 _CHILD = """
 import json, resource, sys
 sys.path.insert(0, {here!r})
+import rss
+rss.reset_peak()
 import bench_polling
 from simulation import run
 scenario = bench_polling.scenario({clients}, {duration_s})
 scenario = scenario.replace({{"record.level": {level!r}}})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = rss.peak_bytes() // 1024
 summary = run(scenario).summary()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = rss.peak_bytes() // 1024
 print(json.dumps({{"before": before * 1024, "after": after * 1024,
     "messages": int(summary["messages"]), "deliveries": int(summary["deliveries"]),
     "p95": float(summary["latency_p95_s"])}}))

@@ -83,9 +83,10 @@ def timed(function, *args) -> float:
 def peak_rss_bytes(clients: int, duration_s: float) -> int:
     """Peak resident memory of a fresh process running the full model."""
     code = (
-        "import resource, sys; sys.path.insert(0, 'benchmarks'); import bench_polling; "
+        "import resource, sys; sys.path.insert(0, 'benchmarks'); import rss; rss.reset_peak(); "
+        "import bench_polling; "
         f"bench_polling.run_full({clients}, {duration_s}); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "print(rss.peak_bytes() // 1024)"
     )
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

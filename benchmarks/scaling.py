@@ -9,7 +9,6 @@ minutes on 2 cores: docs/performance.md). Writes results/scaling.csv and results
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -56,25 +55,28 @@ def point(strategy: str, clients: int, duration_s: float, rate_per_s: float) -> 
 
 
 MILLION = Path(__file__).resolve().parent.parent / "scenarios" / "polling-1m-clients.toml"
-# run in a child process, so that its peak memory is its own (ru_maxrss of the children)
+# run in a child process of its own, which measures its own peak memory (rss.py)
 _CHILD = """
-import json, sys, time
+import json, resource, sys, time
+sys.path.insert(0, {here!r})
+import rss
+rss.reset_peak()
 from simulation import load_scenario, run
 scenario = load_scenario(sys.argv[1])
 started = time.perf_counter()
 summary = run(scenario, progress=None).summary()
-print(json.dumps({"wall_s": time.perf_counter() - started, "messages": int(summary["messages"]),
-                  "deliveries": int(summary["deliveries"])}))
+print(json.dumps({{"wall_s": time.perf_counter() - started,
+                  "messages": int(summary["messages"]),
+                  "deliveries": int(summary["deliveries"]), "peak_rss_bytes": rss.peak_bytes()}}))
 """
 
 
 def million(path: Path = MILLION) -> dict:
     """The million-client run: wall time, peak RSS (bytes), messages (after warm-up)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    code = _CHILD.format(here=str(Path(__file__).resolve().parent))
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     return {
         "varied": "million",
@@ -84,7 +86,6 @@ def million(path: Path = MILLION) -> dict:
         "rate_per_s": 2.0,
         **measured,
         "us_per_message": 1e6 * measured["wall_s"] / measured["messages"],
-        "peak_rss_bytes": max(peak, before) * 1024,  # Linux reports KiB
     }
 
 
