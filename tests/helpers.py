@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulation import parse_scenario
+from simulation import load_scenario, parse_scenario
 from simulation.channel import Channel
 from simulation.sweep.stats import mean_half_width
 
@@ -24,6 +24,20 @@ def make_scenario(**sections):
         else:
             data[key] = value
     return parse_scenario(data)
+
+
+def shortened_scenario(path):
+    """A shipped scenario cut down for a test: at most 20 s (5 s of warm-up) and 60
+    clients (unless its groups or Socket.IO rooms fix the count)."""
+    scenario = load_scenario(path)
+    changes = {
+        "duration_s": min(scenario.duration_s, 20.0),
+        "warmup_s": min(scenario.warmup_s, 5.0),
+    }
+    rooms = scenario.strategy.kind == "socketio" and scenario.strategy.params.rooms
+    if scenario.clients > 60 and not scenario.groups and not rooms:
+        changes["clients"] = 60
+    return scenario.replace(changes)
 
 
 def mean_ci(values, confidence: float = 0.95) -> tuple[float, float]:

@@ -13,12 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_properties import scenarios
 
-from simulation import ScenarioError, load_scenario, plots, run, sweep
+from simulation import ScenarioError, plots, run, sweep
 from simulation.cli import main
 from simulation.result import RecordLevelError
 from simulation.sketch import CHUNK, ValueSketch
 
-from helpers import SCENARIOS, make_scenario
+from helpers import SCENARIOS, make_scenario, shortened_scenario
 
 matplotlib.use("Agg")
 
@@ -72,21 +72,9 @@ def assert_levels_agree(scenario):
     return results
 
 
-def _shortened(path):
-    scenario = load_scenario(path)
-    changes = {
-        "duration_s": min(scenario.duration_s, 20.0),
-        "warmup_s": min(scenario.warmup_s, 5.0),
-    }
-    rooms = scenario.strategy.kind == "socketio" and scenario.strategy.params.rooms
-    if scenario.clients > 60 and not scenario.groups and not rooms:
-        changes["clients"] = 60
-    return scenario.replace(changes)
-
-
 @pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
 def test_every_scenario_summarizes_alike_at_every_level(path):
-    assert_levels_agree(_shortened(path))
+    assert_levels_agree(shortened_scenario(path))
 
 
 @settings(max_examples=25, deadline=None)

@@ -9,28 +9,15 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from simulation import load_scenario, run
+from simulation import run
 from simulation.cli import main
 from simulation.merge import _peak, _peaks, canonical, run_part
 from simulation.record import LEVELS
 from simulation.sharding import ShardError, interactions, split
 
-from helpers import SCENARIOS, make_scenario
+from helpers import SCENARIOS, make_scenario, shortened_scenario
 
 TABLES = ("updates", "transfers", "deliveries", "connections")
-
-
-def _shortened(path):
-    """As tests/test_record_levels.py shortens the shipped scenarios."""
-    scenario = load_scenario(path)
-    changes = {
-        "duration_s": min(scenario.duration_s, 20.0),
-        "warmup_s": min(scenario.warmup_s, 5.0),
-    }
-    rooms = scenario.strategy.kind == "socketio" and scenario.strategy.params.rooms
-    if scenario.clients > 60 and not scenario.groups and not rooms:
-        changes["clients"] = 60
-    return scenario.replace(changes)
 
 
 def assert_same_run(whole, split_run):
@@ -49,7 +36,7 @@ def assert_same_run(whole, split_run):
 
 
 SHIPPED = sorted(SCENARIOS.glob("*.toml"))
-SHARDABLE = [path for path in SHIPPED if not interactions(_shortened(path))]
+SHARDABLE = [path for path in SHIPPED if not interactions(shortened_scenario(path))]
 
 
 def test_the_shipped_scenarios_that_are_refused():
@@ -60,14 +47,14 @@ def test_the_shipped_scenarios_that_are_refused():
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("path", SHARDABLE, ids=lambda p: p.stem)
 def test_every_shardable_scenario_splits_exactly(path, level):
-    scenario = _shortened(path).replace({"record.level": level})
+    scenario = shortened_scenario(path).replace({"record.level": level})
     shards = min(3, scenario.clients)
     assert_same_run(run(scenario), run(scenario, shards=shards, executor="serial"))
 
 
 @pytest.mark.parametrize("path", SHARDABLE, ids=lambda p: p.stem)
 def test_every_shardable_scenario_splits_exactly_in_processes(path):
-    scenario = _shortened(path)
+    scenario = shortened_scenario(path)
     shards = min(2, scenario.clients)
     assert_same_run(run(scenario), run(scenario, shards=shards, executor="processes"))
 
@@ -87,7 +74,7 @@ def dask_client():
 @pytest.mark.parametrize("level", ["full", "summary"])
 @pytest.mark.parametrize("path", SHARDABLE, ids=lambda p: p.stem)
 def test_every_shardable_scenario_splits_exactly_on_dask(path, level, dask_client):
-    scenario = _shortened(path).replace({"record.level": level})
+    scenario = shortened_scenario(path).replace({"record.level": level})
     shards = min(3, scenario.clients)
     split_run = run(scenario, shards=shards, executor="dask", client=dask_client)
     assert_same_run(run(scenario), split_run)

@@ -64,13 +64,15 @@ class _Direction:
         return max(start + float(self.latency()), last_arrival)
 
 
-def path_latencies(
+def path_directions(
     latency_up: Distribution | float,
     latency_down: Distribution | float | None,
     bandwidth_bps: float,
-) -> tuple[Distribution, Distribution]:
-    """A proxy's two one-way latencies as distributions (``latency_down`` defaults to
-    ``latency_up``), checked: never negative, and a positive bandwidth."""
+    seed: int,
+) -> tuple[_Direction, _Direction]:
+    """A proxy's two directions, each with its latency and counters (``latency_down``
+    defaults to ``latency_up``), checked: never negative, and a positive bandwidth. The
+    latencies draw from streams ``testbed.latency.up`` and ``.down`` of ``seed``."""
     up = latency_up if isinstance(latency_up, Distribution) else Constant(float(latency_up))
     if latency_down is None:
         down = up
@@ -83,7 +85,13 @@ def path_latencies(
             raise ValueError(f"{name} must not be negative, got {value!r}")
     if not bandwidth_bps > 0:
         raise ValueError(f"bandwidth_bps must be > 0, got {bandwidth_bps!r}")
-    return up, down
+    streams = RandomStreams(seed)
+    return (
+        _Direction(streams.sampler(up, "testbed.latency.up"), bandwidth_bps, DirectionCounters()),
+        _Direction(
+            streams.sampler(down, "testbed.latency.down"), bandwidth_bps, DirectionCounters()
+        ),
+    )
 
 
 class LatencyProxy:
@@ -105,19 +113,11 @@ class LatencyProxy:
         seed: int = 0,
         emulate_handshake: bool = True,
     ) -> None:
-        latency_up, latency_down = path_latencies(latency_up, latency_down, bandwidth_bps)
-        streams = RandomStreams(seed)
         self.target_port = target_port
         self.emulate_handshake = emulate_handshake
-        self.up = DirectionCounters()
-        self.down = DirectionCounters()
         self.connections = 0
-        self._up = _Direction(
-            streams.sampler(latency_up, "testbed.latency.up"), bandwidth_bps, self.up
-        )
-        self._down = _Direction(
-            streams.sampler(latency_down, "testbed.latency.down"), bandwidth_bps, self.down
-        )
+        self._up, self._down = path_directions(latency_up, latency_down, bandwidth_bps, seed)
+        self.up, self.down = self._up.counters, self._down.counters
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self.port = 0

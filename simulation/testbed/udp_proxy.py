@@ -21,8 +21,7 @@ import logging
 import math
 
 from ..distributions import Distribution
-from ..rng import RandomStreams
-from .proxy import DirectionCounters, _Direction, path_latencies
+from .proxy import _Direction, path_directions
 
 __all__ = ["UdpLatencyProxy"]
 
@@ -62,19 +61,11 @@ class UdpLatencyProxy:
         seed: int = 0,
         reorder: bool = False,
     ) -> None:
-        latency_up, latency_down = path_latencies(latency_up, latency_down, bandwidth_bps)
-        streams = RandomStreams(seed)
         self.target_port = target_port
         self.reorder = reorder
-        self.up = DirectionCounters()
-        self.down = DirectionCounters()
         self.connections = 0
-        self._up = _Direction(
-            streams.sampler(latency_up, "testbed.latency.up"), bandwidth_bps, self.up
-        )
-        self._down = _Direction(
-            streams.sampler(latency_down, "testbed.latency.down"), bandwidth_bps, self.down
-        )
+        self._up, self._down = path_directions(latency_up, latency_down, bandwidth_bps, seed)
+        self.up, self.down = self._up.counters, self._down.counters
         self._listener: asyncio.DatagramTransport | None = None
         self._upstream: dict[tuple, asyncio.DatagramTransport | None] = {}
         self._last: dict[tuple, float] = {}  # (direction, client) -> last arrival
