@@ -23,7 +23,6 @@ from hyperframe.frame import Frame
 from simulation.messages import DOWN, UP, Message
 from simulation.network import HttpParams
 from simulation.testbed import (
-    BOUNDS,
     Cell,
     compare_cell,
     context,
@@ -33,6 +32,7 @@ from simulation.testbed.feed import RealUpdate
 from simulation.testbed.schedule import Schedule
 from simulation.testbed.udp_proxy import UdpLatencyProxy
 from simulation.transport.framing import HttpFraming
+from simulation.transport.stacks import STACKS
 
 TIMING = os.environ.get("RTSIM_TESTBED_TIMING") == "1"
 SLACK_S = 0.012
@@ -138,37 +138,35 @@ def _parse(data: bytes, up: bool) -> list[tuple[str, int]]:
     return frames
 
 
-def test_h2c_headers_and_data_frames_are_those_rtsim_prices():
-    """Every HEADERS and DATA frame hypercorn and httpx sent has rtsim's size (requests
-    exactly; a response's date may be a Huffman bit or two longer); what is left over is
-    the frames rtsim does not model, each named."""
+def test_h2c_frames_are_those_rtsim_prices_for_httpx_and_hypercorn():
+    """Every frame hypercorn and httpx sent has rtsim's size under ``http_stack =
+    "python"``: requests exactly (with httpx's WINDOW_UPDATE opening each stream), the
+    responses' HEADERS too (with hypercorn's empty DATA frame ending each; a response's
+    date may be a new literal), DATA frames, and the SETTINGS exchange."""
     frames = asyncio.run(_frames_of_h2c_polls(4, 0.25))
     up, down = frames["up"], frames["down"]
-    framing = HttpFraming("2", HttpParams(), 4096)
+    framing = HttpFraming("2", HttpParams(), 4096, STACKS["python"])
     requests = [size for name, size in up if name == "Headers"]
     assert len(requests) >= 4
+    window_updates = [size for name, size in up if name == "WindowUpdate"]
+    assert window_updates == [13] * (1 + len(requests))  # the connection's, then a stream's each
     expected = [
         framing.overhead_bytes(Message(0, UP, "poll-request", 0, 700, request=True), 0.0)
         for _ in requests
     ]
     # the first carries the cookie in full: the client's index in its last characters may
     # change its Huffman code by a byte; the others are table references, byte for byte
-    assert abs(requests[0] - expected[0]) <= 1
-    assert requests[1:] == expected[1:]
-    # hypercorn ends every response with an empty DATA frame carrying END_STREAM (9
-    # bytes) where rtsim sets END_STREAM on the last frame with content
+    assert abs(requests[0] + 13 - expected[0]) <= 1
+    assert [size + 13 for size in requests[1:]] == expected[1:]
     end_frames = [size for name, size in down if name == "Data" and size == 9]
     assert end_frames == [9] * len(requests)
     heads = [size for name, size in down if name == "Headers"]
     bodies = [size for name, size in down if name == "Data" and size > 9]
     assert len(heads) == len(requests) and bodies == [9 + 200] * len(bodies)
-    # the rest: SETTINGS and their ACKs, and httpx's WINDOW_UPDATEs (one for the
-    # connection, then one per request stream): rtsim models Chrome's preface instead
-    extra_up = {name for name, _ in up if name not in ("Headers", "Data")}
-    extra_down = {name for name, _ in down if name not in ("Headers", "Data")}
-    assert extra_up == {"Settings", "Settings+ACK", "WindowUpdate"}
-    assert extra_down == {"Settings", "Settings+ACK"}
-    assert sum(name == "WindowUpdate" for name, _ in up) == 1 + len(requests)
+    # the rest is the SETTINGS exchange, as rtsim prices it for this stack
+    setup_up = 24 + sum(size for name, size in up if name.startswith("Settings"))  # + preface
+    setup_down = sum(size for name, size in down if name.startswith("Settings"))
+    assert (setup_up + 13, setup_down) == framing.setup_bytes()
     body_of_each = []  # the payload bytes after each HEADERS frame
     for name, size in down:
         if name == "Headers":
@@ -181,38 +179,30 @@ def test_h2c_headers_and_data_frames_are_those_rtsim_prices():
         model.append(framing.overhead_bytes(message, 0.0) - framing._data_bytes(body) + body)
     # rtsim's responses here all go out in one second; the real ones cross a second or
     # two, and each new date is a literal of 29 characters (about 23 bytes, Huffman coded)
-    differences = [real - priced for real, priced in zip(heads, model, strict=True)]
+    differences = [real + 9 - priced for real, priced in zip(heads, model, strict=True)]
     assert all(d == 0 or 21 <= d <= 25 for d in differences), differences
     assert sum(d > 0 for d in differences) <= 2
 
 
 PROTOCOLS = ["h2c", "h2", "h3"]
+STRATEGIES = ["short-polling", "long-polling", "sse"]
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("protocol", PROTOCOLS)
-def test_sse_over_http2_and_http3_matches_the_model(protocol):
-    cell = Cell("sse", 0.05, 4.0, clients=3, duration_s=2.5, protocol=protocol)
+def test_http2_and_http3_bytes_per_update_are_within_the_bound(protocol, strategy):
+    cell = Cell(strategy, 0.05, 2.0, clients=2, duration_s=4.0, protocol=protocol)
     rows, measured, simulated = compare_cell(cell)
     assert measured.measurements.errors == []
     table = rows.set_index("metric")
-    assert table.loc["deliveries", "measured"] == table.loc["deliveries", "simulated"] > 10
-    assert table.loc["connections_opened", "measured"] == len(simulated.connections) == 3
+    assert table.loc["deliveries", "measured"] == table.loc["deliveries", "simulated"] >= 8
+    assert table.loc["connections_opened", "measured"] == len(simulated.connections) == 2
     m = measured.measurements  # the real client sent rtsim's header lists
     assert set(m.request_header_bytes) == {700} and set(m.response_header_bytes) == {300}
     assert table.loc["latency_mean_s", "measured"] >= 0.05
-    measured_bytes = table.loc["stream_bytes_per_delivery", "measured"]
-    simulated_bytes = table.loc["stream_bytes_per_delivery", "simulated"]
-    # Set-up is most of a 2.5 s run. The real stacks send more than rtsim's model at
-    # set-up (docs/validation-http2-http3.md): the OpenSSL handshake and its session
-    # tickets on h2, QUIC's ACK-only packets, connection ids and tickets on h3.
-    assert measured_bytes >= simulated_bytes * (1 - BOUNDS["stream_bytes_per_delivery"][0])
-    if protocol == "h2c":
-        assert abs(measured_bytes - simulated_bytes) <= 0.05 * measured_bytes
+    assert table.loc["stream_bytes_per_delivery", "within_bound"], table
     if TIMING:
-        latency = table.loc["latency_mean_s"]
-        assert abs(latency["simulated"] - latency["measured"]) <= max(
-            0.1 * latency["measured"], 0.002
-        )
+        assert table.loc["latency_mean_s", "within_bound"], table
 
 
 def test_sse_event_on_http2_is_one_data_frame():

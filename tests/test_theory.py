@@ -97,11 +97,15 @@ def test_websocket_is_ready_after_its_setup_round_trips(tls_version):
     )
     connections = run(scenario).connections
     # Every handshake byte, from the protocol modules: SYN and SYN-ACK, the TLS flights
-    # with their segment headers, then the upgrade and its 101 (TLS records when on).
+    # with their segment headers (TLS 1.2's last flight with its session ticket), then the
+    # upgrade and its 101 (TLS records when on). TLS 1.3's tickets leave the server when
+    # the client's Finished arrives, while the upgrade request behind it is still being
+    # serialized (5.9 ms against 4.4): the link down is free again before the 101.
     record = tls.RECORD_OVERHEAD_BYTES.get(tls_version, 0)
     handshake = 2 * tcp.SYN_BYTES
     if tls_version != "none":
-        for _direction, _kind, size in tls.handshake_flights(tls_version):
+        flights = tls.handshake_flights(tls_version, session_tickets=tls.SESSION_TICKETS)
+        for _direction, _kind, size in flights:
             handshake += size + tcp.packet_overhead_bytes(size, 1460, 40)
     for size in (700 + ws.UPGRADE_REQUEST_EXTRA_BYTES, ws.UPGRADE_RESPONSE_BYTES):
         handshake += size + record + tcp.packet_overhead_bytes(size + record, 1460, 40)

@@ -14,7 +14,7 @@ Metrics and the byte breakdown derive from these declarations (:func:`category_o
 from __future__ import annotations
 
 from . import engineio, http, sse, tcp, tls, websocket
-from .wire import http2, http3, quic
+from .wire import http2, http3, qpack, quic
 
 __all__ = [
     "CATEGORIES",
@@ -33,6 +33,7 @@ KIND_CATEGORIES: dict[str, str] = {
     **quic.KINDS,
     **http2.KINDS,
     **http3.KINDS,
+    **qpack.KINDS,
     **http.KINDS,
     **websocket.KINDS,
     **sse.KINDS,
@@ -41,7 +42,10 @@ KIND_CATEGORIES: dict[str, str] = {
 }
 # The transport's own handshake: it acts on these, and hands no application data on.
 SETUP_KINDS = frozenset({**http2.KINDS, **http3.KINDS})  # HTTP/2 and 3 settings: bytes only
-TRANSPORT_HANDSHAKE_KINDS = frozenset({*tcp.KINDS, *tls.KINDS, *quic.KINDS, *SETUP_KINDS})
+# (with the QPACK decoder's instructions and QUIC's ACK-only packets: transport signalling)
+TRANSPORT_HANDSHAKE_KINDS = frozenset(
+    {*tcp.KINDS, *tls.KINDS, *quic.KINDS, *SETUP_KINDS, *qpack.KINDS}
+)
 
 
 def category_of(kind: str) -> str:

@@ -27,6 +27,23 @@ CERTIFICATE_VERIFY_BYTES = 4 + 4 + 256
 ENCRYPTED_EXTENSIONS_BYTES = 10
 KEY_SHARE_BYTES = 4 + 32  # an X25519 key share entry (RFC 8446 section 4.2.8)
 
+# Key exchange groups: (client key share, server key share) bytes, each entry with its
+# 4-byte group and length header (RFC 8446 section 4.2.8). X25519: 32-byte keys (RFC
+# 7748). X25519MLKEM768, the post-quantum hybrid Chrome and Firefox offer first since
+# 2024: the ML-KEM-768 encapsulation key and the X25519 key, 1,216 bytes, answered by the
+# ML-KEM ciphertext and X25519 key, 1,120 bytes (draft-ietf-tls-ecdhe-mlkem section 4.1).
+KEY_SHARES = {"x25519": (4 + 32, 4 + 32), "x25519mlkem768": (4 + 1216, 4 + 1120)}
+
+# A NewSessionTicket message (RFC 8446 section 4.6.1): 4-byte handshake header, lifetime
+# 4, age_add 4, nonce 1 + 8, ticket 2 + 208, extensions 2: 233 bytes, as OpenSSL 3 sends
+# it (measured on the testbed). OpenSSL sends two after a full TLS 1.3 handshake by
+# default (SSL_CTX_set_num_tickets(3): "By default, two tickets are issued"), as do the
+# servers built on it (nginx, Apache, hypercorn); a TLS 1.2 server sends one in its last
+# flight when the client offers the SessionTicket extension, as browsers do (RFC 5077
+# section 3.3).
+SESSION_TICKET_BYTES = 233
+SESSION_TICKETS = 2
+
 # Per application record: TLS 1.3 adds the inner content type (1) and the AEAD tag (16)
 # to the 5-byte header (RFC 8446 section 5.2); TLS 1.2 AES-GCM adds an 8-byte explicit
 # nonce and the 16-byte tag (RFC 5288 section 3).
@@ -38,15 +55,26 @@ def _record(size: int) -> int:
     return size + RECORD_HEADER_BYTES
 
 
-def handshake_flights(version: str, certificate_bytes: int = CERTIFICATE_BYTES):
+def handshake_flights(
+    version: str,
+    certificate_bytes: int = CERTIFICATE_BYTES,
+    client_hello_bytes: int = CLIENT_HELLO_BYTES,
+    key_share: str = "x25519",
+    session_tickets: int = 0,
+):
     """The handshake as ``(direction, kind, bytes)`` flights, in order.
 
     TLS 1.2 takes two round trips before the client may send data; TLS 1.3 one, the
-    client's Finished travelling just before its first data.
+    client's Finished travelling just before its first data. ``client_hello_bytes`` is
+    the ClientHello without its key share, which TLS 1.3 adds (``key_share``, a key of
+    :data:`KEY_SHARES`). A TLS 1.2 server with ``session_tickets`` sends one
+    NewSessionTicket before its ChangeCipherSpec; TLS 1.3 tickets follow the handshake
+    (:func:`session_tickets_bytes`).
     """
     if version == "1.2":
+        ticket = _record(SESSION_TICKET_BYTES) if session_tickets else 0
         return [
-            ("up", "tls-client-hello", _record(CLIENT_HELLO_BYTES)),
+            ("up", "tls-client-hello", _record(client_hello_bytes)),
             (
                 "down",
                 "tls-server-hello",
@@ -65,17 +93,18 @@ def handshake_flights(version: str, certificate_bytes: int = CERTIFICATE_BYTES):
             (
                 "down",
                 "tls-server-finished",
-                _record(CHANGE_CIPHER_SPEC_BYTES) + _record(FINISHED_TLS12_BYTES),
+                ticket + _record(CHANGE_CIPHER_SPEC_BYTES) + _record(FINISHED_TLS12_BYTES),
             ),
         ]
     if version == "1.3":
+        client_share, server_share = KEY_SHARES[key_share]
         encrypted = RECORD_HEADER_BYTES + TLS13_ENCRYPTED_RECORD_EXTRA
         return [
-            ("up", "tls-client-hello", _record(CLIENT_HELLO_BYTES + KEY_SHARE_BYTES)),
+            ("up", "tls-client-hello", _record(client_hello_bytes + client_share)),
             (
                 "down",
                 "tls-server-hello",
-                _record(SERVER_HELLO_BYTES + KEY_SHARE_BYTES)
+                _record(SERVER_HELLO_BYTES + server_share)
                 + ENCRYPTED_EXTENSIONS_BYTES
                 + certificate_bytes
                 + CERTIFICATE_VERIFY_BYTES
@@ -85,6 +114,15 @@ def handshake_flights(version: str, certificate_bytes: int = CERTIFICATE_BYTES):
             ("up", "tls-client-finished", FINISHED_TLS13_BYTES + encrypted),
         ]
     raise ValueError(f"unknown TLS version {version!r}")
+
+
+def session_tickets_bytes(version: str, tickets: int) -> int:
+    """TLS bytes of the NewSessionTicket records a TLS 1.3 server sends once it has the
+    client's Finished, each in its own encrypted record (0 for TLS 1.2, whose ticket is in
+    the handshake)."""
+    if version != "1.3":
+        return 0
+    return tickets * (SESSION_TICKET_BYTES + RECORD_OVERHEAD_BYTES["1.3"])
 
 
 def round_trips(version: str) -> int:
@@ -98,4 +136,5 @@ KINDS = {
     "tls-server-hello": "handshake",
     "tls-client-finished": "handshake",
     "tls-server-finished": "handshake",
+    "tls-session-ticket": "handshake",
 }

@@ -46,6 +46,7 @@ from ..protocols import websocket as ws_protocol
 from ..protocols.wire import quic
 from ..runner import run
 from ..scenario import Scenario, parse_scenario
+from ..transport.connection import ACK_ONLY_KIND, UDP_IP_BYTES
 from .harness import TestbedRun, run_testbed
 from .schedule import Schedule
 
@@ -133,6 +134,18 @@ class Cell:
     protocol: str = "1.1"  # a key of HTTP_PROTOCOLS
 
 
+# What the testbed's libraries do where rtsim's defaults describe a browser and nginx
+# (docs/validation-http2-http3.md): httpx and hypercorn's HTTP/2 framing; OpenSSL 3's
+# ClientHello, 517 bytes on the wire (a 512-byte message with its 36-byte key share); and
+# aioquic, which acknowledges after 1 ms (its K_GRANULARITY) and, under hypercorn, has no
+# session ticket handler, so sends no tickets.
+TESTBED_STACK: dict[str, dict[str, Any]] = {
+    "h2c": {"http_stack": "python"},
+    "h2": {"http_stack": "python", "tls_client_hello_bytes": 512 - 36},
+    "h3": {"http_stack": "python", "quic_ack_delay_s": 0.001, "tls_session_tickets": 0},
+}
+
+
 def cell_scenario(
     cell: Cell, http: dict | None = None, certificate_bytes: int | None = None
 ) -> Scenario:
@@ -183,7 +196,7 @@ def cell_scenario(
         data["http"] = http
     version, tls = HTTP_PROTOCOLS[cell.protocol]
     if version != "1.1":
-        data["transport"] = {"http": version, "tls": tls}
+        data["transport"] = {"http": version, "tls": tls, **TESTBED_STACK[cell.protocol]}
         if certificate_bytes:
             data["transport"]["tls_certificate_bytes"] = certificate_bytes
     return parse_scenario(data)
@@ -240,7 +253,8 @@ def proxy_bytes(transfers: pd.DataFrame, protocol: str = "1.1") -> int:
     """What the proxy would count of rtsim's ``transfers`` on ``protocol``: payload and
     overhead bytes (IP/TCP headers and TCP's own segments are below the proxy), plus, on
     h2, a TLS record header and tag per message after the handshake, and on h3 the QUIC
-    packet and STREAM frame headers of each message (UDP and IP headers are below it)."""
+    bytes of every datagram (packet headers, STREAM and ACK frames, ACK-only packets:
+    ``transport_bytes`` without the UDP and IP headers, which are below it)."""
     size = transfers["payload_bytes"] + transfers["overhead_bytes"]
     total = int(size.sum())
     kinds = transfers["kind"].astype(str)
@@ -249,8 +263,12 @@ def proxy_bytes(transfers: pd.DataFrame, protocol: str = "1.1") -> int:
         total += int(records.sum()) * tls_protocol.RECORD_OVERHEAD_BYTES["1.3"]
     elif protocol == "h3":
         data = ~kinds.str.startswith(("quic-", "h3-"))
+        transport = transfers["transport_bytes"]
+        total += int(transport[data].sum())
         for bytes_ in size[data]:
-            total += sum(quic.stream_data_datagrams(int(bytes_))) - int(bytes_)
+            total -= UDP_IP_BYTES * len(quic.stream_data_datagrams(int(bytes_)))
+        acks = kinds == ACK_ONLY_KIND
+        total += int(transport[acks].sum()) - UDP_IP_BYTES * int(acks.sum())
     return total
 
 

@@ -9,6 +9,7 @@ that client's channel. Its life, as messages on the channel::
       | -- tls-client-hello ------------------> |   (TLS 1.3: 1 more round trip,
       | <-- tls-server-hello (+certificate) --- |    TLS 1.2: 2 more)
       | -- tls-client-finished ---------------> |   sent just before the first data
+      | <-- tls-session-ticket ---------------- |   TLS 1.3: the server's tickets
       | == data, both directions ============== |
       |              ... idle_timeout_s without a message: closed at both ends
 
@@ -38,15 +39,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..messages import DOWN, UP, Message
 from ..protocols import tcp
 from ..protocols.kinds import SETUP_KINDS, TRANSPORT_HANDSHAKE_KINDS
-from ..protocols.wire import quic
+from ..protocols.wire import qpack, quic
+from .acks import Acknowledger
 from .framing import HttpFraming
 from .recovery import Recovery, RtoEstimator
-from .setup import Flight, flights
+from .setup import Flight, flights, post_handshake
+from .stacks import STACKS
 from .streams import Side, StreamOrder, stream_of
 
 if TYPE_CHECKING:
@@ -61,6 +65,25 @@ HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP, TLS, QUIC: acted on, never h
 QUIC_MAX_ACK_DELAY_S = 0.025
 QUIC_GRANULARITY_S = 0.001
 UDP_IP_BYTES = quic.UDP_HEADER_BYTES + quic.IP_HEADER_BYTES["4"]
+ACK_ONLY_KIND = "quic-ack-only"
+# a packet of its own for part of a message: 1-RTT header, tag and a STREAM frame header
+_EXTRA_PACKET_BYTES = quic.packet_overhead_bytes("1rtt") + quic.stream_frame_header_bytes(
+    0, 64, None
+)
+# the QUIC handshake's Initial and Handshake packets: acknowledged inside the flights
+LONG_HEADER_KINDS = frozenset({"quic-initial", "quic-handshake", "quic-ack", "quic-finished"})
+
+
+def _packets(message: Message) -> int:
+    """The 1-RTT packets (datagrams) ``message`` took."""
+    if message.kind in HANDSHAKE_KINDS:  # HANDSHAKE_DONE, SETTINGS: whole datagrams
+        return max(1, -(-message.overhead_bytes // quic.MAX_DATAGRAM_BYTES))
+    return _stream_packets(message.payload_bytes + message.overhead_bytes)
+
+
+@lru_cache(maxsize=8192)
+def _stream_packets(size: int) -> int:
+    return len(quic.stream_data_datagrams(size))
 
 
 class Connection:
@@ -76,11 +99,13 @@ class Connection:
     """
 
     __slots__ = (
+        "_acks",
         "_carrying",
         "_down",
         "_flights",
         "_on_close",
         "_recovery",
+        "_section_acks",
         "_server_side_open",
         "_streams",
         "_up",
@@ -141,12 +166,22 @@ class Connection:
         # the handshake flights still to send: a tuple that ends as the empty one, ()
         self._flights: tuple[Flight, ...] = tuple(flights(params, self.http))
         self.framing = (
-            HttpFraming(self.http, transport.header_sizes, params.header_table_size)
+            HttpFraming(
+                self.http,
+                transport.header_sizes,
+                params.header_table_size,
+                STACKS[params.http_stack],
+            )
             if self.http != "1.1" and transport.header_sizes is not None
             else None
         )
-        # QUIC: order per stream, not per direction
+        # QUIC: order per stream, not per direction; acknowledgements as packets, by the
+        # direction of the packets acknowledged
         self._streams = {UP: StreamOrder(), DOWN: StreamOrder()} if self.quic else None
+        self._acks = self._new_acknowledgers() if self.quic else None
+        # QUIC heads whose field sections the receiver's QPACK decoder acknowledges, by
+        # (direction, seq): the request stream's id; None while there are none
+        self._section_acks: dict[tuple[str, int], int] | None = None
         if self.quic:
             self._next_client_flight()  # the Initial; with 0-RTT the client may send now
             if params.quic_0rtt:  # the request goes now, under the remembered SETTINGS
@@ -189,7 +224,65 @@ class Connection:
         message.transport_bytes = self.transport.transport_bytes(
             message, encrypted=self.transport.params.tls != "none", quic=self.quic
         )
+        if self._acks is not None:
+            self._send_on_quic(message)
+            return
         self._transmit(message)
+
+    def _send_on_quic(self, message: Message) -> None:
+        """QUIC: the packets its stack adds, the ACK frame riding along if one is due, and
+        a note to acknowledge its field section at the receiver if it needs one."""
+        assert self._acks is not None
+        framing = self.framing
+        extra = framing.extra_packets if framing is not None else 0
+        if extra:
+            message.transport_bytes += extra * (_EXTRA_PACKET_BYTES + UDP_IP_BYTES)
+        message.transport_bytes += self._acks[DOWN if message.direction == UP else UP].piggyback()
+        self._transmit(message)
+        if framing is not None and framing.needs_section_ack:
+            if self._section_acks is None:
+                self._section_acks = {}
+            self._section_acks[message.direction, message.seq] = 4 * (framing.requests - 1)
+
+    def _new_acknowledgers(self) -> dict[str, Acknowledger]:
+        """QUIC: each end's acknowledgements, by the direction of the packets acknowledged."""
+        params = self.transport.params
+        stack = STACKS[params.http_stack]
+        return {
+            direction: Acknowledger(
+                self.env,
+                params.quic_ack_delay_s,
+                self._ack_only_sender(DOWN if direction == UP else UP),
+                stack.ack_threshold,
+                stack.piggyback_acks,
+            )
+            for direction in (UP, DOWN)
+        }
+
+    def _acknowledge_section(self, direction: str, stream_id: int) -> None:
+        """QPACK: the decoder that received a field section in ``direction`` acknowledges
+        it on its decoder stream (RFC 9204 section 4.4.1), an ack-eliciting packet."""
+        assert self._acks is not None
+        instruction = len(qpack.section_ack_bytes(stream_id))
+        back = DOWN if direction == UP else UP
+        message = Message(self.client, back, "qpack-decoder", 0, instruction)
+        message.transport_bytes = self.transport.transport_bytes(message, True, quic=True)
+        message.transport_bytes += self._acks[direction].piggyback()
+        self._transmit(message)
+
+    def _ack_only_sender(self, direction: str) -> Callable[[int], None]:
+        """QUIC: send an ACK-only packet of ``size`` bytes in ``direction``: unreliable,
+        outside the sequence, counted in ``transport_bytes`` with its UDP and IP headers."""
+
+        def send(size: int) -> None:
+            if self.closed:
+                return
+            message = Message(self.client, direction, ACK_ONLY_KIND, 0, 0)
+            message.transport_bytes = size + UDP_IP_BYTES
+            message.connection = self
+            self.channel.send(message)
+
+        return send
 
     def _send_control(self, direction: str, kind: str, tls_bytes: int = 0) -> None:
         """A handshake message: its TLS bytes are overhead, its IP/TCP headers transport."""
@@ -310,7 +403,10 @@ class Connection:
 
     def _arrive_on_stream(self, message: Message, direction: str, now: float) -> None:
         """QUIC: acknowledge at packet level, hand on in stream order (streams.py)."""
-        assert self._streams is not None
+        assert self._streams is not None and self._acks is not None
+        if message.kind == ACK_ONLY_KIND:  # acknowledgements are timed arithmetically
+            self.recorder.handed(message, math.nan)
+            return
         order = self._streams[direction]
         in_sequence = order.received(message.seq)
         if in_sequence is None:  # a duplicate of a packet already received
@@ -318,16 +414,26 @@ class Connection:
             return
         if self._recovery is not None:
             self._recovery[direction].received(message, released=in_sequence)
+        acks = None if message.kind in LONG_HEADER_KINDS else self._acks[direction]
+        if acks is not None:  # a 1-RTT packet: acknowledge it
+            acks.received(_packets(message))
         if message.kind in HANDSHAKE_KINDS:
             self._release(message, direction, now)
-            return
-        for ready in order.arrived(message, stream_of(message)):
-            if self.closed:
-                return
-            self._release(ready, direction, now)
+        else:
+            for ready in order.arrived(message, stream_of(message)):
+                if self.closed:
+                    return
+                self._release(ready, direction, now)
+        if acks is not None and not self.closed:
+            acks.settle()
 
     def _release(self, ready: Message, direction: str, now: float) -> None:
         """Hand ``ready`` on (or act on it, for the handshake), in sequence order."""
+        section_acks = self._section_acks
+        if section_acks is not None:
+            stream_id = section_acks.pop((direction, ready.seq), None)
+            if stream_id is not None:
+                self._acknowledge_section(direction, stream_id)
         if ready.kind in HANDSHAKE_KINDS:
             self.recorder.handed(ready, math.nan)  # the transport's own: not handed on
             self._handshake_step(ready)
@@ -344,6 +450,8 @@ class Connection:
 
     def _handshake_step(self, message: Message) -> None:
         kind = message.kind
+        if kind == "qpack-decoder":  # bytes only
+            return
         if kind in SETUP_KINDS:
             if message.direction == DOWN and not self.settings.triggered:
                 self.settings.succeed(self)
@@ -365,6 +473,10 @@ class Connection:
         # TLS or QUIC: each flight answers the previous one
         if message.direction == UP:
             self._next_server_flight()
+            if kind in ("tls-client-finished", "quic-finished"):
+                after = post_handshake(self.transport.params, self.http)
+                if after is not None:
+                    self._send_control(DOWN, after[1], after[2])
         else:
             self._next_client_flight()
 

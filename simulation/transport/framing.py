@@ -19,7 +19,14 @@ SSE events, WebSocket frames after an Upgrade). On a connection with
   DATA frame with END_STREAM (HTTP/2) or the QUIC stream's FIN (HTTP/3, no bytes);
 * a WebSocket frame (RFC 8441 and RFC 9220: WebSocket over an extended CONNECT stream)
   keeps its framing inside a DATA frame; the upgrade is an extended CONNECT request and a
-  200 response.
+  200 response;
+* what the protocols leave to the implementations follows ``[transport] http_stack``
+  (:mod:`.stacks`): the SETTINGS each end sends, a WINDOW_UPDATE opening each request
+  stream, an empty DATA frame ending each response, and on HTTP/3 whether a response's
+  HEADERS, body and end share packets (:attr:`HttpFraming.extra_packets`);
+* on HTTP/3 a head whose field section refers to the dynamic table is acknowledged by the
+  receiver's QPACK decoder (a Section Acknowledgment, RFC 9204 section 4.4.1):
+  :attr:`HttpFraming.needs_section_ack` says so after each message is framed.
 
 Sizes are bytes, the clock seconds (it only sets the ``date`` header's value).
 """
@@ -34,6 +41,7 @@ from ..messages import UP, Message
 from ..protocols import http, websocket
 from ..protocols.wire import headers as hdr
 from ..protocols.wire import hpack, http2, http3, qpack
+from .stacks import STACKS, HttpStack
 
 __all__ = ["HeaderSizes", "HttpFraming", "min_header_bytes"]
 
@@ -49,6 +57,11 @@ REQUEST_KINDS = (
     "http-post",
     "eio-post",
     "ws-upgrade-request",
+)
+# responses that end their stream (the others open one: SSE, a WebSocket)
+ENDING_RESPONSE_KINDS = frozenset(
+    {"poll-response", "lp-response", "eio-poll-response", "eio-open", "eio-post-ok"}
+    | {"http-post-response"}
 )
 RESPONSE_KINDS = (
     "poll-response",
@@ -149,12 +162,31 @@ class HttpFraming:
     change, so a steady stream of identical requests costs one dictionary lookup each.
     """
 
-    def __init__(self, version: str, sizes: HeaderSizes, header_table_size: int):
+    def __init__(
+        self,
+        version: str,
+        sizes: HeaderSizes,
+        header_table_size: int,
+        stack: HttpStack = STACKS["browser"],
+    ):
         self.version = version
         self.sizes = sizes
-        self._requests = 0  # numbers Engine.IO's cache-busting token
+        self.stack = stack
+        # what framing the last message found, for the connection to act on: its head
+        # refers to the QPACK dynamic table; the packets it takes beyond those its bytes
+        # fill (HTTP/3 stacks that send a response's HEADERS, body and end separately)
+        self.needs_section_ack = False
+        self.extra_packets = 0
+        # bytes the implementations add to each request and each ending response
+        if version == "2":
+            self._per_request = http2.WINDOW_UPDATE_BYTES if stack.http2.stream_window_update else 0
+            self._per_ending = http2.FRAME_HEADER_BYTES if stack.http2.empty_end_stream else 0
+        else:
+            self._per_request = 0
+            self._per_ending = http3.data_frame_bytes(0) if stack.empty_end else 0
+        self.requests = 0  # numbers Engine.IO's cache-busting token
         self.last_fields: tuple[tuple[str, str], ...] = ()  # the last head's field list
-        self._cache: dict[str, dict[tuple, tuple[object, int]]] = {"up": {}, "down": {}}
+        self._cache: dict[str, dict[tuple, tuple]] = {"up": {}, "down": {}}
         if version == "2":
             self._hpack = {
                 "up": hpack.Encoder(header_table_size),
@@ -170,18 +202,31 @@ class HttpFraming:
         """(client, server) bytes the HTTP layer adds to the connection's set-up: the
         HTTP/2 preface and SETTINGS exchange, or the HTTP/3 control and QPACK streams."""
         if self.version == "2":
-            return http2.connection_preface_bytes()
+            stack = self.stack.http2
+            return http2.connection_preface_bytes(
+                stack.client_settings, stack.server_settings, stack.connection_window_increment
+            )
         setup = http3.Connection().setup
         return setup["client"], setup["server"]
 
     def overhead_bytes(self, message: Message, now: float) -> int:
         """``message.overhead_bytes`` (HTTP/1.1) as this connection frames it."""
         payload, overhead = message.payload_bytes, message.overhead_bytes
+        self.needs_section_ack = False
+        self.extra_packets = 0
         if _is_head(message):
             head = http1_head_bytes(message, self.sizes)
             body_extra = overhead - head  # body bytes that are not payload (Engine.IO text)
             body = payload + body_extra
             block = self._header_block(message, head, body, now)
+            if message.direction == UP:
+                block += self._per_request
+            else:
+                ending = message.kind in ENDING_RESPONSE_KINDS
+                if ending:
+                    block += self._per_ending
+                if self.stack.separate_writes and self.version == "3":
+                    self.extra_packets = (body > 0) + ending
             return block + self._data_bytes(body) - payload
         kind = message.kind
         if kind in SSE_STREAM_KINDS:
@@ -203,9 +248,9 @@ class HttpFraming:
         kind = HEADER_KIND.get(message.kind, message.kind)
         seq = 0
         if message.direction == UP:
-            self._requests += 1
+            self.requests += 1
             if kind.startswith("eio-"):
-                seq = self._requests
+                seq = self.requests
         extra = str(message.meta) if kind == "sse-request" and message.meta is not None else ""
         fields = _fields(kind, self.version, head, max(body, 0), seq, int(now), extra)
         self.last_fields = fields
@@ -234,10 +279,14 @@ class HttpFraming:
         state = (encoder.insert_count, encoder.known_received, encoder.size)
         cached = self._cache[direction].get(fields)
         if cached is not None and cached[0] == state:
+            self.needs_section_ack = cached[2]
             return cached[1]
         instructions, section = encoder.encode(0, fields)
         encoder.acknowledge()
         size = http3.frame_bytes(http3.FRAME_TYPES["HEADERS"], len(section)) + len(instructions)
+        # a Required Insert Count of 0 is encoded as a 0 byte (RFC 9204 section 4.5.1.1)
+        needs_ack = section[0] != 0
         if (encoder.insert_count, encoder.known_received, encoder.size) == state:
-            self._cache[direction][fields] = (state, size)
+            self._cache[direction][fields] = (state, size, needs_ack)
+        self.needs_section_ack = needs_ack
         return size

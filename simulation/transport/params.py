@@ -39,6 +39,31 @@ class TransportParams:
         ge=0,
         source="two certificates measured by D. Wong (cryptologie.net, 2017)",
     )
+    tls_client_hello_bytes: int = param(
+        tls_protocol.CLIENT_HELLO_BYTES,
+        "bytes of the client's ClientHello message without its key share (cipher suites, "
+        "extensions, padding)",
+        unit="bytes",
+        ge=0,
+        source="a TLS 1.2 ClientHello measured by D. Wong (cryptologie.net, 2017); "
+        "OpenSSL 3 pads its own to 512 with the key share",
+    )
+    tls_key_share: str = param(
+        "x25519",
+        "TLS 1.3 key exchange group, which sets the key share bytes in the ClientHello and "
+        "ServerHello: x25519 (36 and 36) or x25519mlkem768 (1,220 and 1,124), the "
+        "post-quantum hybrid",
+        choices=tuple(tls_protocol.KEY_SHARES),
+        source="RFC 8446 section 4.2.8 and RFC 7748; draft-ietf-tls-ecdhe-mlkem section 4.1",
+    )
+    tls_session_tickets: int = param(
+        tls_protocol.SESSION_TICKETS,
+        "NewSessionTicket messages the server sends after a full handshake (TLS 1.3, and "
+        "QUIC; a TLS 1.2 server sends one in its last flight when this is above 0)",
+        ge=0,
+        source="OpenSSL's default of two (SSL_CTX_set_num_tickets), used by nginx and "
+        "Apache; RFC 8446 section 4.6.1, RFC 5077 section 3.3",
+    )
     keep_alive: bool = param(
         True,
         "reuse HTTP connections for later requests (false: one connection per request)",
@@ -58,6 +83,15 @@ class TransportParams:
         source="RFC 9113 section 6.5.2 recommends no fewer than 100; nginx's and h2o's "
         "default is 100 (http2_max_concurrent_streams)",
     )
+    http_stack: str = param(
+        "browser",
+        "HTTP/2 and HTTP/3: the client and server implementations, for what the protocols "
+        "leave to them: browser (Chrome against a server such as nginx) or python (the "
+        "testbed's httpx and aioquic clients against hypercorn); see docs/model.md",
+        choices=("browser", "python"),
+        source="Chrome's HTTP/2 fingerprint (Akamai, Black Hat EU 2017), RFC 9000 section "
+        "13.2; httpcore, hypercorn and aioquic read on the testbed's wire",
+    )
     header_table_size: int = param(
         4096,
         "HTTP/2 HPACK and HTTP/3 QPACK dynamic table size per direction",
@@ -70,6 +104,15 @@ class TransportParams:
         False,
         "HTTP/3: resume with 0-RTT, sending the first request with the QUIC Initial",
         source="a first visit (no session ticket) unless asked for; RFC 9001 section 4.6",
+    )
+    quic_ack_delay_s: float = param(
+        0.025,
+        "HTTP/3: how long a QUIC endpoint may hold an acknowledgement back, waiting for a "
+        "packet of its own to carry it, before it sends an ACK-only packet",
+        unit="s",
+        ge=0,
+        source="RFC 9000 section 18.2: max_ack_delay defaults to 25 ms, as Chromium's "
+        "QUIC uses (kDefaultDelayedAckTimeMs); aioquic acknowledges after 1 ms",
     )
     rto_s: float = param(
         1.0,

@@ -18,6 +18,11 @@ control and QPACK streams (``h3-settings``). Neither costs a round trip. A QUIC 
 may send at most three times what it received before the client's address is validated
 (RFC 9000 section 8.1): a larger first flight waits for the client's next packet
 (``quic-ack``), one more round trip.
+
+Once the server has the client's Finished it sends what follows the handshake
+(:func:`post_handshake`): a TLS 1.3 server its session tickets (``tls-session-ticket``),
+a QUIC server HANDSHAKE_DONE with its tickets (``quic-handshake-done``). Neither holds
+anything back.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from ..protocols import tls as tls_protocol
 from ..protocols.wire import quic
 from .params import TransportParams
 
-__all__ = ["flights"]
+__all__ = ["flights", "post_handshake"]
 
 Flight = tuple[str, str, int]
 
@@ -37,11 +42,22 @@ def flights(params: TransportParams, http: str) -> list[Flight]:
         return _quic_flights(params)
     if params.tls == "none":
         return []
-    return tls_protocol.handshake_flights(params.tls, params.tls_certificate_bytes)
+    return tls_protocol.handshake_flights(
+        params.tls,
+        params.tls_certificate_bytes,
+        params.tls_client_hello_bytes,
+        params.tls_key_share,
+        params.tls_session_tickets,
+    )
 
 
 def _quic_flights(params: TransportParams) -> list[Flight]:
-    shake = quic.handshake(params.tls_certificate_bytes, zero_rtt=params.quic_0rtt)
+    shake = quic.handshake(
+        params.tls_certificate_bytes,
+        zero_rtt=params.quic_0rtt,
+        client_hello_bytes=params.tls_client_hello_bytes,
+        key_share=params.tls_key_share,
+    )
     client, server = sum(shake.client_first), sum(shake.server_first)
     limit = quic.AMPLIFICATION_FACTOR * client
     result: list[Flight] = [("up", "quic-initial", client)]
@@ -51,3 +67,22 @@ def _quic_flights(params: TransportParams) -> list[Flight]:
         server -= limit
     result += [("down", "quic-handshake", server)]
     return [*result, ("up", "quic-finished", sum(shake.client_second))]
+
+
+def post_handshake(params: TransportParams, http: str) -> Flight | None:
+    """What the server sends once it has the client's Finished, if anything: TLS 1.3
+    session tickets in their records, or QUIC's HANDSHAKE_DONE packet (RFC 9000 section
+    19.20) with its spare connection ids (NEW_CONNECTION_ID frames) and the tickets in a
+    CRYPTO frame (RFC 9001 section 4.1.3). (The client's spare ids ride in the padding of
+    its second datagram: no bytes.)"""
+    tickets = params.tls_session_tickets
+    if http == "3":
+        ticket_bytes = tickets * tls_protocol.SESSION_TICKET_BYTES
+        size = quic.packet_overhead_bytes("1rtt") + quic.HANDSHAKE_DONE_BYTES
+        spare = quic.spare_connection_ids(quic.CLIENT_TRANSPORT_PARAMETERS)
+        size += spare * quic.NEW_CONNECTION_ID_FRAME_BYTES
+        if ticket_bytes:
+            size += quic.crypto_frame_header_bytes(0, ticket_bytes) + ticket_bytes
+        return ("down", "quic-handshake-done", size)
+    size = tls_protocol.session_tickets_bytes(params.tls, tickets)
+    return ("down", "tls-session-ticket", size) if size else None

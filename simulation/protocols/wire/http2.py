@@ -56,6 +56,43 @@ CHROME_CONNECTION_WINDOW_INCREMENT = 15_663_105
 SERVER_SETTINGS = {"MAX_CONCURRENT_STREAMS": DEFAULT_MAX_CONCURRENT_STREAMS}
 SERVER_SETTINGS["ENABLE_CONNECT_PROTOCOL"] = 1
 
+# The Python stack of the testbed (simulation/testbed): httpx's client (h2 4.x under
+# httpcore) sends h2's six initial settings and raises the connection window by 16 MiB;
+# hypercorn's server adds ENABLE_CONNECT_PROTOCOL to the same six. Read off the wire.
+H2_LIBRARY_SETTINGS = {
+    "HEADER_TABLE_SIZE": 4096,
+    "ENABLE_PUSH": 0,
+    "INITIAL_WINDOW_SIZE": 65_535,
+    "MAX_FRAME_SIZE": 16_384,
+    "MAX_CONCURRENT_STREAMS": 100,
+    "MAX_HEADER_LIST_SIZE": 65_536,
+}
+
+
+@dataclass(frozen=True)
+class Stack:
+    """The framing choices RFC 9113 leaves to the client and the server, as one pair of
+    implementations makes them (bytes per connection and per request)."""
+
+    client_settings: dict[str, int]
+    connection_window_increment: int
+    server_settings: dict[str, int]
+    stream_window_update: bool  # the client opens each stream's window with a WINDOW_UPDATE
+    empty_end_stream: bool  # the server ends each body with an empty DATA frame
+
+
+# Chrome (it sets INITIAL_WINDOW_SIZE instead of updating each stream) and a server that
+# puts END_STREAM on a body's last DATA frame, as nginx does for a complete body
+BROWSER_STACK = Stack(
+    CHROME_SETTINGS, CHROME_CONNECTION_WINDOW_INCREMENT, SERVER_SETTINGS, False, False
+)
+# httpcore sends WINDOW_UPDATE(2**24) on every new stream (httpcore/_async/http2.py,
+# _send_request_headers); hypercorn sends END_STREAM on an empty DATA frame after the body
+# (hypercorn/protocol/h2.py, EndBody)
+HTTPX_HYPERCORN_STACK = Stack(
+    H2_LIBRARY_SETTINGS, 2**24, {**H2_LIBRARY_SETTINGS, "ENABLE_CONNECT_PROTOCOL": 1}, True, True
+)
+
 WINDOW_UPDATE_BYTES = FRAME_HEADER_BYTES + 4  # section 6.9
 PING_BYTES = FRAME_HEADER_BYTES + 8  # section 6.7; its ACK is as large
 RST_STREAM_BYTES = FRAME_HEADER_BYTES + 4  # section 6.4

@@ -228,3 +228,8 @@ class Encoder:
         self.entries.append((name, value))
         self.size += size
         return head + encode_string(value, self.huffman)
+
+
+# The decoder stream's instructions, each sent when a field section that needed them is
+# decoded (simulation.transport.connection): header compression bytes of the data.
+KINDS = {"qpack-decoder": "data"}

@@ -41,6 +41,9 @@ VERSION_BYTES = 4
 ACK_FRAME_BYTES = 5  # type, largest, delay, range count, first range: one byte each (19.3)
 HANDSHAKE_DONE_BYTES = 1  # RFC 9000 section 19.20
 PING_FRAME_BYTES = 1  # section 19.2
+# NEW_CONNECTION_ID (section 19.15): type, sequence number, retire prior to, length (one
+# byte each while small), the id and a 16-byte stateless reset token
+NEW_CONNECTION_ID_FRAME_BYTES = 1 + 1 + 1 + 1 + CID_BYTES + 16
 
 # Transport parameters (RFC 9000 section 18.2), as a browser client and a server send
 # them; aioquic's defaults for the limits (max_data and max_stream_data 1 MiB, idle
@@ -69,6 +72,15 @@ SERVER_TRANSPORT_PARAMETERS: dict[int, int | bytes] = {
 # size is the server's choice: 128 bytes assumed.
 TICKET_BYTES = 128
 PSK_EXTENSIONS_BYTES = 4 + 2 + 2 + TICKET_BYTES + 4 + 2 + 1 + 32 + 4
+
+
+def spare_connection_ids(peer_parameters: dict[int, int | bytes]) -> int:
+    """Connection ids an endpoint issues once the handshake is done: as many as the peer's
+    active_connection_id_limit allows beside the one in use (RFC 9000 section 5.1.1, as
+    aioquic does)."""
+    limit = peer_parameters.get(0x0E, 2)  # the limit's default is 2 (section 18.2)
+    assert isinstance(limit, int)
+    return limit - 1
 
 
 def transport_parameters_bytes(parameters: dict[int, int | bytes]) -> int:
@@ -235,6 +247,8 @@ def handshake(
     early_data_bytes: int = 0,
     max_datagram: int = MAX_DATAGRAM_BYTES,
     cid_bytes: int = CID_BYTES,
+    client_hello_bytes: int = tls.CLIENT_HELLO_BYTES,
+    key_share: str = "x25519",
 ) -> Handshake:
     """The handshake's flights, TLS 1.3 message sizes as :mod:`simulation.protocols.tls`.
 
@@ -247,11 +261,12 @@ def handshake(
     The client sends its request after one round trip (with its Finished), or at once
     with 0-RTT; add one when the server's flight exceeds three times the client's first.
     """
-    client_hello = tls.CLIENT_HELLO_BYTES + tls.KEY_SHARE_BYTES
+    client_share, server_share = tls.KEY_SHARES[key_share]
+    client_hello = client_hello_bytes + client_share
     client_hello += transport_parameters_bytes(CLIENT_TRANSPORT_PARAMETERS)
     if zero_rtt:
         client_hello += PSK_EXTENSIONS_BYTES
-    server_hello = tls.SERVER_HELLO_BYTES + tls.KEY_SHARE_BYTES
+    server_hello = tls.SERVER_HELLO_BYTES + server_share
     encrypted = tls.ENCRYPTED_EXTENSIONS_BYTES
     encrypted += transport_parameters_bytes(SERVER_TRANSPORT_PARAMETERS)
     if not zero_rtt:  # a resumed (PSK) handshake sends no certificate (RFC 8446 2.2)
@@ -283,4 +298,7 @@ KINDS = {
     "quic-handshake": "handshake",
     "quic-ack": "handshake",
     "quic-finished": "handshake",
+    "quic-handshake-done": "handshake",
+    # acknowledgements after the handshake: transport overhead of the data they acknowledge
+    "quic-ack-only": "data",
 }
