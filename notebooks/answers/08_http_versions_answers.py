@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import analytic, load_scenario, parse_scenario, run
+from simulation.protocols.kinds import TRANSPORT_HANDSHAKE_KINDS
 from simulation.protocols.wire import quic
 from simulation.sweep.stats import mean_half_width
 
@@ -186,8 +187,13 @@ for seed in range(REPLICATIONS):
     for name, changes in configurations.items():
         result = run(lossy.replace(changes), seed=seed)
         t = result.transfers
+        # the messages a connection hands on (not its own: handshakes, ACK-only packets)
+        handed_on = ~t["kind"].isin(TRANSPORT_HANDSHAKE_KINDS)
         arrived = t[
-            (t["connection_id"] >= 0) & (t["sent_at"] >= lossy.warmup_s) & t["received_at"].notna()
+            handed_on
+            & (t["connection_id"] >= 0)
+            & (t["sent_at"] >= lossy.warmup_s)
+            & t["received_at"].notna()
         ]
         hold = arrived["handed_at"] - arrived["received_at"]
         rows.append(

@@ -357,6 +357,7 @@ class Connection:
                 self._retransmit,
                 lambda at: channel.ack_delay(direction, at, ack_bytes),
                 params.mss_bytes,
+                restart_on_ack=not quic,
             )
 
         return {UP: recovery(UP), DOWN: recovery(DOWN)}

@@ -17,6 +17,12 @@ handshake is acknowledged (5.7, as Linux's TCP_TIMEOUT_FALLBACK). After a timeou
 sender goes back: once the retransmission is acknowledged, every other lost segment is
 resent at once (no congestion window holds them back).
 
+On QUIC (``restart_on_ack=False``) an ACK does not restart the timer: RFC 9002's probe
+timeout counts from the time the last ack-eliciting packet was sent (section 6.2.1,
+Appendix A.8), and an ACK of a later packet only makes the loss known sooner (section
+6.1). So a lost packet is resent at the latest one probe timeout after it was sent,
+however many packets sent before it are acknowledged meanwhile.
+
 **Fast retransmit** (RFC 5681 section 3.2). A segment that arrives above a hole makes
 the receiver send an immediate duplicate ACK (section 4.2), which carries SACK blocks
 (RFC 2018). When the sender learns that 3 segments sent after a lost one have arrived
@@ -148,6 +154,7 @@ class Recovery:
         "holes",
         "mss",
         "resend",
+        "restart_on_ack",
     )
 
     def __init__(
@@ -157,8 +164,10 @@ class Recovery:
         resend: Callable[[Message], None],
         ack_delay: Callable[[float], float],
         mss: int,
+        restart_on_ack: bool = True,
     ):
         self.env = env
+        self.restart_on_ack = restart_on_ack
         self.estimator = estimator
         self.resend = resend
         self.ack_delay = ack_delay
@@ -265,7 +274,10 @@ class Recovery:
         self._drain(now)
         if not self.holes:
             return  # 5.2: everything outstanding is (or will be) acknowledged
-        expiry = max(self._timer_base, self._last_restart) + self.estimator.rto
+        base = self._timer_base
+        if self.restart_on_ack and self._last_restart > base:
+            base = self._last_restart
+        expiry = base + self.estimator.rto
         if expiry - now > 1e-9:  # restarted by an ACK since it was set
             self._arm(expiry - now)
             return
