@@ -55,6 +55,19 @@ def test_scaling_points_count_messages_and_time():
     assert row["us_per_message"] == pytest.approx(1e6 * row["wall_s"] / row["messages"])
 
 
+def test_a_million_client_scenario_runs_and_is_measured_in_a_child_at_small_size():
+    # each million of make scaling, cut down: the same child, its own peak memory
+    kinds = set()
+    for path in scaling.MILLIONS:
+        row = scaling.run_in_child(path, {"clients": 20, "duration_s": 12.0})
+        assert row["scenario"] == path.stem and row["clients"] == 20
+        assert row["duration_s"] == 12.0 and row["wall_s"] > 0
+        assert row["messages"] > 0 and row["deliveries"] > 0
+        assert row["peak_rss_bytes"] > 10 * 2**20  # at least the interpreter and numpy
+        kinds.add(row["strategy"])
+    assert kinds == {"short-polling", "websocket"}
+
+
 def test_fanout_benchmark_models_deliver_the_same_frames():
     # periodic broadcasts from t = 1 s: both deliver every frame sent before the end
     assert bench_fanout.run_full(20, 2.0, 4.0) == bench_fanout.run_bare(20, 2.0, 4.0) == 120

@@ -51,7 +51,7 @@ from .backoff import Backoff, Reconnects
 from .base import Strategy
 from .compression import DeflateKeys, MessageDeflate
 from .context import StrategyContext
-from .timers import call_later, call_soon
+from .timers import Timer, call_soon
 
 __all__ = ["WebSocket", "WebSocketParams"]
 
@@ -156,7 +156,9 @@ class WebSocket(Strategy):
         self._handlers = (self._on_client_message, self._on_server_message)
         self._on_close = self._on_connection_closed
         self._ping_bytes = ws.control_frame_bytes(0, masked=False)
-        self._ping_callback = self._ping  # bound once: every socket's pending timer shares it
+        # a timer per open socket: pending events that share their callback
+        self._pings = Timer(self.env, self._ping)
+        self._closes = Timer(self.env, self._close_socket)
 
     def pending_updates(self) -> int:
         return sum(len(peer.buffered or ()) + len(peer.outbox or ()) for peer in self._peers)
@@ -194,7 +196,9 @@ class WebSocket(Strategy):
         if again:
             self.reconnects += 1
         # on HTTP/2 and 3 the extended CONNECT waits for the server's SETTINGS as well
-        ready = connection.settings if connection.framing is not None else connection.established
+        ready = connection.established
+        if connection.framing is not None and connection.settings is not None:
+            ready = connection.settings
         ready.callbacks.append(self._send_upgrade)
 
     def _send_upgrade(self, event) -> None:
@@ -272,11 +276,11 @@ class WebSocket(Strategy):
             # where a pinger process started now would first run
             call_soon(self.env, self._next_ping, connection)
         if math.isfinite(self.params.max_connection_s):
-            call_later(self.env, self.params.max_connection_s, self._close_socket, connection)
+            self._closes.after(self.params.max_connection_s, connection)
 
     def _next_ping(self, event: simpy.Event) -> None:
         """Schedule the socket's next ping; a timer per socket, no process."""
-        call_later(self.env, self.params.ping_interval_s, self._ping_callback, event.value)
+        self._pings.after(self.params.ping_interval_s, event.value)
 
     def _ping(self, event: simpy.Event) -> None:
         connection = event.value

@@ -54,6 +54,8 @@ from .stacks import STACKS
 from .streams import Side, StreamOrder, stream_of
 
 if TYPE_CHECKING:
+    import simpy
+
     from .transport import Transport
 
 __all__ = ["HANDSHAKE_KINDS", "UDP_IP_BYTES", "Connection"]
@@ -147,8 +149,9 @@ class Connection:
         self.id = self.recorder.open_connection(self.client, kind, env.now)
         self.established = env.event()
         # HTTP/2 and 3: the server's SETTINGS reached the client (an extended CONNECT
-        # waits for them: RFC 8441 section 3); with 0-RTT the remembered ones serve
-        self.settings = env.event()
+        # waits for them: RFC 8441 section 3); with 0-RTT the remembered ones serve.
+        # HTTP/1.1 has none: no event, which an idle connection would hold all run
+        self.settings: simpy.Event | None = env.event() if self.http != "1.1" else None
         self.closed = False
         self.close_reason = ""
         self._server_side_open = False
@@ -186,6 +189,7 @@ class Connection:
             self._next_client_flight()  # the Initial; with 0-RTT the client may send now
             if params.quic_0rtt:  # the request goes now, under the remembered SETTINGS
                 self._open()
+                assert self.settings is not None  # HTTP/3
                 self.settings.succeed(self)
         else:
             self._send_control(UP, "tcp-syn")
@@ -454,8 +458,9 @@ class Connection:
         if kind == "qpack-decoder":  # bytes only
             return
         if kind in SETUP_KINDS:
-            if message.direction == DOWN and not self.settings.triggered:
-                self.settings.succeed(self)
+            settings = self.settings
+            if message.direction == DOWN and settings is not None and not settings.triggered:
+                settings.succeed(self)
             elif self.transport.params.tls == "none" and not self.quic:
                 self._server_setup_done()  # h2c: the server answers the client's preface
             return
