@@ -230,3 +230,15 @@ def test_hypercorn_sends_a_responses_headers_body_and_end_in_packets_of_their_ow
     assert (added[with_body] == 2 * extra).all()
     ends = python["overhead_bytes"].to_numpy() - browser["overhead_bytes"].to_numpy()
     assert (ends == http3.data_frame_bytes(0)).all()
+
+
+def test_hypercorn_over_tls_sends_a_responses_parts_in_records_of_their_own():
+    browser = _kinds(_polling("2", "1.3"), "poll-response")
+    python = _kinds(_polling("2", "1.3", http_stack="python"), "poll-response")
+    added = python["transport_bytes"].to_numpy() - browser["transport_bytes"].to_numpy()
+    with_body = python["payload_bytes"].to_numpy() > 0
+    record = tls.RECORD_OVERHEAD_BYTES["1.3"]
+    assert (added[with_body] == 2 * record).all() and (added[~with_body] == record).all()
+    h2c = _polling("2", "none", http_stack="python")  # no TLS: the writes cost nothing more
+    plain = _kinds(_polling("2", "none"), "poll-response")["transport_bytes"].to_numpy()
+    assert (_kinds(h2c, "poll-response")["transport_bytes"].to_numpy() == plain).all()

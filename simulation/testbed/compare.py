@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..protocols import tcp
 from ..protocols import tls as tls_protocol
 from ..protocols import websocket as ws_protocol
 from ..protocols.wire import quic
@@ -259,8 +260,13 @@ def proxy_bytes(transfers: pd.DataFrame, protocol: str = "1.1") -> int:
     total = int(size.sum())
     kinds = transfers["kind"].astype(str)
     if protocol == "h2":
+        # one TLS record per message, or more where the stack writes a response in parts:
+        # transport_bytes less the IP/TCP headers of its segments
+        record = tls_protocol.RECORD_OVERHEAD_BYTES["1.3"]
         records = ~kinds.str.startswith(("tcp-", "tls-"))
-        total += int(records.sum()) * tls_protocol.RECORD_OVERHEAD_BYTES["1.3"]
+        transport_bytes = transfers["transport_bytes"][records]
+        for bytes_, transport in zip(size[records], transport_bytes, strict=True):
+            total += _tls_record_bytes(int(bytes_), int(transport), record)
     elif protocol == "h3":
         data = ~kinds.str.startswith(("quic-", "h3-"))
         transport = transfers["transport_bytes"]
@@ -270,6 +276,19 @@ def proxy_bytes(transfers: pd.DataFrame, protocol: str = "1.1") -> int:
         acks = kinds == ACK_ONLY_KIND
         total += int(transport[acks].sum()) - UDP_IP_BYTES * int(acks.sum())
     return total
+
+
+def _tls_record_bytes(size: int, transport: int, record: int) -> int:
+    """The TLS record bytes in a message's ``transport`` bytes: one record or more, each
+    ``record`` bytes, beside the IP/TCP headers of its segments (as the connection counts
+    them: :meth:`simulation.transport.transport.Transport.transport_bytes`)."""
+    headers = tcp.packet_overhead_bytes(
+        size + record, tcp.ETHERNET_MSS_BYTES, tcp.IPV4_TCP_HEADER_BYTES
+    )
+    for records in range(1, 8):
+        if transport == headers + records * record:
+            return records * record
+    raise ValueError(f"{transport} transport bytes are no whole number of TLS records")
 
 
 def simulated_summary(result, protocol: str = "1.1") -> pd.Series:

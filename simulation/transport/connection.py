@@ -231,6 +231,9 @@ class Connection:
         if self._acks is not None:
             self._send_on_quic(message)
             return
+        framing = self.framing
+        if framing is not None and framing.extra_writes and self.transport.params.tls != "none":
+            message.transport_bytes += framing.extra_writes * self.transport.tls_record_bytes
         self._transmit(message)
 
     def _send_on_quic(self, message: Message) -> None:
@@ -238,7 +241,7 @@ class Connection:
         a note to acknowledge its field section at the receiver if it needs one."""
         assert self._acks is not None
         framing = self.framing
-        extra = framing.extra_packets if framing is not None else 0
+        extra = framing.extra_writes if framing is not None else 0
         if extra:
             message.transport_bytes += extra * (_EXTRA_PACKET_BYTES + UDP_IP_BYTES)
         message.transport_bytes += self._acks[DOWN if message.direction == UP else UP].piggyback()

@@ -22,8 +22,9 @@ SSE events, WebSocket frames after an Upgrade). On a connection with
   200 response;
 * what the protocols leave to the implementations follows ``[transport] http_stack``
   (:mod:`.stacks`): the SETTINGS each end sends, a WINDOW_UPDATE opening each request
-  stream, an empty DATA frame ending each response, and on HTTP/3 whether a response's
-  HEADERS, body and end share packets (:attr:`HttpFraming.extra_packets`);
+  stream, an empty DATA frame ending each response, and whether a response's HEADERS,
+  body and end go out as one write or three (:attr:`HttpFraming.extra_writes`: TLS
+  records on HTTP/2, QUIC packets on HTTP/3);
 * on HTTP/3 a head whose field section refers to the dynamic table is acknowledged by the
   receiver's QPACK decoder (a Section Acknowledgment, RFC 9204 section 4.4.1):
   :attr:`HttpFraming.needs_section_ack` says so after each message is framed.
@@ -173,10 +174,10 @@ class HttpFraming:
         self.sizes = sizes
         self.stack = stack
         # what framing the last message found, for the connection to act on: its head
-        # refers to the QPACK dynamic table; the packets it takes beyond those its bytes
-        # fill (HTTP/3 stacks that send a response's HEADERS, body and end separately)
+        # refers to the QPACK dynamic table; the writes it takes beyond one (stacks that
+        # send a response's HEADERS, body and end separately)
         self.needs_section_ack = False
-        self.extra_packets = 0
+        self.extra_writes = 0
         # bytes the implementations add to each request and each ending response
         if version == "2":
             self._per_request = http2.WINDOW_UPDATE_BYTES if stack.http2.stream_window_update else 0
@@ -213,7 +214,7 @@ class HttpFraming:
         """``message.overhead_bytes`` (HTTP/1.1) as this connection frames it."""
         payload, overhead = message.payload_bytes, message.overhead_bytes
         self.needs_section_ack = False
-        self.extra_packets = 0
+        self.extra_writes = 0
         if _is_head(message):
             head = http1_head_bytes(message, self.sizes)
             body_extra = overhead - head  # body bytes that are not payload (Engine.IO text)
@@ -225,8 +226,8 @@ class HttpFraming:
                 ending = message.kind in ENDING_RESPONSE_KINDS
                 if ending:
                     block += self._per_ending
-                if self.stack.separate_writes and self.version == "3":
-                    self.extra_packets = (body > 0) + ending
+                if self.stack.separate_writes:
+                    self.extra_writes = (body > 0) + ending
             return block + self._data_bytes(body) - payload
         kind = message.kind
         if kind in SSE_STREAM_KINDS:

@@ -8,10 +8,11 @@ protocols leave to them (``[transport] http_stack``).
 * ``python``: the testbed's stack (simulation/testbed): httpx or aioquic clients against
   hypercorn. HTTP/2: h2's six initial SETTINGS at both ends, a WINDOW_UPDATE opening
   each request stream (httpcore), an empty DATA frame with END_STREAM after each body
-  (hypercorn). HTTP/3: hypercorn writes a response's HEADERS, its body and its end (an
-  empty DATA frame with FIN) as separate sends, and aioquic sends each in a packet of its
-  own. aioquic acknowledges on its ack timer only (``ack_at``; it has no two-packet rule)
-  and puts an ACK frame only in packets sent once that timer is due.
+  (hypercorn). hypercorn writes a response's HEADERS, its body and its end (an empty
+  DATA frame, with END_STREAM or FIN) as separate sends: three TLS records on HTTP/2
+  (OpenSSL makes a record per write), three packets on HTTP/3 (aioquic sends each).
+  aioquic acknowledges on its ack timer only (``ack_at``; it has no two-packet rule) and
+  puts an ACK frame only in packets sent once that timer is due.
 
 Each choice was read off the testbed's wire (docs/validation-http2-http3.md).
 """
@@ -30,7 +31,8 @@ class HttpStack:
     """One pair of client and server implementations (see the module docstring)."""
 
     http2: http2.Stack
-    separate_writes: bool  # HTTP/3: a response's HEADERS, body and end in packets of their own
+    separate_writes: bool  # a response's HEADERS, body and end as three writes: TLS records
+    # on HTTP/2, QUIC packets on HTTP/3
     empty_end: bool  # HTTP/3: an empty DATA frame (2 bytes) ends each ending response
     ack_threshold: int  # QUIC: acknowledge at once after this many ack-eliciting packets
     piggyback_acks: bool  # QUIC: ACK frames ride in packets sent before the ack delay ends

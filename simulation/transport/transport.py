@@ -43,6 +43,7 @@ class Transport:
         self.connections: list[Connection] = []
         self.discarded_updates = 0  # updates whose message died with its connection
         self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
+        self.tls_record_bytes = self._tls_overhead  # header and tag of one TLS record
         self.header_sizes = header_sizes  # [http]: what HTTP/2 and 3 re-frame
         self.multiplexed = params.http != "1.1"
 
