@@ -18,6 +18,7 @@ PACKAGE = ROOT / "simulation"
 LAYERS = [
     # plain data: errors, random streams, messages, wire sizes, counters
     {"errors", "_version", "rng", "messages", "run_stats", "protocols", "sketch", "course"},
+    {"collector"},  # the garbage collector's thresholds during a run
     {"inputs"},  # reading files: TOML and CSV, size limits
     {"distribution_base"},
     {"country_rtt"},  # measured latencies, a distribution with its data
