@@ -11,6 +11,8 @@ priority, then in the order they were scheduled.
   at the current time with urgent priority, as SimPy's own ``Initialize`` event.
 * :func:`call_later` runs ``callback(event)`` after ``delay`` (a timeout with a callback),
   ``event.value`` being the value given.
+* :func:`nothing_due_now` says when an event triggered now would be the next processed,
+  so that a step it would run may run at once, without the event.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 import simpy
 from simpy.events import URGENT
 
-__all__ = ["call_later", "call_soon"]
+__all__ = ["call_later", "call_soon", "nothing_due_now"]
 
 
 class _Soon(simpy.Event):
@@ -52,3 +54,11 @@ def call_later(
     """Run ``callback(event)`` in ``delay`` seconds, as ``yield env.timeout(delay)`` would
     resume a process; ``event.value`` is ``value``."""
     env.timeout(delay, value).callbacks.append(callback)
+
+
+def nothing_due_now(env: simpy.Environment) -> bool:
+    """Whether no event is due at this instant: an event triggered now would then be the
+    very next one processed, so what its callback would do may be done at once instead, in
+    the same order relative to everything else and for one event fewer. Ask before
+    scheduling anything else for now, and act last in the callback being run."""
+    return env.peek() > env.now
