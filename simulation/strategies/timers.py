@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
-from simpy.events import URGENT
+from simpy.events import NORMAL, URGENT
 
 __all__ = ["call_later", "call_soon", "nothing_due_now"]
 
@@ -45,6 +45,26 @@ def call_soon(
     _Soon(env, callback, value)
 
 
+class _Later(simpy.Event):
+    """A timeout with its callback in place: ``env.timeout(delay, value)`` and an appended
+    callback, built in one step (a client's timer is set this way once per poll or ping)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        callback: Callable[[simpy.Event], None],
+        value,
+    ):
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        self.env = env
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = value
+        env.schedule(self, NORMAL, delay)
+
+
 def call_later(
     env: simpy.Environment,
     delay: float,
@@ -53,7 +73,7 @@ def call_later(
 ) -> None:
     """Run ``callback(event)`` in ``delay`` seconds, as ``yield env.timeout(delay)`` would
     resume a process; ``event.value`` is ``value``."""
-    env.timeout(delay, value).callbacks.append(callback)
+    _Later(env, delay, callback, value)
 
 
 def nothing_due_now(env: simpy.Environment) -> bool:

@@ -233,8 +233,9 @@ class Connection:
                 self._in_transit += len(message.updates)
             if self._streams is not None and message.kind not in HANDSHAKE_KINDS:
                 self._streams[message.direction].sent(message, stream_of(message))
-        self.last_activity = self.env.now
-        if self.channel.send(message) is None:
+        arrival = self.channel.send(message)
+        self.last_activity = message.sent_at  # now: the channel stamps it
+        if arrival is None:
             if self._recovery is None:  # a channel that lost what it said it would not
                 self._recovery = self._new_recovery()
             self._recovery[message.direction].lost(message)
