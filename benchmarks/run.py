@@ -28,7 +28,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         rows = bench_link.bench(packets=20_000, repeats=1)
-        rows += bench_polling.bench(clients=(1000,), duration_s=5.0, rss=False)
+        rows += bench_polling.bench(clients=(1000,), duration_s=5.0, rss=False, repeats=1)
         rows += bench_fanout.bench(sockets=500, rate_per_s=10.0, duration_s=5.0)
         rows += bench_memory.bench(clients=200, duration_s=10.0)
         rows += bench_levels.bench(clients=2000, duration_s=5.0)

@@ -40,6 +40,7 @@ from collections import deque
 from collections.abc import Callable
 
 import simpy
+from simpy.events import NORMAL
 
 from .messages import DOWN, UP, Message
 from .rng import RandomStreams
@@ -83,8 +84,38 @@ class _Backlog:
         self._queued += size
 
 
+class _Arrival(simpy.Event):
+    """A message's arrival: a timeout that hands the message to its receiver's handler.
+
+    One is scheduled per delivered message, so it is built in one step, with its callback
+    in place (a ``Timeout`` plus an appended callback costs more)."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        delay: float,
+        message: Message,
+        handler: Callable[[Message], None],
+    ):
+        self.env = env
+        self.callbacks = [_hand_over]
+        self._value = message
+        self._ok = True
+        self.handler = handler
+        env.schedule(self, NORMAL, delay)
+
+
+def _hand_over(arrival: simpy.Event) -> None:
+    arrival.handler(arrival._value)
+
+
+def _no_receiver(message: Message) -> None:
+    raise ChannelError(f"client {message.client}: {message.kind!r} arrived up with no receiver")
+
+
 class _Direction:
-    """The state of one direction of one channel: its transmitter and random draws."""
+    """The state of one direction of one channel: its transmitter, random draws and the
+    handler its messages are delivered to."""
 
     __slots__ = (
         "backlog",
@@ -93,6 +124,7 @@ class _Direction:
         "flight_connection",
         "flight_latency",
         "free_at",
+        "handler",
         "in_burst",
         "jitter_rng",
         "jitter_s",
@@ -100,9 +132,19 @@ class _Direction:
         "latency",
         "loss",
         "loss_rng",
+        "perturbed",
     )
 
-    def __init__(self, network, streams: RandomStreams, prefix: str, bursts=None):
+    def __init__(
+        self,
+        network,
+        streams: RandomStreams,
+        prefix: str,
+        handler: Callable[[Message], None],
+        faults=None,
+    ):
+        self.handler = handler
+        bursts = faults.bursts if faults is not None else None
         self.latency = streams.sampler(network.latency_s, f"{prefix}.latency")
         self.jitter_s = network.jitter_s
         self.jitter_rng = streams.generator(f"{prefix}.jitter") if self.jitter_s > 0 else None
@@ -119,6 +161,10 @@ class _Direction:
         self.in_burst = False
         finite_queue = math.isfinite(network.queue_bytes)
         self.backlog = _Backlog(network.bandwidth_bps) if finite_queue else None
+        # anything that moves an arrival or loses a message after the path delay
+        self.perturbed = (
+            self.jitter_rng is not None or self.loss_rng is not None or faults is not None
+        )
 
 
 class Channel:
@@ -135,8 +181,6 @@ class Channel:
     __slots__ = (
         "_ack_paths",
         "_bursts",
-        "_deliver_down",
-        "_deliver_up",
         "_down",
         "_half_duplex",
         "_medium_busy_until",
@@ -179,13 +223,13 @@ class Channel:
         self.faults = faults  # simulation.faults.Faults, or None
         bursts = faults.bursts if faults is not None else None
         self._bursts = bursts
-        self._down = _Direction(network, streams, f"{prefix}.down", bursts)
+        self._down = _Direction(network, streams, f"{prefix}.down", deliver_down, faults)
         # a simplex channel has no up direction and carries nothing up
         self._up = (
-            _Direction(network, streams, f"{prefix}.up", bursts) if self.mode != "simplex" else None
+            _Direction(network, streams, f"{prefix}.up", deliver_up or _no_receiver, faults)
+            if self.mode != "simplex"
+            else None
         )
-        self._deliver_down = deliver_down
-        self._deliver_up = deliver_up
         # Half-duplex medium state: end of the last transmission, last bit received, and
         # the direction of the last message.
         self._medium_tx_free_at = 0.0
@@ -216,9 +260,9 @@ class Channel:
                 f"on a {self.mode} channel (it only carries server -> client)"
             )
         size = message.payload_bytes + message.overhead_bytes + message.transport_bytes
-        serialization = size * 8 / self.bandwidth_bps
-        # This runs for every message: plain comparisons instead of max(), and a constant
-        # latency read without a call. The arithmetic is unchanged, bit for bit.
+        # This runs for every message: plain comparisons instead of max(), a constant
+        # latency read without a call, and what only some links have (jitter, loss,
+        # faults) behind one test. The arithmetic is unchanged, bit for bit.
         half_duplex = self._half_duplex
         if half_duplex:
             if self._medium_direction in (None, message.direction):
@@ -229,10 +273,11 @@ class Channel:
             free_at = state.free_at
             start = now if now >= free_at else free_at
         message.sent_at = now
-        if state.backlog is not None and state.backlog.at(now) + size > self.queue_bytes:
-            self.recorder.transfer(message, math.nan, None, lost=True, dropped=True)
+        backlog = state.backlog
+        if backlog is not None and backlog.at(now) + size > self.queue_bytes:
+            self.recorder.transfer(message, math.nan, None, True, True)
             return None
-        end = start + serialization
+        end = start + size * 8 / self.bandwidth_bps
         latency = state.latency
         if latency.constant is not None:
             arrival = end + latency.constant
@@ -243,6 +288,39 @@ class Channel:
             state.flight_connection = message.connection
             state.flight_latency = drawn = latency()
             arrival = end + drawn
+        if state.perturbed:
+            arrival, lost = self._perturb(state, start, arrival)
+        else:
+            lost = False
+        # SimPy fires the delivery at now + delay, which float rounding may put one ulp away
+        # from `arrival`; work with the time it really fires at, and never before an earlier
+        # message of this direction (in-order delivery; equal times keep FIFO order).
+        last_arrival = state.last_arrival
+        delay = (arrival if arrival >= last_arrival else last_arrival) - now
+        arrival = now + delay
+        if not lost:
+            while arrival < last_arrival:
+                delay = math.nextafter(delay, math.inf)
+                arrival = now + delay
+        state.free_at = end
+        if backlog is not None:
+            backlog.add(start, end, size)
+        if half_duplex:  # a lost message still occupied the medium
+            self._medium_tx_free_at = end
+            self._medium_busy_until = max(self._medium_busy_until, arrival)
+            self._medium_direction = message.direction
+        if lost:
+            self.recorder.transfer(message, start, None, True, False)
+            return None
+        state.last_arrival = arrival
+        message.received_at = arrival
+        self.recorder.transfer(message, start, arrival, False, False)
+        _Arrival(env, delay, message, state.handler)
+        return arrival
+
+    def _perturb(self, state: _Direction, start: float, arrival: float) -> tuple[float, bool]:
+        """Jitter, random loss and faults for a message that starts at ``start``: its
+        arrival moved by them, and whether it is lost (the draws in a fixed order)."""
         if state.jitter_rng is not None:
             arrival += state.jitter_rng.uniform(0.0, state.jitter_s)
         lost = state.loss_rng is not None and state.loss_rng.random() < state.loss
@@ -253,32 +331,7 @@ class Channel:
                 lost = True
             if state.burst_rng is not None:
                 lost = self._burst_loss(state) or lost
-        # SimPy fires the delivery at now + delay, which float rounding may put one ulp away
-        # from `arrival`; work with the time it really fires at, and never before an earlier
-        # message of this direction (in-order delivery; equal times keep FIFO order).
-        last_arrival = state.last_arrival
-        delay = (arrival if arrival >= last_arrival else last_arrival) - now
-        arrival = now + delay
-        if not lost:
-            while arrival < state.last_arrival:
-                delay = math.nextafter(delay, math.inf)
-                arrival = now + delay
-        state.free_at = end
-        if state.backlog is not None:
-            state.backlog.add(start, end, size)
-        if half_duplex:  # a lost message still occupied the medium
-            self._medium_tx_free_at = end
-            self._medium_busy_until = max(self._medium_busy_until, arrival)
-            self._medium_direction = message.direction
-        if lost:
-            self.recorder.transfer(message, start, None, lost=True, dropped=False)
-            return None
-        state.last_arrival = arrival
-        message.received_at = arrival
-        self.recorder.transfer(message, start, arrival, lost=False, dropped=False)
-        event = env.timeout(delay, message)
-        event.callbacks.append(self._deliver)
-        return arrival
+        return arrival, lost
 
     def ack_delay(self, direction: str, at: float, size: int) -> float:
         """How long a bare ACK of ``size`` bytes, sent at ``at`` for a message that came
@@ -315,11 +368,3 @@ class Channel:
         if rng.random() < switch:
             state.in_burst = not state.in_burst
         return lost
-
-    def _deliver(self, event: simpy.Event) -> None:
-        message = event.value
-        if message.direction == DOWN:
-            self._deliver_down(message)
-        else:
-            assert self._deliver_up is not None  # a simplex channel sends nothing up
-            self._deliver_up(message)

@@ -103,6 +103,9 @@ class Recorder:
         self._reasons("")  # code 0: not closed
         self._directions("down")  # fixed codes, so both categories always exist
         self._directions("up")
+        # the code tables themselves, read on every transfer
+        self._kind_codes = self._kinds.codes
+        self._direction_codes = self._directions.codes
         self.updates = PackedRows(
             (
                 ("update_id", "q"),
@@ -186,21 +189,19 @@ class Recorder:
         """Record ``message`` as offered to a channel; this assigns ``message.id``.
 
         This runs for every message, so it is written for speed: codes are looked up
-        directly, the five flags share one number and the row is written in one call.
+        directly (a message's direction is always ``"down"`` or ``"up"``), the five flags
+        share one number and the row is written in one call.
         """
-        message.id = self._transfer_count
-        self._transfer_count += 1
-        direction = self._directions.codes.get(message.direction)
-        if direction is None:
-            direction = self._directions(message.direction)
-        kind = self._kinds.codes.get(message.kind)
+        message.id = count = self._transfer_count
+        self._transfer_count = count + 1
+        kind = self._kind_codes.get(message.kind)
         if kind is None:
             kind = self._kinds(message.kind)
         connection = message.connection
         transfers = self.transfers
         transfers.rows += transfers.pack(
             message.client,
-            direction,
+            self._direction_codes[message.direction],
             kind,
             message.request | message.response << 1 | message.empty << 2 | lost << 3 | dropped << 4,
             len(message.updates),

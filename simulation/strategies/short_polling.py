@@ -28,7 +28,7 @@ from ..schema import param
 from .base import Strategy
 from .context import StrategyContext
 from .http_client import HttpClient
-from .timers import call_later, call_soon
+from .timers import call_later, call_soon, nothing_due_now
 
 __all__ = ["ShortPolling", "ShortPollingParams"]
 
@@ -85,6 +85,9 @@ class ShortPolling(Strategy):
             self.context, self.channels, self._on_response, self._on_request
         )
         self._poll_callback = self._poll  # bound once: every client's pending timer shares it
+        self._send_callback = self._send_request
+        self._pools = self.http_client.pools
+        self._interval_s = params.interval_s
 
     def start(self) -> None:
         # each client's polls run on one timer at a time (timers.py), not a process
@@ -95,13 +98,28 @@ class ShortPolling(Strategy):
             call_later(self.env, self.phases[client], self._poll_callback, client)
 
     def _poll(self, event) -> None:
-        """Client ``event.value`` sends a request now, and the next in ``interval_s``."""
+        """Client ``event.value`` sends a request now, and the next in ``interval_s``.
+
+        The request goes on a connection from the pool, granted by the pool's event. A
+        connection free now, with nothing else due at this instant, is sent on at once,
+        after the next poll is set: where that event would have run it."""
         client = event.value
-        self.http_client.pools[client].acquire().callbacks.append(self._send_request)
-        call_later(self.env, self.params.interval_s, self._poll_callback, client)
+        env = self.env
+        pool = self._pools[client]
+        connection = pool.take_ready()
+        if connection is None:
+            pool.acquire().callbacks.append(self._send_callback)
+        elif not nothing_due_now(env):  # granted as acquire() grants it
+            env.event().succeed(connection).callbacks.append(self._send_callback)
+            connection = None
+        call_later(env, self._interval_s, self._poll_callback, client)
+        if connection is not None:
+            self._send_on(connection)
 
     def _send_request(self, event) -> None:
-        connection = event.value
+        self._send_on(event.value)
+
+    def _send_on(self, connection) -> None:
         header = self.http.request_header_bytes
         connection.send(Message(connection.client, UP, "poll-request", 0, header, request=True))
 
@@ -135,10 +153,11 @@ class ShortPolling(Strategy):
 
     def _answer(self, request: Message) -> None:
         client = request.client
-        if request.connection.closed:
+        connection = request.connection
+        if connection.closed:
             return  # nobody to answer: the updates stay queued for the next request
         updates = self._take_queued(client)
-        payload = sum(update.payload_bytes for update in updates)
+        payload = sum(update.payload_bytes for update in updates) if updates else 0
         response = Message(
             client,
             DOWN,
@@ -149,12 +168,12 @@ class ShortPolling(Strategy):
             response=True,
             empty=not updates,
         )
-        request.connection.send(response)
+        connection.send(response)
 
     def _on_response(self, response: Message) -> None:
         if self.http_client.handle_post_response(response):
             return
-        self.http_client.pools[response.client].release(response.connection)
+        self._pools[response.client].release(response.connection)
         self.deliver(response)
 
     def client_send(self, update: Update) -> None:

@@ -14,6 +14,8 @@ priority, then in the order they were scheduled.
 * :class:`Timer` does what :func:`call_later` does for one callback and many pending
   events (a timer per socket or per client): its events share one tuple of callbacks
   instead of a list each, and carry no more than SimPy needs to run them.
+* :func:`nothing_due_now` says when an event triggered now would be the next processed,
+  so that a step it would run may run at once, without the event.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import simpy
 from simpy.events import NORMAL, URGENT
 
-__all__ = ["Timer", "call_later", "call_soon"]
+__all__ = ["Timer", "call_later", "call_soon", "nothing_due_now"]
 
 
 class _Soon(simpy.Event):
@@ -46,6 +48,22 @@ def call_soon(
     _Soon(env, callback, value)
 
 
+class _Scheduled(simpy.Event):
+    """Scheduled at once, ``delay`` seconds ahead, as a ``Timeout``, with its callbacks in
+    place: a list of one for :func:`call_later`, or the tuple a :class:`Timer` shares
+    (SimPy sets them to None once they ran)."""
+
+    def __init__(self, env: simpy.Environment, delay: float, callbacks, value):
+        # not Event.__init__: it would make a callbacks list only to be replaced
+        if delay < 0:
+            raise ValueError(f"negative delay {delay}")
+        self.env = env
+        self.callbacks = callbacks
+        self._ok = True
+        self._value = value
+        env.schedule(self, NORMAL, delay)
+
+
 def call_later(
     env: simpy.Environment,
     delay: float,
@@ -54,26 +72,15 @@ def call_later(
 ) -> None:
     """Run ``callback(event)`` in ``delay`` seconds, as ``yield env.timeout(delay)`` would
     resume a process; ``event.value`` is ``value``."""
-    env.timeout(delay, value).callbacks.append(callback)
+    _Scheduled(env, delay, [callback], value)
 
 
-class _Pending(simpy.Event):
-    """Scheduled at once, ``delay`` seconds ahead, as a ``Timeout``; its ``callbacks`` are
-    the tuple its :class:`Timer` shares (SimPy sets them to None once they ran)."""
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        delay: float,
-        callbacks: tuple[Callable[[simpy.Event], None]],
-        value,
-    ):
-        # not Event.__init__: it would make a callbacks list only to be replaced
-        self.env = env
-        self.callbacks = callbacks
-        self._ok = True
-        self._value = value
-        env.schedule(self, NORMAL, delay)
+def nothing_due_now(env: simpy.Environment) -> bool:
+    """Whether no event is due at this instant: an event triggered now would then be the
+    very next one processed, so what its callback would do may be done at once instead, in
+    the same order relative to everything else and for one event fewer. Ask before
+    scheduling anything else for now, and act last in the callback being run."""
+    return env.peek() > env.now
 
 
 class Timer:
@@ -96,6 +103,4 @@ class Timer:
     def after(self, delay: float, value: Any = None) -> None:
         """Run the callback in ``delay`` seconds (``delay`` >= 0), ``event.value`` being
         ``value``."""
-        if delay < 0:
-            raise ValueError(f"negative delay {delay}")
-        _Pending(self.env, delay, self._callbacks, value)
+        _Scheduled(self.env, delay, self._callbacks, value)

@@ -102,9 +102,9 @@ class Connection:
 
     __slots__ = (
         "_acks",
-        "_carrying",
         "_down",
         "_flights",
+        "_in_transit",
         "_on_close",
         "_recovery",
         "_section_acks",
@@ -158,9 +158,8 @@ class Connection:
         self._up = Side(on_server_message)  # client -> server
         self._down = Side(on_client_message)  # server -> client
         self._on_close = on_close
-        # messages carrying updates that are not yet handed over, by (direction, seq);
-        # None while there are none
-        self._carrying: dict[tuple[str, int], Message] | None = None
+        # updates in the messages sent on it and not yet handed over
+        self._in_transit = 0
         self.last_activity = env.now
         # loss recovery per direction, only where the channel can lose a message
         self._recovery = None if channel.lossless else self._new_recovery()
@@ -225,15 +224,14 @@ class Connection:
             raise RuntimeError(f"{self}: the client sent {message.kind!r} before set-up")
         if self.framing is not None:
             message.overhead_bytes = self.framing.overhead_bytes(message, self.env.now)
-        message.transport_bytes = self.transport.transport_bytes(
-            message, encrypted=self.transport.params.tls != "none", quic=self.quic
-        )
+        transport = self.transport
+        message.transport_bytes = transport.transport_bytes(message, transport.encrypted, self.quic)
         if self._acks is not None:
             self._send_on_quic(message)
             return
         framing = self.framing
-        if framing is not None and framing.extra_writes and self.transport.params.tls != "none":
-            message.transport_bytes += framing.extra_writes * self.transport.tls_record_bytes
+        if framing is not None and framing.extra_writes and transport.encrypted:
+            message.transport_bytes += framing.extra_writes * transport.tls_record_bytes
         self._transmit(message)
 
     def _send_on_quic(self, message: Message) -> None:
@@ -301,8 +299,9 @@ class Connection:
                 1, -(-tls_bytes // quic.MAX_DATAGRAM_BYTES)
             )
         elif kind.startswith("h2-"):  # application data inside TLS records
-            message.transport_bytes = self.transport.transport_bytes(
-                message, encrypted=self.transport.params.tls != "none", quic=self.quic
+            transport = self.transport
+            message.transport_bytes = transport.transport_bytes(
+                message, transport.encrypted, self.quic
             )
         else:
             params = self.transport.params
@@ -312,8 +311,7 @@ class Connection:
         self._transmit(message)
 
     def updates_in_transit(self) -> int:
-        carrying = self._carrying
-        return sum(len(message.updates) for message in carrying.values()) if carrying else 0
+        return self._in_transit
 
     def mark_unreleased(self) -> None:
         """At the end of a run: messages still held behind a missing one were never
@@ -332,13 +330,12 @@ class Connection:
             message.seq = side.next_seq
             side.next_seq += 1
             if message.updates:
-                if self._carrying is None:
-                    self._carrying = {}
-                self._carrying[message.direction, message.seq] = message
+                self._in_transit += len(message.updates)
             if self._streams is not None and message.kind not in HANDSHAKE_KINDS:
                 self._streams[message.direction].sent(message, stream_of(message))
-        self.last_activity = self.env.now
-        if self.channel.send(message) is None:
+        arrival = self.channel.send(message)
+        self.last_activity = message.sent_at  # now: the channel stamps it
+        if arrival is None:
             if self._recovery is None:  # a channel that lost what it said it would not
                 self._recovery = self._new_recovery()
             self._recovery[message.direction].lost(message)
@@ -394,7 +391,7 @@ class Connection:
             side.expected += 1
             if recovery is not None:
                 recovery[direction].received(message, released=True)
-            self._release(message, direction, now)
+            self._release(message, side, now)
             return
         if recovery is not None:
             released = message.seq == side.expected
@@ -405,7 +402,7 @@ class Connection:
         while side.expected in held and not self.closed:
             ready = held.pop(side.expected)
             side.expected += 1
-            self._release(ready, direction, now)
+            self._release(ready, side, now)
         if not held:
             side.held = None
 
@@ -422,39 +419,35 @@ class Connection:
             return
         if self._recovery is not None:
             self._recovery[direction].received(message, released=in_sequence)
+        side = self._up if direction == UP else self._down
         acks = None if message.kind in LONG_HEADER_KINDS else self._acks[direction]
         if acks is not None:  # a 1-RTT packet: acknowledge it
             acks.received(_packets(message))
         if message.kind in HANDSHAKE_KINDS:
-            self._release(message, direction, now)
+            self._release(message, side, now)
         else:
+            section_acks = self._section_acks
             for ready in order.arrived(message, stream_of(message)):
                 if self.closed:
                     return
-                self._release(ready, direction, now)
+                if section_acks is not None and (direction, ready.seq) in section_acks:
+                    self._acknowledge_section(direction, section_acks.pop((direction, ready.seq)))
+                self._release(ready, side, now)
         if acks is not None and not self.closed:
             acks.settle()
 
-    def _release(self, ready: Message, direction: str, now: float) -> None:
-        """Hand ``ready`` on (or act on it, for the handshake), in sequence order."""
-        section_acks = self._section_acks
-        if section_acks is not None:
-            stream_id = section_acks.pop((direction, ready.seq), None)
-            if stream_id is not None:
-                self._acknowledge_section(direction, stream_id)
+    def _release(self, ready: Message, side: Side, now: float) -> None:
+        """Hand ``ready`` on to ``side``'s handler (or act on it, for the handshake), in
+        sequence order."""
         if ready.kind in HANDSHAKE_KINDS:
             self.recorder.handed(ready, math.nan)  # the transport's own: not handed on
             self._handshake_step(ready)
             return
         if ready.updates:
-            carrying = self._carrying
-            assert carrying is not None  # it was sent on this connection
-            del carrying[direction, ready.seq]
-            if not carrying:
-                self._carrying = None
+            self._in_transit -= len(ready.updates)
         if now != ready.received_at:  # it waited behind a lost message
             self.recorder.handed(ready, now)
-        (self._up if direction == UP else self._down).handler(ready)
+        side.handler(ready)
 
     def _handshake_step(self, message: Message) -> None:
         kind = message.kind
@@ -533,8 +526,8 @@ class Connection:
             return
         self.closed = True
         self.close_reason = reason
-        self.transport.discarded_updates += self.updates_in_transit()
-        self._carrying = None
+        self.transport.discarded_updates += self._in_transit
+        self._in_transit = 0
         if self._recovery is not None:
             for recovery in self._recovery.values():
                 recovery.stop()

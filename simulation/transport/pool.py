@@ -99,6 +99,27 @@ class ConnectionPool:
             self._wait(request)
         return request
 
+    def take_ready(self) -> Connection | None:
+        """A connection :meth:`acquire` would grant at once (an idle one, or a free stream
+        on the established shared connection), reserved as it would; None if a request
+        would have to wait for one or open one (then call :meth:`acquire`)."""
+        if self.multiplexed:
+            connection = self._shared
+            if (
+                self._streams < self.limit
+                and connection is not None
+                and not connection.closed
+                and connection.established.triggered
+            ):
+                self._streams += 1
+                return connection
+            return None
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.closed:
+                return connection
+        return None
+
     def _wait(self, request: simpy.Event) -> None:
         if self._waiting is None:
             self._waiting = deque()

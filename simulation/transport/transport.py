@@ -21,6 +21,10 @@ from .params import TransportParams
 
 __all__ = ["Transport"]
 
+# how many message sizes a transport remembers the TCP and TLS bytes of (most runs have
+# a few sizes; random payloads could have one per message)
+CACHED_SIZES = 4096
+
 
 class Transport:
     """Creates connections and routes each arriving message to its connection."""
@@ -44,6 +48,9 @@ class Transport:
         self.discarded_updates = 0  # updates whose message died with its connection
         self._tls_overhead = tls_protocol.RECORD_OVERHEAD_BYTES.get(params.tls, 0)
         self.tls_record_bytes = self._tls_overhead  # header and tag of one TLS record
+        self.encrypted = params.tls != "none"  # TLS records around the application's bytes
+        # transport bytes by application bytes, for the sizes seen first (plain, TLS)
+        self._tcp_bytes: tuple[dict[int, int], dict[int, int]] = ({}, {})
         self.header_sizes = header_sizes  # [http]: what HTTP/2 and 3 re-frame
         self.multiplexed = params.http != "1.1"
 
@@ -66,6 +73,15 @@ class Transport:
         size = message.payload_bytes + message.overhead_bytes
         if quic:
             return _quic_transport_bytes(size)
+        known = self._tcp_bytes[encrypted]
+        added = known.get(size)
+        if added is None:
+            added = self._tcp_transport_bytes(size, encrypted)
+            if len(known) < CACHED_SIZES:
+                known[size] = added
+        return added
+
+    def _tcp_transport_bytes(self, size: int, encrypted: bool) -> int:
         if encrypted:
             size += self._tls_overhead
         header = tcp.packet_overhead_bytes(
