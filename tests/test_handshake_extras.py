@@ -242,3 +242,11 @@ def test_hypercorn_over_tls_sends_a_responses_parts_in_records_of_their_own():
     h2c = _polling("2", "none", http_stack="python")  # no TLS: the writes cost nothing more
     plain = _kinds(_polling("2", "none"), "poll-response")["transport_bytes"].to_numpy()
     assert (_kinds(h2c, "poll-response")["transport_bytes"].to_numpy() == plain).all()
+
+
+def test_an_ecdsa_signature_shortens_the_servers_flight():
+    rsa = _kinds(_polling("1.1", "1.3"), "tls-server-hello")["overhead_bytes"].iloc[0]
+    ecdsa = _polling("1.1", "1.3", tls_signature_bytes=71)
+    assert rsa - _kinds(ecdsa, "tls-server-hello")["overhead_bytes"].iloc[0] == 256 - 71
+    quic_rsa, quic_ecdsa = quic.handshake(), quic.handshake(signature_bytes=71)
+    assert quic_rsa.extra["encrypted"] - quic_ecdsa.extra["encrypted"] == 256 - 71

@@ -23,7 +23,8 @@ FINISHED_TLS12_BYTES = 4 + 12 + 8 + 16
 # TLS 1.3 Finished: 4 + 32 (SHA-256 HMAC); CertificateVerify: 4 + 4 + 256 (RSA-2048
 # signature); EncryptedExtensions: about 10 (RFC 8446 section 4).
 FINISHED_TLS13_BYTES = 4 + 32
-CERTIFICATE_VERIFY_BYTES = 4 + 4 + 256
+SIGNATURE_BYTES = 256  # RSA-2048; an ECDSA P-256 signature is about 71 (DER, 70 to 72)
+CERTIFICATE_VERIFY_BYTES = 4 + 4 + SIGNATURE_BYTES
 ENCRYPTED_EXTENSIONS_BYTES = 10
 KEY_SHARE_BYTES = 4 + 32  # an X25519 key share entry (RFC 8446 section 4.2.8)
 
@@ -61,6 +62,7 @@ def handshake_flights(
     client_hello_bytes: int = CLIENT_HELLO_BYTES,
     key_share: str = "x25519",
     session_tickets: int = 0,
+    signature_bytes: int = SIGNATURE_BYTES,
 ):
     """The handshake as ``(direction, kind, bytes)`` flights, in order.
 
@@ -107,13 +109,19 @@ def handshake_flights(
                 _record(SERVER_HELLO_BYTES + server_share)
                 + ENCRYPTED_EXTENSIONS_BYTES
                 + certificate_bytes
-                + CERTIFICATE_VERIFY_BYTES
+                + certificate_verify_bytes(signature_bytes)
                 + FINISHED_TLS13_BYTES
                 + encrypted,  # the server's encrypted flight goes out as one record
             ),
             ("up", "tls-client-finished", FINISHED_TLS13_BYTES + encrypted),
         ]
     raise ValueError(f"unknown TLS version {version!r}")
+
+
+def certificate_verify_bytes(signature_bytes: int = SIGNATURE_BYTES) -> int:
+    """TLS 1.3 CertificateVerify: handshake header 4, signature scheme 2, length 2, the
+    signature (RFC 8446 section 4.4.3)."""
+    return 4 + 4 + signature_bytes
 
 
 def session_tickets_bytes(version: str, tickets: int) -> int:

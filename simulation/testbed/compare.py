@@ -139,11 +139,22 @@ class Cell:
 # (docs/validation-http2-http3.md): httpx and hypercorn's HTTP/2 framing; OpenSSL 3's
 # ClientHello, 517 bytes on the wire (a 512-byte message with its 36-byte key share); and
 # aioquic, which acknowledges after 1 ms (its K_GRANULARITY) and, under hypercorn, has no
-# session ticket handler, so sends no tickets.
+# session ticket handler, so sends no tickets. The server's certificate has an EC P-256
+# key (certs.py): its signatures are DER, 70 to 72 bytes.
+ECDSA_P256_SIGNATURE_BYTES = 71
 TESTBED_STACK: dict[str, dict[str, Any]] = {
     "h2c": {"http_stack": "python"},
-    "h2": {"http_stack": "python", "tls_client_hello_bytes": 512 - 36},
-    "h3": {"http_stack": "python", "quic_ack_delay_s": 0.001, "tls_session_tickets": 0},
+    "h2": {
+        "http_stack": "python",
+        "tls_client_hello_bytes": 512 - 36,
+        "tls_signature_bytes": ECDSA_P256_SIGNATURE_BYTES,
+    },
+    "h3": {
+        "http_stack": "python",
+        "quic_ack_delay_s": 0.001,
+        "tls_session_tickets": 0,
+        "tls_signature_bytes": ECDSA_P256_SIGNATURE_BYTES,
+    },
 }
 
 

@@ -39,6 +39,14 @@ class TransportParams:
         ge=0,
         source="two certificates measured by D. Wong (cryptologie.net, 2017)",
     )
+    tls_signature_bytes: int = param(
+        tls_protocol.SIGNATURE_BYTES,
+        "bytes of the server's signature in its TLS 1.3 CertificateVerify: 256 for an "
+        "RSA-2048 key, about 71 for ECDSA P-256",
+        unit="bytes",
+        ge=0,
+        source="RFC 8446 section 4.4.3; RSA-2048 (PKCS #1) or ECDSA P-256 (DER, 70 to 72)",
+    )
     tls_client_hello_bytes: int = param(
         tls_protocol.CLIENT_HELLO_BYTES,
         "bytes of the client's ClientHello message without its key share (cipher suites, "

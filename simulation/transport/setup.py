@@ -48,6 +48,7 @@ def flights(params: TransportParams, http: str) -> list[Flight]:
         params.tls_client_hello_bytes,
         params.tls_key_share,
         params.tls_session_tickets,
+        params.tls_signature_bytes,
     )
 
 
@@ -57,6 +58,7 @@ def _quic_flights(params: TransportParams) -> list[Flight]:
         zero_rtt=params.quic_0rtt,
         client_hello_bytes=params.tls_client_hello_bytes,
         key_share=params.tls_key_share,
+        signature_bytes=params.tls_signature_bytes,
     )
     client, server = sum(shake.client_first), sum(shake.server_first)
     limit = quic.AMPLIFICATION_FACTOR * client

@@ -249,6 +249,7 @@ def handshake(
     cid_bytes: int = CID_BYTES,
     client_hello_bytes: int = tls.CLIENT_HELLO_BYTES,
     key_share: str = "x25519",
+    signature_bytes: int = tls.SIGNATURE_BYTES,
 ) -> Handshake:
     """The handshake's flights, TLS 1.3 message sizes as :mod:`simulation.protocols.tls`.
 
@@ -270,7 +271,7 @@ def handshake(
     encrypted = tls.ENCRYPTED_EXTENSIONS_BYTES
     encrypted += transport_parameters_bytes(SERVER_TRANSPORT_PARAMETERS)
     if not zero_rtt:  # a resumed (PSK) handshake sends no certificate (RFC 8446 2.2)
-        encrypted += certificate_bytes + tls.CERTIFICATE_VERIFY_BYTES
+        encrypted += certificate_bytes + tls.certificate_verify_bytes(signature_bytes)
     encrypted += tls.FINISHED_TLS13_BYTES
     first = [("initial", 0, client_hello)]
     if zero_rtt and early_data_bytes:  # 0-RTT packets, coalesced while there is room
