@@ -250,3 +250,27 @@ def test_an_ecdsa_signature_shortens_the_servers_flight():
     assert rsa - _kinds(ecdsa, "tls-server-hello")["overhead_bytes"].iloc[0] == 256 - 71
     quic_rsa, quic_ecdsa = quic.handshake(), quic.handshake(signature_bytes=71)
     assert quic_rsa.extra["encrypted"] - quic_ecdsa.extra["encrypted"] == 256 - 71
+
+
+def test_the_testbed_counts_each_packet_a_stack_writes_without_its_udp_and_ip_headers():
+    from simulation.testbed.compare import _quic_datagrams, proxy_bytes
+
+    transfers = _polling("3", "1.3", http_stack="python")
+    responses = _kinds(transfers, "poll-response")
+    sizes = (responses["payload_bytes"] + responses["overhead_bytes"]).to_numpy()
+    datagrams = [
+        _quic_datagrams(int(size), int(transport))
+        for size, transport in zip(sizes, responses["transport_bytes"], strict=True)
+    ]
+    with_body = responses["payload_bytes"].to_numpy() > 0
+    # HEADERS, body and end: three packets each, as hypercorn and aioquic send them
+    assert [n for n, body in zip(datagrams, with_body, strict=True) if body] == [
+        3
+    ] * with_body.sum()
+    # so the proxy's count is every byte less 28 of UDP and IP per datagram
+    sent = transfers[["payload_bytes", "overhead_bytes", "transport_bytes"]].sum().sum()
+    assert proxy_bytes(responses, "h3") == (
+        responses[["payload_bytes", "overhead_bytes", "transport_bytes"]].sum().sum()
+        - UDP_IP_BYTES * sum(datagrams)
+    )
+    assert proxy_bytes(transfers, "h3") < sent

@@ -47,7 +47,8 @@ from ..protocols import websocket as ws_protocol
 from ..protocols.wire import quic
 from ..runner import run
 from ..scenario import Scenario, parse_scenario
-from ..transport.connection import ACK_ONLY_KIND, UDP_IP_BYTES
+from ..transport.connection import ACK_ONLY_KIND, EXTRA_PACKET_BYTES, UDP_IP_BYTES
+from ..transport.transport import quic_transport_bytes
 from .harness import TestbedRun, run_testbed
 from .schedule import Schedule
 
@@ -282,11 +283,20 @@ def proxy_bytes(transfers: pd.DataFrame, protocol: str = "1.1") -> int:
         data = ~kinds.str.startswith(("quic-", "h3-"))
         transport = transfers["transport_bytes"]
         total += int(transport[data].sum())
-        for bytes_ in size[data]:
-            total -= UDP_IP_BYTES * len(quic.stream_data_datagrams(int(bytes_)))
+        for bytes_, message_transport in zip(size[data], transport[data], strict=True):
+            total -= UDP_IP_BYTES * _quic_datagrams(int(bytes_), int(message_transport))
         acks = kinds == ACK_ONLY_KIND
         total += int(transport[acks].sum()) - UDP_IP_BYTES * int(acks.sum())
     return total
+
+
+def _quic_datagrams(size: int, transport: int) -> int:
+    """The datagrams a QUIC message of ``size`` bytes took: those its stream data fills,
+    and a packet of its own for each part its stack wrote separately, which its
+    ``transport`` bytes tell (each adds EXTRA_PACKET_BYTES with its UDP and IP headers;
+    the ACK frame riding along is always smaller)."""
+    extra = (transport - quic_transport_bytes(size)) // (EXTRA_PACKET_BYTES + UDP_IP_BYTES)
+    return len(quic.stream_datagrams(size)) + extra
 
 
 def _tls_record_bytes(size: int, transport: int, record: int) -> int:

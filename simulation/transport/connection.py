@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..messages import DOWN, UP, Message
@@ -58,7 +57,7 @@ if TYPE_CHECKING:
 
     from .transport import Transport
 
-__all__ = ["HANDSHAKE_KINDS", "UDP_IP_BYTES", "Connection"]
+__all__ = ["ACK_ONLY_KIND", "EXTRA_PACKET_BYTES", "HANDSHAKE_KINDS", "UDP_IP_BYTES", "Connection"]
 
 HANDSHAKE_KINDS = TRANSPORT_HANDSHAKE_KINDS  # TCP, TLS, QUIC: acted on, never handed on
 # QUIC's probe timeout (RFC 9002 section 6.2.1) has no 1-second floor; it adds the
@@ -69,7 +68,7 @@ QUIC_GRANULARITY_S = 0.001
 UDP_IP_BYTES = quic.UDP_HEADER_BYTES + quic.IP_HEADER_BYTES["4"]
 ACK_ONLY_KIND = "quic-ack-only"
 # a packet of its own for part of a message: 1-RTT header, tag and a STREAM frame header
-_EXTRA_PACKET_BYTES = quic.packet_overhead_bytes("1rtt") + quic.stream_frame_header_bytes(
+EXTRA_PACKET_BYTES = quic.packet_overhead_bytes("1rtt") + quic.stream_frame_header_bytes(
     0, 64, None
 )
 # the QUIC handshake's Initial and Handshake packets: acknowledged inside the flights
@@ -80,12 +79,7 @@ def _packets(message: Message) -> int:
     """The 1-RTT packets (datagrams) ``message`` took."""
     if message.kind in HANDSHAKE_KINDS:  # HANDSHAKE_DONE, SETTINGS: whole datagrams
         return max(1, -(-message.overhead_bytes // quic.MAX_DATAGRAM_BYTES))
-    return _stream_packets(message.payload_bytes + message.overhead_bytes)
-
-
-@lru_cache(maxsize=8192)
-def _stream_packets(size: int) -> int:
-    return len(quic.stream_data_datagrams(size))
+    return len(quic.stream_datagrams(message.payload_bytes + message.overhead_bytes))
 
 
 class Connection:
@@ -241,7 +235,7 @@ class Connection:
         framing = self.framing
         extra = framing.extra_writes if framing is not None else 0
         if extra:
-            message.transport_bytes += extra * (_EXTRA_PACKET_BYTES + UDP_IP_BYTES)
+            message.transport_bytes += extra * (EXTRA_PACKET_BYTES + UDP_IP_BYTES)
         message.transport_bytes += self._acks[DOWN if message.direction == UP else UP].piggyback()
         self._transmit(message)
         if framing is not None and framing.needs_section_ack:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
 
 import simpy
 
@@ -72,7 +71,7 @@ class Transport:
         QUIC, which encrypts packets, the UDP/IP and QUIC headers of its datagrams."""
         size = message.payload_bytes + message.overhead_bytes
         if quic:
-            return _quic_transport_bytes(size)
+            return quic_transport_bytes(size)
         known = self._tcp_bytes[encrypted]
         added = known.get(size)
         if added is None:
@@ -103,8 +102,8 @@ class Transport:
         return Connection(self, channel, kind, on_client_message, on_server_message, on_close, http)
 
 
-@lru_cache(maxsize=8192)
-def _quic_transport_bytes(size: int) -> int:
-    """UDP/IP headers, QUIC packet headers and STREAM frame headers of ``size`` bytes."""
-    datagrams = quic.stream_data_datagrams(size)
+def quic_transport_bytes(size: int) -> int:
+    """UDP/IP headers, QUIC packet headers and STREAM frame headers of ``size`` bytes of
+    stream data."""
+    datagrams = quic.stream_datagrams(size)
     return sum(datagrams) - size + UDP_IP_BYTES * len(datagrams)

@@ -24,6 +24,7 @@ extension (RFC 9001 section 8.2) computed from the parameters sent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .. import tls
 from .primitives import encode_varint, varint_length
@@ -163,6 +164,13 @@ def stream_data_datagrams(
         offset, left = offset + chunk, left - chunk
         if left <= 0:
             return sizes
+
+
+@lru_cache(maxsize=8192)
+def stream_datagrams(payload_bytes: int) -> tuple[int, ...]:
+    """:func:`stream_data_datagrams` with the defaults, remembered per size (the transport
+    sizes every QUIC message this way)."""
+    return tuple(stream_data_datagrams(payload_bytes))
 
 
 @dataclass
