@@ -24,9 +24,7 @@ FINISHED_TLS12_BYTES = 4 + 12 + 8 + 16
 # signature); EncryptedExtensions: about 10 (RFC 8446 section 4).
 FINISHED_TLS13_BYTES = 4 + 32
 SIGNATURE_BYTES = 256  # RSA-2048; an ECDSA P-256 signature is about 71 (DER, 70 to 72)
-CERTIFICATE_VERIFY_BYTES = 4 + 4 + SIGNATURE_BYTES
 ENCRYPTED_EXTENSIONS_BYTES = 10
-KEY_SHARE_BYTES = 4 + 32  # an X25519 key share entry (RFC 8446 section 4.2.8)
 
 # Key exchange groups: (client key share, server key share) bytes, each entry with its
 # 4-byte group and length header (RFC 8446 section 4.2.8). X25519: 32-byte keys (RFC

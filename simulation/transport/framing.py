@@ -61,8 +61,14 @@ REQUEST_KINDS = (
 )
 # responses that end their stream (the others open one: SSE, a WebSocket)
 ENDING_RESPONSE_KINDS = frozenset(
-    {"poll-response", "lp-response", "eio-poll-response", "eio-open", "eio-post-ok"}
-    | {"http-post-response"}
+    {
+        "poll-response",
+        "lp-response",
+        "eio-poll-response",
+        "eio-open",
+        "eio-post-ok",
+        "http-post-response",
+    }
 )
 RESPONSE_KINDS = (
     "poll-response",
