@@ -95,6 +95,41 @@ def test_repeated_requests_reach_pylsqpack_steady_state(blocked):
     assert ours_total <= theirs_total
 
 
+def _response(index: int):
+    """A poll response whose date and content-length change from one to the next."""
+    message = headers.response("poll-response", "3", 1000.0 + index, body_bytes=200 * (index % 3))
+    return headers.field_list(headers.pad_to_http1(message, 300))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda i: _lists()[0], lambda i: _lists()[3], _response],
+    ids=["poll-request", "sse-request", "poll-response"],
+)
+def test_history_mode_is_byte_identical_to_pylsqpack(make):
+    """With ``history``, each section and its insertions are ls-qpack's own: the first
+    list goes out as literals, the second inserts what the first showed."""
+    ours, theirs = qp.Encoder(history=True), pylsqpack.Encoder()
+    assert ours.apply_settings(4096, 16) == theirs.apply_settings(4096, 16)
+    decoder = pylsqpack.Decoder(4096, 16)
+    sizes = []
+    for i in range(6):
+        fields = make(i)
+        state = ours.state
+        mine = ours.encode(4 * i, fields)
+        ours.acknowledge()
+        instructions, section = theirs.encode(4 * i, _raw(fields))
+        decoder.feed_encoder(instructions)
+        acks, decoded = decoder.feed_header(4 * i, section)
+        theirs.feed_decoder(acks)
+        assert decoded == _raw(fields)
+        assert mine == (instructions, section), i
+        assert ours.state != state or i >= 2  # what it saw is part of its state
+        sizes.append((len(instructions), len(section)))
+    # nothing inserted on first sight; inserted once seen again
+    assert sizes[0][0] == 0 and any(inserted for inserted, _ in sizes[1:])
+
+
 _token = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=16)
 _value = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=50)
 _name = st.sampled_from([":path", "accept", "cookie", "date", "user-agent"]) | _token

@@ -208,12 +208,6 @@ def test_http2_and_http3_bytes_per_update_are_within_the_bound(protocol, strateg
     measured_bytes, simulated_bytes = table.loc[
         "stream_bytes_per_delivery", ["measured", "simulated"]
     ]
-    gap = abs(simulated_bytes - measured_bytes) > SHORT_CELL_BYTES * measured_bytes
-    if gap and protocol == "h3" and strategy != "sse":  # a known gap, measured, not fixed
-        pytest.xfail(
-            "rtsim counts 5-9% fewer bytes than aioquic and hypercorn send for polling over "
-            "HTTP/3 (docs/validation-http2-http3.md, What still differs)"
-        )
     assert abs(simulated_bytes - measured_bytes) <= SHORT_CELL_BYTES * measured_bytes, table
     if TIMING:
         within = table.loc["latency_mean_s", "within_bound"]

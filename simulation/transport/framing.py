@@ -201,7 +201,9 @@ class HttpFraming:
             }
         else:
             blocked = http3.DEFAULT_SETTINGS.get("QPACK_BLOCKED_STREAMS", 0)
-            self._qpack = {"up": qpack.Encoder(), "down": qpack.Encoder()}
+            self._qpack = {
+                direction: qpack.Encoder(history=stack.qpack_history) for direction in ("up", "down")
+            }
             for encoder in self._qpack.values():
                 encoder.apply_settings(header_table_size, blocked)
 
@@ -283,7 +285,7 @@ class HttpFraming:
         """HEADERS frame and the encoder-stream instructions it needed (acknowledged by
         the time of the next message, as :class:`simulation.protocols.wire.http3`)."""
         encoder = self._qpack[direction]
-        state = (encoder.insert_count, encoder.known_received, encoder.size)
+        state = encoder.state
         cached = self._cache[direction].get(fields)
         if cached is not None and cached[0] == state:
             self.needs_section_ack = cached[2]
@@ -293,7 +295,7 @@ class HttpFraming:
         size = http3.frame_bytes(http3.FRAME_TYPES["HEADERS"], len(section)) + len(instructions)
         # a Required Insert Count of 0 is encoded as a 0 byte (RFC 9204 section 4.5.1.1)
         needs_ack = section[0] != 0
-        if (encoder.insert_count, encoder.known_received, encoder.size) == state:
+        if encoder.state == state:
             self._cache[direction][fields] = (state, size, needs_ack)
         self.needs_section_ack = needs_ack
         return size

@@ -12,7 +12,10 @@ protocols leave to them (``[transport] http_stack``).
   DATA frame, with END_STREAM or FIN) as separate sends: three TLS records on HTTP/2
   (OpenSSL makes a record per write), three packets on HTTP/3 (aioquic sends each).
   aioquic acknowledges on its ack timer only (``ack_at``; it has no two-packet rule) and
-  puts an ACK frame only in packets sent once that timer is due.
+  puts an ACK frame only in packets sent once that timer is due. Its QPACK encoder is
+  ls-qpack's (pylsqpack), which inserts a field in the dynamic table only the second time
+  it sees it (:class:`~simulation.protocols.wire.qpack.Encoder` with ``history``): a
+  connection's first request and response go out as literals.
 
 Each choice was read off the testbed's wire (docs/validation-http2-http3.md).
 """
@@ -36,9 +39,10 @@ class HttpStack:
     empty_end: bool  # HTTP/3: an empty DATA frame (2 bytes) ends each ending response
     ack_threshold: int  # QUIC: acknowledge at once after this many ack-eliciting packets
     piggyback_acks: bool  # QUIC: ACK frames ride in packets sent before the ack delay ends
+    qpack_history: bool = False  # QPACK: insert a field only once seen before (ls-qpack)
 
 
 STACKS = {
     "browser": HttpStack(http2.BROWSER_STACK, False, False, 2, True),
-    "python": HttpStack(http2.HTTPX_HYPERCORN_STACK, True, True, 1 << 30, False),
+    "python": HttpStack(http2.HTTPX_HYPERCORN_STACK, True, True, 1 << 30, False, True),
 }

@@ -22,6 +22,13 @@ the decoder's acknowledgments arriving (its instructions' bytes:
 :func:`section_ack_bytes`, :func:`insert_count_increment_bytes`). Entries are evicted
 oldest first, never one the section being encoded refers to. Literals are Huffman-coded
 when shorter (as ls-qpack). Sizes are in bytes.
+
+``history=True`` follows ls-qpack (the encoder of pylsqpack, hence of aioquic), which
+inserts a field only once it has seen it before: it keeps a history of the fields it
+encoded (``qenc_hist_seen`` in lsqpack.c) and sends a field it has not seen as a literal,
+so the first request of a connection goes out uncompressed and the second inserts its
+fields. The history is taken as unbounded (ls-qpack's ring holds about as many fields as
+the table, more than a request's or response's list).
 """
 
 from __future__ import annotations
@@ -112,8 +119,9 @@ def insert_count_increment_bytes(increment: int) -> bytes:
 class Encoder:
     """A QPACK encoder: field lists in, (encoder stream bytes, field section bytes) out."""
 
-    def __init__(self, huffman: str = "shorter") -> None:
+    def __init__(self, huffman: str = "shorter", history: bool = False) -> None:
         self.huffman = huffman
+        self.history: set[tuple[bytes, bytes]] | None = set() if history else None
         self.max_table_capacity = 0
         self.capacity = 0
         self.blocked_streams = 0
@@ -126,6 +134,13 @@ class Encoder:
     @property
     def insert_count(self) -> int:
         return self.dropped + len(self.entries)
+
+    @property
+    def state(self) -> tuple[int, int, int, int]:
+        """What the next section's bytes depend on, beyond its fields: equal states encode
+        the same list to the same bytes."""
+        seen = len(self.history) if self.history is not None else 0
+        return self.insert_count, self.known_received, self.size, seen
 
     def apply_settings(self, max_table_capacity: int, blocked_streams: int) -> bytes:
         """Use the decoder's SETTINGS; returns the encoder stream's capacity instruction."""
@@ -154,6 +169,9 @@ class Encoder:
             exact, named = self._find(name, value, limit)
             static_name = _STATIC_NAME.get(name)
             inserted = self._find(name, value, self.insert_count)[0] is not None
+            if self.history is not None and (name, value) not in self.history:
+                self.history.add((name, value))
+                inserted = True  # not yet worth a table entry: sent as a literal
             if exact is None and not inserted and self._room(entry_size(name, value), pinned):
                 encoder += self._insert(name, value, static_name, named)
                 if may_block:  # else it is referred to once acknowledged
