@@ -201,9 +201,8 @@ class HttpFraming:
             }
         else:
             blocked = http3.DEFAULT_SETTINGS.get("QPACK_BLOCKED_STREAMS", 0)
-            self._qpack = {
-                direction: qpack.Encoder(history=stack.qpack_history) for direction in ("up", "down")
-            }
+            history = stack.qpack_history
+            self._qpack = {side: qpack.Encoder(history=history) for side in ("up", "down")}
             for encoder in self._qpack.values():
                 encoder.apply_settings(header_table_size, blocked)
 
