@@ -8,6 +8,7 @@ millisecond ticks) and Python's own work, never less than the latency asked for.
 from __future__ import annotations
 
 import asyncio
+import math
 import multiprocessing
 import os
 import socket
@@ -22,6 +23,8 @@ from simulation.distributions import Uniform
 from simulation.testbed import LatencyProxy, Schedule, run_testbed
 from simulation.testbed.apps.sse import EventStreamParser
 from simulation.testbed.compare import BOUNDS, Cell, cell_scenario, compare_cell
+from simulation.testbed.measurements import Measurements
+from simulation.testbed.proxy import path_directions
 from simulation.testbed.schedule import parse_update_ids, payload_text
 
 from helpers import make_scenario
@@ -72,6 +75,41 @@ def test_proxy_adds_handshake_and_latency_and_counts_bytes():
         assert first <= 0.12 + SLACK_S
         assert second <= 0.06 + SLACK_S
     assert counts == (150, 150, 1)
+
+
+def test_proxies_on_one_path_share_its_counts_and_record_client_writes():
+    async def scenario():
+        server, port = await _echo_server()
+        path = path_directions(0.01, None, math.inf, seed=3)
+        first, second = LatencyProxy(port, directions=path), LatencyProxy(port, directions=path)
+        async with first, second:
+            for proxy, size in ((first, 10), (second, 30)):
+                reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+                writer.write(b"z" * size)
+                await reader.readexactly(size)
+                writer.close()
+        server.close()
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    assert first.up is second.up and first.up.bytes == 40 and first.down.bytes == 40
+    assert (first.connections, second.connections) == (1, 1)
+    assert len(first.to_client) == len(second.to_client) == 1
+    assert first.to_client[0] < second.to_client[0]
+
+
+def test_a_delivery_is_the_last_write_to_the_clients_socket_before_its_library_handed_it():
+    m = Measurements(created={1: 1.0, 2: 2.0, 3: 3.0})
+    m.receive(1, 0, 1.07)  # handed over 7 ms after the write at 1.06
+    m.receive(2, 0, 2.09)
+    m.receive(3, 1, 3.2)  # a client without socket times keeps its hand-over time
+    m.at_socket = {0: [0.5, 1.06, 2.05, 2.08, 2.5]}
+    d = m.deliveries().set_index("update_id")
+    assert d.loc[1, "delivered_at"] == 1.06 and d.loc[1, "app_at"] == 1.07
+    assert d.loc[2, "delivered_at"] == 2.08  # the write that completed it, not a later one
+    assert d.loc[3, "delivered_at"] == d.loc[3, "app_at"] == 3.2
+    assert d["latency_s"].round(6).tolist() == [0.06, 0.08, 0.2]
+    assert d["app_latency_s"].round(6).tolist() == [0.07, 0.09, 0.2]
 
 
 def test_proxy_keeps_order_under_random_latency_and_serializes_at_its_rate():

@@ -1,17 +1,24 @@
 """Runs one strategy's real server and clients through the latency proxy, on 127.0.0.1,
 for the schedule's duration, and returns what was measured.
 
-Sequence of a run: the server starts on a free port; the proxy starts on another, in
-front of it; at t = 0 the harness starts appending updates at their scheduled times and
-starts each client at its scheduled start; at ``duration_s`` it cancels every client,
-closes the proxy and stops the server. Nothing outlives the run: no threads, no child
-processes, no open sockets.
+Sequence of a run: the server starts on a free port; each client gets a proxy of its own
+in front of it, all sharing one path (its latency draws, bandwidth and byte counts); at
+t = 0 the harness starts appending updates at their scheduled times and starts each
+client at its scheduled start; at ``duration_s`` it cancels every client, closes the
+proxies and stops the server. Nothing outlives the run: no threads, no child processes,
+no open sockets.
+
+An update is delivered when the bytes that complete it reach the client's socket: the
+last write of that client's proxy before the client's library handed the update over
+(the moment rtsim's ``delivered_at`` stands for, as rtsim's clients take no time to parse
+what arrives); the hand-over itself is kept as ``app_at``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import logging
 import math
@@ -24,7 +31,7 @@ from .apps import APPS
 from .context import Testbed
 from .feed import RealUpdate
 from .measurements import Measurements
-from .proxy import LatencyProxy
+from .proxy import LatencyProxy, path_directions
 from .schedule import Schedule
 from .udp_proxy import UdpLatencyProxy
 
@@ -105,11 +112,17 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
     app = _app(kind, protocol, testbed, params)
     port = await app.start_server()
     proxy_class = UdpLatencyProxy if protocol == "h3" else LatencyProxy
+    path = path_directions(latency_s, None, bandwidth_bps, seed)
+    proxies = [proxy_class(port, directions=path) for _ in schedule.client_starts]
     try:
-        async with proxy_class(port, latency_s, bandwidth_bps=bandwidth_bps, seed=seed) as proxy:
+        async with contextlib.AsyncExitStack() as stack:
+            for proxy in proxies:
+                await stack.enter_async_context(proxy)
             testbed.origin = loop.time() + _LEAD_S
             tasks = [loop.create_task(_publish(testbed))]
-            for index, start in enumerate(schedule.client_starts):
+            for index, (start, proxy) in enumerate(
+                zip(schedule.client_starts, proxies, strict=True)
+            ):
                 tasks.append(loop.create_task(_client(app, testbed, index, start, proxy.port)))
             await asyncio.sleep(max(0.0, testbed.origin + schedule.duration_s - loop.time()))
             for task in tasks:
@@ -118,22 +131,27 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
     finally:
         await app.stop_server()
     measurements = testbed.measurements
+    measurements.at_socket = {
+        index: [at - testbed.origin for at in proxy.to_client]
+        for index, proxy in enumerate(proxies)
+    }
     for error in measurements.errors:
         logger.warning("%s testbed: %s", kind, error)
+    up, down = path[0].counters, path[1].counters
     return TestbedRun(
         kind,
         measurements.deliveries(),
         measurements,
-        proxy.up.bytes,
-        proxy.down.bytes,
-        proxy.connections,
+        up.bytes,
+        down.bytes,
+        sum(proxy.connections for proxy in proxies),
         schedule.duration_s,
         port,
-        proxy.port,
+        proxies[0].port if proxies else 0,
         protocol,
         _certificate_bytes(app),
-        proxy.up.chunks,
-        proxy.down.chunks,
+        up.chunks,
+        down.chunks,
     )
 
 
@@ -143,12 +161,6 @@ def _certificate_bytes(app) -> int:
     return certificate.chain_bytes if certificate is not None else 0
 
 
-async def _sleep_until(testbed: Testbed, at: float) -> None:
-    delay = at - testbed.now()
-    if delay > 0:
-        await asyncio.sleep(delay)
-
-
 async def _publish(testbed: Testbed) -> None:
     rows = testbed.schedule.updates.itertuples(index=False)
     for update_id, created_at, payload_bytes, target in rows:
@@ -156,6 +168,12 @@ async def _publish(testbed: Testbed) -> None:
         now = testbed.now()
         testbed.measurements.created[int(update_id)] = now
         testbed.feed.append(RealUpdate(int(update_id), now, int(payload_bytes), int(target)))
+
+
+async def _sleep_until(testbed: Testbed, at: float) -> None:
+    delay = at - testbed.now()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 async def _client(app, testbed: Testbed, index: int, start: float, port: int) -> None:

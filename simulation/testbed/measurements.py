@@ -1,8 +1,8 @@
 """What the testbed measures, as DataFrames with rtsim's column names where they mean the
 same thing (``Result.deliveries``, ``summary()``).
 
-Every time is read from the event loop's clock (``time.monotonic``), server and client
-alike, since both run in one process; times are seconds since the run's start.
+Every time is read from the event loop's clock (``time.monotonic``), server, proxies and
+clients alike, since they run in one process; times are seconds since the run's start.
 """
 
 from __future__ import annotations
@@ -43,16 +43,32 @@ class Measurements:
     reconnects: int = 0
     ack_rtts: list[float] = field(default_factory=list)  # client emit -> its ack (s)
     errors: list[str] = field(default_factory=list)
+    # client -> times (s since the start, ascending) bytes reached its socket, when known
+    at_socket: dict[int, list[float]] = field(default_factory=dict)
 
     def receive(self, update_id: int, client: int, at: float) -> None:
         self.received.append((update_id, client, at))
 
     def deliveries(self) -> pd.DataFrame:
         """One row per update received by a client: ``direction``, ``update_id``,
-        ``client``, ``created_at``, ``delivered_at``, ``latency_s`` (as rtsim's)."""
+        ``client``, ``created_at``, ``delivered_at``, ``latency_s`` (as rtsim's), and
+        ``app_at``, ``app_latency_s``: when the client's library handed it over.
+
+        ``delivered_at`` is the last time bytes reached the client's socket at or before
+        ``app_at`` (:attr:`at_socket`), or ``app_at`` for a client without socket times.
+        """
         ids = np.array([r[0] for r in self.received], dtype=np.int64)
         clients = np.array([r[1] for r in self.received], dtype=np.int64)
-        delivered = np.array([r[2] for r in self.received], dtype=float)
+        handed = np.array([r[2] for r in self.received], dtype=float)
+        delivered = handed.copy()
+        for client, times in self.at_socket.items():
+            mine = np.flatnonzero(clients == client)
+            if not times or not mine.size:
+                continue
+            times_array = np.asarray(times, dtype=float)
+            last = np.searchsorted(times_array, handed[mine], side="right") - 1
+            known = last >= 0
+            delivered[mine[known]] = times_array[last[known]]
         created = np.array([self.created.get(int(i), math.nan) for i in ids], dtype=float)
         return pd.DataFrame(
             {
@@ -62,5 +78,7 @@ class Measurements:
                 "created_at": created,
                 "delivered_at": delivered,
                 "latency_s": delivered - created,
+                "app_at": handed,
+                "app_latency_s": handed - created,
             }
         )

@@ -99,7 +99,11 @@ class LatencyProxy:
 
     ``latency_up`` applies from client to server, ``latency_down`` from server to client;
     ``seed`` seeds their random streams (named ``testbed.latency.up`` / ``.down``).
-    ``connections`` counts accepted connections; ``up`` and ``down`` count bytes.
+    ``connections`` counts accepted connections; ``up`` and ``down`` count bytes;
+    ``to_client`` lists the event-loop times at which bytes reached a client's socket.
+    Proxies given the same ``directions`` (from :func:`path_directions`; the latency
+    arguments and ``seed`` are then unused) share one path: its latency draws, its
+    bandwidth and its counters.
     Use as ``async with LatencyProxy(...) as proxy:``; it listens on a port the operating
     system chooses (``proxy.port``) and closes every connection on exit.
     """
@@ -112,12 +116,16 @@ class LatencyProxy:
         bandwidth_bps: float = math.inf,
         seed: int = 0,
         emulate_handshake: bool = True,
+        directions: tuple[_Direction, _Direction] | None = None,
     ) -> None:
         self.target_port = target_port
         self.emulate_handshake = emulate_handshake
         self.connections = 0
-        self._up, self._down = path_directions(latency_up, latency_down, bandwidth_bps, seed)
+        if directions is None:
+            directions = path_directions(latency_up, latency_down, bandwidth_bps, seed)
+        self._up, self._down = directions
         self.up, self.down = self._up.counters, self._down.counters
+        self.to_client: list[float] = []  # loop times of every write to a client
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self.port = 0
@@ -166,7 +174,9 @@ class LatencyProxy:
             client_writer.close()
             return
         up = self._spawn(self._forward(client_reader, server_writer, self._up, ready_at))
-        down = self._spawn(self._forward(server_reader, client_writer, self._down, 0.0))
+        down = self._spawn(
+            self._forward(server_reader, client_writer, self._down, 0.0, self.to_client)
+        )
         try:
             await asyncio.gather(up, down)
         except asyncio.CancelledError:  # the proxy is closing
@@ -175,11 +185,14 @@ class LatencyProxy:
             for writer in (client_writer, server_writer):
                 writer.close()
 
-    async def _forward(self, reader, writer, direction: _Direction, ready_at: float) -> None:
-        """Read chunks, stamp their arrival times, and let one pump write them in order."""
+    async def _forward(
+        self, reader, writer, direction: _Direction, ready_at: float, written=None
+    ) -> None:
+        """Read chunks, stamp their arrival times, and let one pump write them in order
+        (appending each write's time to ``written``, if given)."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
-        pump = self._spawn(self._pump(queue, writer))
+        pump = self._spawn(self._pump(queue, writer, written))
         last_arrival = 0.0
         try:
             while True:
@@ -200,7 +213,7 @@ class LatencyProxy:
             pump.cancel()
 
     @staticmethod
-    async def _pump(queue: asyncio.Queue, writer) -> None:
+    async def _pump(queue: asyncio.Queue, writer, written: list[float] | None) -> None:
         loop = asyncio.get_running_loop()
         while True:
             arrives_at, data = await queue.get()
@@ -213,6 +226,8 @@ class LatencyProxy:
                         writer.write_eof()
                 return
             try:
+                if written is not None:  # read before the write: the reader may be quicker
+                    written.append(loop.time())
                 writer.write(data)
                 await writer.drain()
             except (ConnectionError, OSError, RuntimeError):

@@ -13,6 +13,7 @@ __all__ = ["markdown_table", "wide_table"]
 _COLUMNS = {  # metric -> (heading, scale, digits)
     "latency_mean_s": ("mean latency (ms)", 1000, 1),
     "latency_p95_s": ("p95 latency (ms)", 1000, 1),
+    "app_latency_mean_s": ("mean latency at the client library (ms, measured)", 1000, 1),
     "requests_per_delivery": ("requests / update", 1, 3),
     "stream_bytes_per_delivery": ("bytes / update", 1, 1),
     "ack_rtt_mean_s": ("ack RTT (ms)", 1000, 1),  # cells with client messages only
@@ -44,6 +45,8 @@ def wide_table(comparison: pd.DataFrame) -> pd.DataFrame:
 def _cell(measured: float, simulated: float, error: float, scale: float, digits: int) -> str:
     if math.isnan(measured):
         return "-"
+    if math.isnan(simulated):  # measured only
+        return f"{measured * scale:.{digits}f}"
     percent = "" if math.isnan(error) else f" ({error * 100:+.1f}%)"
     return f"{measured * scale:.{digits}f} / {simulated * scale:.{digits}f}{percent}"
 

@@ -48,8 +48,9 @@ class _Relay(asyncio.DatagramProtocol):
 class UdpLatencyProxy:
     """Forwards datagrams from ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>`` and back.
 
-    Arguments as :class:`~simulation.testbed.proxy.LatencyProxy`'s; ``connections``
-    counts client addresses seen. Use as ``async with UdpLatencyProxy(...) as proxy:``.
+    Arguments as :class:`~simulation.testbed.proxy.LatencyProxy`'s (``directions``
+    included); ``connections`` counts client addresses seen, ``to_client`` the times
+    datagrams were sent to them. Use as ``async with UdpLatencyProxy(...) as proxy:``.
     """
 
     def __init__(
@@ -60,12 +61,16 @@ class UdpLatencyProxy:
         bandwidth_bps: float = math.inf,
         seed: int = 0,
         reorder: bool = False,
+        directions: tuple[_Direction, _Direction] | None = None,
     ) -> None:
         self.target_port = target_port
         self.reorder = reorder
         self.connections = 0
-        self._up, self._down = path_directions(latency_up, latency_down, bandwidth_bps, seed)
+        if directions is None:
+            directions = path_directions(latency_up, latency_down, bandwidth_bps, seed)
+        self._up, self._down = directions
         self.up, self.down = self._up.counters, self._down.counters
+        self.to_client: list[float] = []  # loop times of every datagram sent to a client
         self._listener: asyncio.DatagramTransport | None = None
         self._upstream: dict[tuple, asyncio.DatagramTransport | None] = {}
         self._last: dict[tuple, float] = {}  # (direction, client) -> last arrival
@@ -129,6 +134,7 @@ class UdpLatencyProxy:
             if direction == "up" and upstream is not None:
                 upstream.sendto(data)
             elif direction == "down" and self._listener is not None:
+                self.to_client.append(asyncio.get_running_loop().time())
                 self._listener.sendto(data, client)
 
     def _spawn(self, coroutine) -> None:
