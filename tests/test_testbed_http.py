@@ -239,6 +239,6 @@ def test_validate_testbed_names_the_protocols_and_their_strategies(capsys):
 
     assert main(["validate-testbed", "--http", "h4", "--quick"]) == 2
     assert "allowed: 1.1, h2c, h2, h3" in capsys.readouterr().err
-    assert main(["validate-testbed", "--http", "h2", "--strategies", "websocket"]) == 2
+    assert main(["validate-testbed", "--http", "h2", "--strategies", "socketio"]) == 2
     error = capsys.readouterr().err
-    assert "websocket" in error and "allowed: short-polling, long-polling, sse" in error
+    assert "socketio" in error and "allowed: short-polling, long-polling, sse, websocket" in error
