@@ -235,8 +235,9 @@ def response(
             fields = [("upgrade", "websocket"), ("connection", "Upgrade")]
             fields += [("sec-websocket-accept", WS_ACCEPT)]
             return Response(101, (*fields, *accepted))
-        # RFC 8441 section 5: a 2xx status, no Sec-WebSocket-Accept
-        return Response(200, tuple(accepted))
+        # RFC 8441 section 5: a 2xx status, no Sec-WebSocket-Accept; as every 2xx from an
+        # origin server with a clock, a Date (RFC 9110 section 6.6.1; a 101 may omit it)
+        return Response(200, (date, *accepted))
     raise ValueError(f"no response header list for message kind {kind!r}")
 
 
