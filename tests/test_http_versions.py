@@ -208,6 +208,28 @@ def test_websocket_frames_travel_in_data_frames():
         assert framing.overhead_bytes(frame_up, now=0.0) == 6 + frame
 
 
+@pytest.mark.parametrize("kind", ["websocket", "sse"])
+def test_on_http3_a_long_lived_streams_later_messages_carry_their_offset(kind):
+    """Each WebSocket frame or SSE event after the 200 is further along its stream: its
+    STREAM frame has an Offset field (RFC 9000 section 19.8), 2 bytes from offset 64."""
+    from simulation.protocols.wire.primitives import varint_length
+    from simulation.transport.transport import quic_transport_bytes
+
+    result = _first(kind, "3", "1.3")
+    transfers = result.transfers.sort_values("message_id")
+    stream = transfers[transfers["kind"].str.startswith(("ws-", "sse-"))]
+    down = stream[(stream["direction"] == "down") & ~stream["kind"].str.contains("request")]
+    offset = 0
+    frames = 0
+    for row in down.itertuples():
+        size = row.payload_bytes + row.overhead_bytes
+        if row.kind in ("ws-frame", "sse-event"):  # the client's packets ask for no ACK
+            assert row.transport_bytes - quic_transport_bytes(size) == varint_length(offset)
+            frames += 1
+        offset += size
+    assert frames >= 1
+
+
 def test_a_post_costs_what_the_wire_layer_says_a_request_with_a_body_costs():
     framing = HttpFraming("2", HttpParams(), 4096)
     reference = http2.Connection()

@@ -74,6 +74,34 @@ def test_the_server_accepts_the_extension_in_its_101():
     assert on - plain == len("Sec-WebSocket-Extensions: permessage-deflate\r\n")
 
 
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_on_http2_and_3_the_200_names_the_extension_only_when_the_server_accepts_it(version):
+    """Its one HEADERS frame carries ``sec-websocket-extensions`` with the extension on,
+    and none without (a server that declines leaves it out, RFC 7692 section 5); the
+    extension's line was once priced as a DATA frame besides."""
+    from simulation.messages import DOWN, Message
+    from simulation.network import HttpParams
+    from simulation.protocols.wire import hpack
+    from simulation.transport.framing import HttpFraming
+
+    heads = {}
+    for accepted in ("", deflate.SERVER_RESPONSE):
+        framing = HttpFraming(version, HttpParams(), 4096)
+        size = HttpParams().upgrade_response_bytes
+        reply = Message(0, DOWN, "ws-upgrade-response", 0, size, response=True)
+        if accepted:
+            reply.overhead_bytes += deflate.extension_header_bytes(accepted)
+            reply.meta = accepted
+        heads[accepted] = framing.overhead_bytes(reply, 0.0), framing.last_fields
+    assert "sec-websocket-extensions" not in dict(heads[""][1])
+    assert dict(heads[deflate.SERVER_RESPONSE][1])["sec-websocket-extensions"] == (
+        deflate.SERVER_RESPONSE
+    )
+    if version == "2":  # the HEADERS frame and nothing else
+        for size, fields in heads.values():
+            assert size == 9 + hpack.Encoder(4096).encoded_size(fields)
+
+
 def test_socketio_compresses_its_event_frames_but_not_its_heartbeats():
     plain = _run("socketio").summary()
     compressed = _run("socketio", permessage_deflate=True).summary()

@@ -83,6 +83,19 @@ def test_stream_data_datagrams():
     assert sizes[:2] == [1200, 1200] and sum(sizes) - 3000 == 27 * 3 + 2 + 4 + 4
 
 
+def test_data_further_along_its_stream_carries_the_offset():
+    """RFC 9000 section 19.8: a STREAM frame has an Offset field unless its data starts
+    the stream; a varint, so 1, 2 or 4 bytes more."""
+    assert quic.stream_datagrams_at(207, 0) == quic.stream_datagrams(207)
+    assert quic.stream_datagrams_at(207, 63) == (27 + 2 + 207 + 1,)
+    assert quic.stream_datagrams_at(207, 80) == (27 + 2 + 207 + 2,)
+    assert quic.stream_datagrams_at(207, 20_000) == (27 + 2 + 207 + 4,)
+    # a full packet's data spills into a second one; both frames carry an offset
+    full = 1200 - 27 - 2
+    assert quic.stream_datagrams(full) == (1200,)
+    assert quic.stream_datagrams_at(full, 100) == (1200, 27 + 2 + 2 + 2)
+
+
 def test_http3_frames_and_control_stream():
     assert http3.frame_header_bytes(0x1, 60) == 2
     assert http3.frame_header_bytes(0x1, 64) == 3

@@ -1,5 +1,6 @@
 """The HTTP/2 and HTTP/3 testbed: the UDP delay proxy, hypercorn with httpx (h2c, h2) and
-aioquic (h3) clients, and rtsim against them (bytes; timing when RTSIM_TESTBED_TIMING=1).
+aioquic (h3) clients, WebSocket over extended CONNECT with h2 and aioquic clients, and
+rtsim against them (bytes; timing when RTSIM_TESTBED_TIMING=1).
 
 Skipped, with the missing library named, where the testbed extra is not installed.
 """
@@ -16,18 +17,21 @@ pytest.importorskip("hypercorn", reason="the HTTP/2 and HTTP/3 testbed needs hyp
 pytest.importorskip("httpx", reason="the HTTP/2 testbed client needs httpx[http2]")
 pytest.importorskip("h2", reason="httpx's HTTP/2 needs h2 (httpx[http2])")
 pytest.importorskip("aioquic", reason="the HTTP/3 testbed needs aioquic")
+pytest.importorskip("wsproto", reason="the WebSocket testbed over HTTP/2 and 3 needs wsproto")
 pytest.importorskip("cryptography", reason="the TLS testbed needs cryptography")
 
 from hyperframe.frame import Frame
 
 from simulation.messages import DOWN, UP, Message
 from simulation.network import HttpParams
+from simulation.protocols import websocket as ws_protocol
 from simulation.testbed import (
     Cell,
     compare_cell,
     context,
 )
 from simulation.testbed.apps.multiplexed import MultiplexedApp
+from simulation.testbed.apps.ws_multiplexed import WebSocketOverHttpApp
 from simulation.testbed.feed import RealUpdate
 from simulation.testbed.schedule import Schedule
 from simulation.testbed.udp_proxy import UdpLatencyProxy
@@ -219,6 +223,111 @@ def test_http2_and_http3_bytes_per_update_are_within_the_bound(protocol, strateg
         assert within, table
 
 
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_websocket_over_http2_and_http3_bytes_per_update_are_within_the_bound(protocol):
+    """The extended CONNECT (RFC 8441, RFC 9220) with rtsim's header lists, then one
+    frame per update: bytes within the short cells' bound, as the other strategies."""
+    cell = Cell("websocket", 0.05, 2.0, clients=2, duration_s=4.0, protocol=protocol)
+    rows, measured, simulated = compare_cell(cell)
+    assert measured.measurements.errors == []
+    table = rows.set_index("metric")
+    assert table.loc["deliveries", "measured"] == table.loc["deliveries", "simulated"] >= 8
+    assert table.loc["connections_opened", "measured"] == len(simulated.connections) == 2
+    m = measured.measurements  # rtsim's request (700 B and the Upgrade lines) and answer
+    assert set(m.upgrade_request_header_bytes) == {700 + ws_protocol.UPGRADE_REQUEST_EXTRA_BYTES}
+    assert set(m.upgrade_response_header_bytes) == {ws_protocol.UPGRADE_RESPONSE_BYTES}
+    assert table.loc["latency_mean_s", "measured"] >= 0.05
+    measured_bytes, simulated_bytes = table.loc[
+        "stream_bytes_per_delivery", ["measured", "simulated"]
+    ]
+    assert abs(simulated_bytes - measured_bytes) <= SHORT_CELL_BYTES * measured_bytes, table
+    if TIMING:
+        assert table.loc["latency_mean_s", "within_bound"], table
+
+
+async def _frames_of_h2c_websocket(updates: int, interval_s: float):
+    """One h2c WebSocket client through a recording relay; updates appended once it is
+    open."""
+    log = {"up": bytearray(), "down": bytearray()}
+
+    async def handle(reader, writer):
+        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", port)
+
+        async def pipe(source, sink, direction):
+            while data := await source.read(65536):
+                log[direction] += data
+                sink.write(data)
+                await sink.drain()
+            sink.close()  # the client dropped: so does the relay, and hypercorn sees it
+
+        await asyncio.gather(
+            pipe(reader, server_writer, "up"),
+            pipe(server_reader, writer, "down"),
+            return_exceptions=True,
+        )
+
+    empty = pd.DataFrame({"update_id": [], "created_at": [], "payload_bytes": [], "target": []})
+    testbed = context.Testbed(Schedule(empty, (0.0,), 1.0))
+    app = WebSocketOverHttpApp("h2c", testbed, {})
+    port = await app.start_server()
+    relay = await asyncio.start_server(handle, "127.0.0.1", 0)
+    loop = asyncio.get_running_loop()
+    testbed.origin = loop.time()
+    client = loop.create_task(app.client(0, relay.sockets[0].getsockname()[1]))
+    while not testbed.measurements.upgrade_response_header_bytes:
+        await asyncio.sleep(0.01)
+    for update_id in range(updates):
+        await asyncio.sleep(interval_s)
+        testbed.feed.append(RealUpdate(update_id, testbed.now(), 200, -1))
+    await asyncio.sleep(interval_s)
+    client.cancel()
+    await asyncio.gather(client, return_exceptions=True)
+    await app.stop_server()
+    relay.close()
+    received = len(testbed.measurements.received)
+    return {
+        direction: _frames(bytes(data), direction == "up") for direction, data in log.items()
+    }, received
+
+
+def _frames(data: bytes, up: bool) -> list[tuple[str, bytes]]:
+    """(frame type, payload) of each HTTP/2 frame, the client's preface skipped."""
+    data = data[24:] if up else data
+    frames = []
+    while len(data) >= 9:
+        frame, length = Frame.parse_frame_header(memoryview(data[:9]))
+        frames.append((type(frame).__name__.removesuffix("Frame"), data[9 : 9 + length]))
+        data = data[9 + length :]
+    return frames
+
+
+def test_websocket_update_on_http2_is_one_data_frame_with_one_text_frame():
+    """hypercorn sends each update as one DATA frame of 9 bytes + one unmasked WebSocket
+    text frame (2 bytes, a 16-bit length, the payload), as rtsim prices it; the extended
+    CONNECT and its 200 are the HEADERS frames rtsim prices for this stack."""
+    frames, received = asyncio.run(_frames_of_h2c_websocket(3, 0.1))
+    assert received == 3
+    data = [payload for name, payload in frames["down"] if name == "Data"]
+    assert len(data) == 3
+    for payload in data:  # FIN + text opcode, no mask + 126, then the 16-bit length
+        assert payload[:4] == bytes([0x81, 126]) + (200).to_bytes(2, "big")
+        assert len(payload) == 4 + 200
+    framing = HttpFraming("2", HttpParams(), 4096, STACKS["python"])
+    extra = ws_protocol.UPGRADE_REQUEST_EXTRA_BYTES
+    connect = Message(0, UP, "ws-upgrade-request", 0, 700 + extra, request=True)
+    # the HEADERS frame and the WINDOW_UPDATE opening its stream (13 bytes), as httpx's
+    (head,) = [payload for name, payload in frames["up"] if name == "Headers"]
+    assert abs(9 + len(head) + 13 - framing.overhead_bytes(connect, 0.0)) <= 1  # the cookie's tag
+    frame = Message(0, DOWN, "ws-frame", 200, ws_protocol.frame_header_bytes(200, masked=False))
+    assert framing.overhead_bytes(frame, 0.0) + 200 == 9 + len(data[0])
+    answer = Message(0, DOWN, "ws-upgrade-response", 0, 129, response=True)
+    (head,) = [payload for name, payload in frames["down"] if name == "Headers"]
+    # the date's Huffman code may be a byte longer or shorter than rtsim's
+    assert abs(9 + len(head) - framing.overhead_bytes(answer, 0.0)) <= 1
+    # no pings in a run shorter than ping_interval_s, no frames from the client
+    assert not [name for name, _ in frames["up"] if name == "Data"]
+
+
 def test_sse_event_on_http2_is_one_data_frame():
     """hypercorn sends each event as one DATA frame: 9 bytes + the event's text."""
     framing = HttpFraming("2", HttpParams(), 4096)
@@ -233,6 +342,6 @@ def test_validate_testbed_names_the_protocols_and_their_strategies(capsys):
 
     assert main(["validate-testbed", "--http", "h4", "--quick"]) == 2
     assert "allowed: 1.1, h2c, h2, h3" in capsys.readouterr().err
-    assert main(["validate-testbed", "--http", "h2", "--strategies", "websocket"]) == 2
+    assert main(["validate-testbed", "--http", "h2", "--strategies", "socketio"]) == 2
     error = capsys.readouterr().err
-    assert "websocket" in error and "allowed: short-polling, long-polling, sse" in error
+    assert "socketio" in error and "allowed: short-polling, long-polling, sse, websocket" in error

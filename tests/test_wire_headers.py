@@ -60,8 +60,10 @@ def test_extended_connect_for_websocket(version):
     names = {name for name, _ in fields}
     assert not names & {"upgrade", "connection", "sec-websocket-key"}
     assert "sec-websocket-version" in names
-    response = headers.field_list(headers.response("ws-upgrade-response", version))
+    response = headers.field_list(headers.response("ws-upgrade-response", version, 61.5))
     assert response[0] == (":status", "200")
+    # a 2xx from an origin server carries its Date (RFC 9110 section 6.6.1)
+    assert response[1] == ("date", "Tue, 14 May 2024 10:01:01 GMT")
 
 
 def test_field_lists_drop_connection_specific_fields():

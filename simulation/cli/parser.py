@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_names,
         metavar="A,B",
         help="protocols: 1.1 (default; aiohttp and friends), h2c, h2 (hypercorn and httpx "
-        "over HTTP/2, without and with TLS), h3 (hypercorn and aioquic over QUIC)",
+        "over HTTP/2, without and with TLS), h3 (hypercorn and aioquic over QUIC); "
+        "WebSocket over h2c, h2 and h3 uses extended CONNECT (RFC 8441, RFC 9220)",
     )
     testbed_parser.add_argument(
         "--latencies-ms", type=_numbers, default=(10.0, 50.0, 150.0), metavar="10,50,150"

@@ -265,9 +265,10 @@ class WebSocket(Strategy):
         peer.server_socket = connection
         peer.ever_open = True
         size = self.http.upgrade_response_bytes
-        if self._deflate.on:  # the server accepts the extension (RFC 7692 section 5)
-            size += deflate.extension_header_bytes(deflate.SERVER_RESPONSE)
         reply = Message(client, DOWN, "ws-upgrade-response", 0, size, response=True)
+        if self._deflate.on:  # the server accepts the extension (RFC 7692 section 5)
+            reply.overhead_bytes += deflate.extension_header_bytes(deflate.SERVER_RESPONSE)
+            reply.meta = deflate.SERVER_RESPONSE  # its answer, for HTTP/2 and 3's field list
         connection.send(reply)
         buffered, peer.buffered = peer.buffered, None
         for update in buffered or ():

@@ -100,8 +100,9 @@ HTTP_PROTOCOLS = {
     "h2": ("2", "1.3"),
     "h3": ("3", "1.3"),
 }
-# the strategies the HTTP/2 and HTTP/3 apps serve (apps/multiplexed.py)
-MULTIPLEXED_STRATEGIES = ("short-polling", "long-polling", "sse")
+# the strategies the HTTP/2 and HTTP/3 apps serve (apps/multiplexed.py, and
+# apps/ws_multiplexed.py for WebSocket over extended CONNECT)
+MULTIPLEXED_STRATEGIES = ("short-polling", "long-polling", "sse", "websocket")
 
 PAYLOAD_BYTES = 200  # as in scenarios/default.toml
 

@@ -76,7 +76,8 @@ def run_testbed(
     keys as in a scenario's ``[strategy]`` table (those the real app understands), and for
     HTTP/2 and 3 the ``[http]`` header sizes too. ``protocol`` is "1.1" (aiohttp and the
     other HTTP/1.1 apps) or "h2c", "h2" or "h3" (hypercorn with httpx or aioquic clients,
-    :mod:`.apps.multiplexed`; HTTP/3 goes through a UDP proxy).
+    :mod:`.apps.multiplexed`, or for WebSocket the h2 and aioquic clients of
+    :mod:`.apps.ws_multiplexed`; HTTP/3 goes through a UDP proxy).
     """
     if protocol == "1.1" and kind not in APPS:
         raise ValueError(f"unknown testbed strategy {kind!r} (allowed: {', '.join(APPS)})")
@@ -101,6 +102,10 @@ def run_testbed(
 def _app(kind: str, protocol: str, testbed: Testbed, params: dict):
     if protocol == "1.1":
         return APPS[kind](testbed, params)
+    if kind == "websocket":
+        from .apps.ws_multiplexed import WebSocketOverHttpApp  # needs hypercorn, h2, aioquic
+
+        return WebSocketOverHttpApp(protocol, testbed, params)
     from .apps.multiplexed import MultiplexedApp  # needs hypercorn, httpx and aioquic
 
     return MultiplexedApp(kind, protocol, testbed, params)

@@ -99,6 +99,7 @@ class Connection:
         "_down",
         "_flights",
         "_in_transit",
+        "_offsets",
         "_on_close",
         "_recovery",
         "_section_acks",
@@ -178,6 +179,8 @@ class Connection:
         # QUIC heads whose field sections the receiver's QPACK decoder acknowledges, by
         # (direction, seq): the request stream's id; None while there are none
         self._section_acks: dict[tuple[str, int], int] | None = None
+        # QUIC: the bytes sent so far on each long-lived stream, by (direction, stream)
+        self._offsets: dict[tuple[str, str], int] | None = None
         if self.quic:
             self._next_client_flight()  # the Initial; with 0-RTT the client may send now
             if params.quic_0rtt:  # the request goes now, under the remembered SETTINGS
@@ -236,12 +239,30 @@ class Connection:
         extra = framing.extra_writes if framing is not None else 0
         if extra:
             message.transport_bytes += extra * (EXTRA_PACKET_BYTES + UDP_IP_BYTES)
+        stream = stream_of(message)
+        if stream is not None:
+            message.transport_bytes += self._offset_bytes(message, stream)
         message.transport_bytes += self._acks[DOWN if message.direction == UP else UP].piggyback()
         self._transmit(message)
         if framing is not None and framing.needs_section_ack:
             if self._section_acks is None:
                 self._section_acks = {}
             self._section_acks[message.direction, message.seq] = 4 * (framing.requests - 1)
+
+    def _offset_bytes(self, message: Message, stream: str) -> int:
+        """QUIC: what the Offset fields of its STREAM frames add to ``message``, sent on a
+        stream that has carried data before (an SSE event, a WebSocket frame; RFC 9000
+        section 19.8); moves the stream's offset past it."""
+        if self._offsets is None:
+            self._offsets = {}
+        key = (message.direction, stream)
+        offset = self._offsets.get(key, 0)
+        size = message.payload_bytes + message.overhead_bytes
+        self._offsets[key] = offset + size
+        if not offset:
+            return 0
+        at_start, here = quic.stream_datagrams(size), quic.stream_datagrams_at(size, offset)
+        return sum(here) - sum(at_start) + UDP_IP_BYTES * (len(here) - len(at_start))
 
     def _new_acknowledgers(self) -> dict[str, Acknowledger]:
         """QUIC: each end's acknowledgements, by the direction of the packets acknowledged."""

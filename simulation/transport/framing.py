@@ -19,7 +19,8 @@ SSE events, WebSocket frames after an Upgrade). On a connection with
   DATA frame with END_STREAM (HTTP/2) or the QUIC stream's FIN (HTTP/3, no bytes);
 * a WebSocket frame (RFC 8441 and RFC 9220: WebSocket over an extended CONNECT stream)
   keeps its framing inside a DATA frame; the upgrade is an extended CONNECT request and a
-  200 response;
+  200 response, with ``sec-websocket-extensions`` only when the server accepts
+  permessage-deflate (the strategy puts the accepted value in the response's ``meta``);
 * what the protocols leave to the implementations follows ``[transport] http_stack``
   (:mod:`.stacks`): the SETTINGS each end sends, a WINDOW_UPDATE opening each request
   stream, an empty DATA frame ending each response, and whether a response's HEADERS,
@@ -40,8 +41,8 @@ from typing import Protocol
 
 from ..messages import UP, Message
 from ..protocols import http, websocket
+from ..protocols.wire import deflate, hpack, http2, http3, qpack
 from ..protocols.wire import headers as hdr
-from ..protocols.wire import hpack, http2, http3, qpack
 from .stacks import STACKS, HttpStack
 
 __all__ = ["HeaderSizes", "HttpFraming", "min_header_bytes"]
@@ -107,8 +108,10 @@ def http1_head_bytes(message: Message, sizes: HeaderSizes) -> int:
         elif kind == "sse-request" and message.meta is not None:
             size += len(f"Last-Event-ID: {message.meta}\r\n")
         return size
-    if kind == "ws-upgrade-response":
-        return sizes.upgrade_response_bytes
+    if kind == "ws-upgrade-response":  # and the extension the server accepted, if any
+        accepted = message.meta
+        extension = deflate.extension_header_bytes(accepted) if accepted else 0
+        return sizes.upgrade_response_bytes + extension
     return sizes.response_header_bytes
 
 
@@ -128,9 +131,9 @@ def _fields(
     empty body (:func:`simulation.protocols.wire.headers.pad_like`: the same cookie in
     every message of a kind)."""
     message: hdr.Message
-    if kind in RESPONSE_KINDS:
-        message = hdr.response(kind, version, float(second), body_bytes)
-        base: hdr.Message = hdr.response(kind, version, 0.0, 0)
+    if kind in RESPONSE_KINDS:  # ``extra``: the extensions a WebSocket server accepted
+        message = hdr.response(kind, version, float(second), body_bytes, extra)
+        base: hdr.Message = hdr.response(kind, version, 0.0, 0, extra)
     else:
         message = hdr.request(kind, version, seq, body_bytes)
         base = hdr.request(kind, version, seq, 0)
@@ -259,7 +262,9 @@ class HttpFraming:
             self.requests += 1
             if kind.startswith("eio-"):
                 seq = self.requests
-        extra = str(message.meta) if kind == "sse-request" and message.meta is not None else ""
+        extra = ""
+        if kind in ("sse-request", "ws-upgrade-response") and message.meta is not None:
+            extra = str(message.meta)  # a Last-Event-ID; the extensions a server accepted
         fields = _fields(kind, self.version, head, max(body, 0), seq, int(now), extra)
         self.last_fields = fields
         direction = message.direction

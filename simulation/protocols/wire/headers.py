@@ -206,10 +206,15 @@ def _ws_request(version: str) -> Request:
     return Request("CONNECT", "/ws", tuple(fields), protocol="websocket")
 
 
-def response(kind: str, version: str = "1.1", now_s: float = 0.0, body_bytes: int = 0) -> Response:
+def response(
+    kind: str, version: str = "1.1", now_s: float = 0.0, body_bytes: int = 0, extensions: str = ""
+) -> Response:
     """The response of message kind ``kind`` as HTTP ``version`` sends it.
 
-    ``now_s`` is the time it is sent (its ``date``), ``body_bytes`` its body's length.
+    ``now_s`` is the time it is sent (its ``date``), ``body_bytes`` its body's length;
+    ``extensions`` the WebSocket extensions a server accepts in its answer to an upgrade
+    (``Sec-WebSocket-Extensions``, RFC 6455 section 9.1), none when empty: a server that
+    declines an offer leaves the field out (RFC 7692 section 5).
     """
     date = ("date", _date(now_s))
     length = ("content-length", str(body_bytes))
@@ -225,12 +230,14 @@ def response(kind: str, version: str = "1.1", now_s: float = 0.0, body_bytes: in
         fields = [("content-type", kind_type), length, date, ("connection", "keep-alive")]
         return Response(200, tuple(fields))
     if kind == "ws-upgrade-response":
+        accepted = [("sec-websocket-extensions", extensions)] if extensions else []
         if version == "1.1":  # RFC 6455 section 4.2.2
             fields = [("upgrade", "websocket"), ("connection", "Upgrade")]
             fields += [("sec-websocket-accept", WS_ACCEPT)]
-            return Response(101, (*fields, ("sec-websocket-extensions", WS_EXTENSIONS_ANSWER)))
-        # RFC 8441 section 5: a 2xx status, no Sec-WebSocket-Accept
-        return Response(200, (("sec-websocket-extensions", WS_EXTENSIONS_ANSWER),))
+            return Response(101, (*fields, *accepted))
+        # RFC 8441 section 5: a 2xx status, no Sec-WebSocket-Accept; as every 2xx from an
+        # origin server with a clock, a Date (RFC 9110 section 6.6.1; a 101 may omit it)
+        return Response(200, (date, *accepted))
     raise ValueError(f"no response header list for message kind {kind!r}")
 
 

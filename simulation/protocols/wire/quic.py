@@ -173,6 +173,20 @@ def stream_datagrams(payload_bytes: int) -> tuple[int, ...]:
     return tuple(stream_data_datagrams(payload_bytes))
 
 
+def stream_datagrams_at(payload_bytes: int, offset: int) -> tuple[int, ...]:
+    """:func:`stream_datagrams` for data that starts at ``offset`` of its stream: each
+    STREAM frame then has an Offset field (RFC 9000 section 19.8: present unless the
+    offset is 0), a long-lived stream's messages after its first (SSE events, WebSocket
+    frames)."""
+    at_start = stream_datagrams(payload_bytes)
+    if not offset:
+        return at_start
+    field = varint_length(offset)
+    if len(at_start) == 1 and at_start[0] + field <= MAX_DATAGRAM_BYTES:
+        return (at_start[0] + field,)
+    return tuple(stream_data_datagrams(payload_bytes, offset=offset))
+
+
 @dataclass
 class _Datagram:
     size: int = 0

@@ -6,6 +6,11 @@ the body's chunks as they arrive. The request's pseudo-header fields are rtsim's
 (``:method``, ``:authority`` ``rt.example.com``, ``:scheme`` ``https``, ``:path``), in
 Chrome's order. The server's self-signed certificate is trusted by its file; the socket
 is bound to 127.0.0.1.
+
+For streams that stay open both ways (a WebSocket's extended CONNECT, :mod:`.ws_clients`)
+its protocol offers ``open_stream(headers, end_stream)`` (the stream's id and a queue of
+its HEADERS and DATA events, then ``None`` at its end), ``send_data(stream_id, data)``
+and ``settings_received``, set once the server's SETTINGS are in.
 """
 
 from __future__ import annotations
@@ -32,10 +37,13 @@ class _Protocol(QuicConnectionProtocol):
         super().__init__(*args, **kwargs)
         self.h3 = H3Connection(self._quic)
         self.streams: dict[int, asyncio.Queue] = {}
+        self.settings_received = asyncio.Event()
 
     def quic_event_received(self, event: QuicEvent) -> None:
         for h3_event in self.h3.handle_event(event):
             self._h3_event(h3_event)
+        if self.h3.received_settings is not None:
+            self.settings_received.set()
 
     def _h3_event(self, event: H3Event) -> None:
         if not isinstance(event, HeadersReceived | DataReceived):
@@ -43,13 +51,24 @@ class _Protocol(QuicConnectionProtocol):
         queue = self.streams.get(event.stream_id)
         if queue is None:
             return
-        if isinstance(event, DataReceived) and event.data:
-            queue.put_nowait(event.data)
+        queue.put_nowait(event)
         if event.stream_ended:
             queue.put_nowait(_END)
 
-    def request(self, path: str, fields) -> asyncio.Queue:
+    def open_stream(self, headers, end_stream: bool) -> tuple[int, asyncio.Queue]:
+        """Send ``headers`` (bytes pairs) on a new request stream: its id and its queue."""
         stream_id = self._quic.get_next_available_stream_id()
+        queue: asyncio.Queue = asyncio.Queue()
+        self.streams[stream_id] = queue
+        self.h3.send_headers(stream_id, headers, end_stream=end_stream)
+        self.transmit()
+        return stream_id, queue
+
+    def send_data(self, stream_id: int, data: bytes) -> None:
+        self.h3.send_data(stream_id, data, end_stream=False)
+        self.transmit()
+
+    def request(self, path: str, fields) -> asyncio.Queue:
         headers = [
             (b":method", b"GET"),
             (b":authority", hdr.AUTHORITY.encode()),
@@ -57,11 +76,7 @@ class _Protocol(QuicConnectionProtocol):
             (b":path", path.encode()),
             *((n.encode(), v.encode()) for n, v in fields),
         ]
-        queue: asyncio.Queue = asyncio.Queue()
-        self.streams[stream_id] = queue
-        self.h3.send_headers(stream_id, headers, end_stream=True)
-        self.transmit()
-        return queue
+        return self.open_stream(headers, end_stream=True)[1]
 
 
 class H3Session:
@@ -99,8 +114,9 @@ class H3Session:
     async def stream(self, path: str, fields):
         assert self.protocol is not None
         queue = self.protocol.request(path, fields)
-        while (chunk := await queue.get()) is not _END:
-            yield chunk.decode()
+        while (event := await queue.get()) is not _END:
+            if isinstance(event, DataReceived) and event.data:
+                yield event.data.decode()
 
     async def get(self, path: str, fields) -> str:
         return "".join([chunk async for chunk in self.stream(path, fields)])

@@ -36,7 +36,7 @@ from .hypercorn_server import PROTOCOLS, HypercornServer
 from .short_polling import MAX_REQUESTS_PER_CLIENT
 from .sse import EventStreamParser
 
-__all__ = ["MULTIPLEXED_KINDS", "MultiplexedApp", "request_headers"]
+__all__ = ["MULTIPLEXED_KINDS", "MultiplexedApp", "client_of", "request_headers"]
 
 # testbed strategy -> (request kind, response kind, path)
 MULTIPLEXED_KINDS = {
@@ -62,7 +62,7 @@ def request_headers(kind: str, version: str, head_bytes: int, client: int) -> hd
     return replace(message, fields=tuple(fields))
 
 
-def _client_of(headers: list[tuple[bytes, bytes]]) -> int:
+def client_of(headers: list[tuple[bytes, bytes]]) -> int:
     for name, value in headers:
         if name == b"cookie":
             return int(value.decode("latin-1").rpartition(_CLIENT_TAG)[2])
@@ -137,7 +137,7 @@ class MultiplexedApp:
         measurements.request_header_bytes.append(
             _http1_bytes(start, raw) + len("connection: keep-alive\r\n")
         )
-        client = _client_of(raw)
+        client = client_of(raw)
         if self.kind == "sse":
             await self._stream(client, send)
             return
