@@ -93,9 +93,9 @@ def test_udp_proxy_rejects_negative_latency():
         UdpLatencyProxy(1, Uniform(-0.01, 0.01))
 
 
-async def _frames_of_h2c_polls(polls: int, interval_s: float):
-    """One h2c client polling through a recording relay; updates appended between polls."""
-    log = {"up": bytearray(), "down": bytearray()}
+async def _recording_relay(port: int, log: dict[str, bytearray], close: bool = False):
+    """A relay to 127.0.0.1:``port`` that appends what crosses it to ``log["up"]`` and
+    ``log["down"]``; with ``close``, it closes each side once the other has ended."""
 
     async def handle(reader, writer):
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", port)
@@ -105,6 +105,8 @@ async def _frames_of_h2c_polls(polls: int, interval_s: float):
                 log[direction] += data
                 sink.write(data)
                 await sink.drain()
+            if close:
+                sink.close()
 
         await asyncio.gather(
             pipe(reader, server_writer, "up"),
@@ -112,11 +114,16 @@ async def _frames_of_h2c_polls(polls: int, interval_s: float):
             return_exceptions=True,
         )
 
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+async def _frames_of_h2c_polls(polls: int, interval_s: float):
+    """One h2c client polling through a recording relay; updates appended between polls."""
+    log = {"up": bytearray(), "down": bytearray()}
     empty = pd.DataFrame({"update_id": [], "created_at": [], "payload_bytes": [], "target": []})
     testbed = context.Testbed(Schedule(empty, (0.0,), 1.0))
     app = MultiplexedApp("short-polling", "h2c", testbed, {"interval_s": interval_s})
-    port = await app.start_server()
-    relay = await asyncio.start_server(handle, "127.0.0.1", 0)
+    relay = await _recording_relay(await app.start_server(), log)
     loop = asyncio.get_running_loop()
     testbed.origin = loop.time()
     client = loop.create_task(app.client(0, relay.sockets[0].getsockname()[1]))
@@ -249,28 +256,11 @@ async def _frames_of_h2c_websocket(updates: int, interval_s: float):
     """One h2c WebSocket client through a recording relay; updates appended once it is
     open."""
     log = {"up": bytearray(), "down": bytearray()}
-
-    async def handle(reader, writer):
-        server_reader, server_writer = await asyncio.open_connection("127.0.0.1", port)
-
-        async def pipe(source, sink, direction):
-            while data := await source.read(65536):
-                log[direction] += data
-                sink.write(data)
-                await sink.drain()
-            sink.close()  # the client dropped: so does the relay, and hypercorn sees it
-
-        await asyncio.gather(
-            pipe(reader, server_writer, "up"),
-            pipe(server_reader, writer, "down"),
-            return_exceptions=True,
-        )
-
     empty = pd.DataFrame({"update_id": [], "created_at": [], "payload_bytes": [], "target": []})
     testbed = context.Testbed(Schedule(empty, (0.0,), 1.0))
     app = WebSocketOverHttpApp("h2c", testbed, {})
-    port = await app.start_server()
-    relay = await asyncio.start_server(handle, "127.0.0.1", 0)
+    # the client dropped: so does the relay, and hypercorn sees it
+    relay = await _recording_relay(await app.start_server(), log, close=True)
     loop = asyncio.get_running_loop()
     testbed.origin = loop.time()
     client = loop.create_task(app.client(0, relay.sockets[0].getsockname()[1]))

@@ -24,12 +24,23 @@ from hypercorn.config import Config
 
 from ..certs import Certificate, self_signed
 
-__all__ = ["PROTOCOLS", "HypercornServer"]
+__all__ = ["PROTOCOLS", "HypercornServer", "serve_lifespan"]
 
 # testbed protocol -> (rtsim's [transport] http, tls)
 PROTOCOLS = {"h2c": ("2", "none"), "h2": ("2", "1.3"), "h3": ("3", "1.3")}
 _KEEP_ALIVE_S = 3600.0
 _GRACE_S = 0.5  # at the end of a run, held requests and streams are simply cut
+
+
+async def serve_lifespan(receive, send) -> None:
+    """An ASGI app's ``lifespan`` scope: nothing to start or stop, so say so at once."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 class _Config(Config):

@@ -32,7 +32,7 @@ from ...protocols import sse as sse_protocol
 from ...protocols.wire import headers as hdr
 from ..context import Testbed
 from .h3_client import H3Session
-from .hypercorn_server import PROTOCOLS, HypercornServer
+from .hypercorn_server import PROTOCOLS, HypercornServer, serve_lifespan
 from .short_polling import MAX_REQUESTS_PER_CLIENT
 from .sse import EventStreamParser
 
@@ -110,13 +110,8 @@ class MultiplexedApp:
 
     async def _asgi(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         # the response, cut short when the client goes (so hypercorn's connection tasks

@@ -43,7 +43,7 @@ from ...protocols import websocket as ws_protocol
 from ...protocols.wire import headers as hdr
 from ..context import Testbed
 from ..measurements import header_block_bytes
-from .hypercorn_server import PROTOCOLS, HypercornServer
+from .hypercorn_server import PROTOCOLS, HypercornServer, serve_lifespan
 from .multiplexed import DEFAULT_REQUEST_BYTES, client_of, request_headers
 from .ws_clients import H2WebSocket, H3WebSocket
 
@@ -59,16 +59,6 @@ class _Declined(PerMessageDeflate):
 
     def accept(self, offer: str) -> None:
         return None
-
-
-async def _lifespan(receive, send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
 
 
 async def _disconnected(receive) -> None:
@@ -109,7 +99,7 @@ class WebSocketOverHttpApp:
 
     async def _asgi(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await serve_lifespan(receive, send)
             return
         if scope["type"] != "websocket":
             return
