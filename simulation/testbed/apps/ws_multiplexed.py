@@ -53,6 +53,10 @@ _ADDED_BY_HYPERCORN = ("date", "sec-websocket-extensions")
 _DATE_VALUE_CHARACTERS = 29  # "Tue, 14 May 2024 10:00:00 GMT" (RFC 9110 section 5.6.7)
 
 
+# the extension class hypercorn's WebSocket streams use (hypercorn.protocol.ws_stream)
+_HYPERCORN_EXTENSION = "PerMessageDeflate"
+
+
 class _Declined(PerMessageDeflate):
     """permessage-deflate, declined: every offer is answered without it (RFC 7692
     section 5: a server may decline by leaving it out of its answer)."""
@@ -83,17 +87,17 @@ class WebSocketOverHttpApp:
             params.get("upgrade_response_bytes", ws_protocol.UPGRADE_RESPONSE_BYTES)
         )
         self.server = HypercornServer(self._asgi, protocol)
-        self._deflate = ws_stream.PerMessageDeflate
+        self._deflate = getattr(ws_stream, _HYPERCORN_EXTENSION)
 
     async def start_server(self) -> int:
-        ws_stream.PerMessageDeflate = _Declined  # hypercorn's extension, for this run
+        setattr(ws_stream, _HYPERCORN_EXTENSION, _Declined)  # for this run only
         return await self.server.start()
 
     async def stop_server(self) -> None:
         try:
             await self.server.stop()
         finally:
-            ws_stream.PerMessageDeflate = self._deflate
+            setattr(ws_stream, _HYPERCORN_EXTENSION, self._deflate)
 
     # -- server ----------------------------------------------------------------------------
 
@@ -133,6 +137,7 @@ class WebSocketOverHttpApp:
         response = hdr.response(kind, self.version, self.testbed.now())
         base = hdr.response(kind, self.version, 0.0)
         padded = hdr.pad_like(response, base, self.response_bytes)
+        assert isinstance(padded, hdr.Response)
         fields = [(n, v) for n, v in padded.fields if n not in _ADDED_BY_HYPERCORN]
         sent = [*fields, ("date", "x" * _DATE_VALUE_CHARACTERS)]
         status = f"HTTP/1.1 {padded.status} {hdr.REASONS[padded.status]}"
