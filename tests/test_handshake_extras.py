@@ -7,6 +7,8 @@ Constant one-way latency L, no serialization delay, one client polling once a se
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import simpy
 
@@ -14,11 +16,11 @@ from simulation import run
 from simulation.messages import DOWN, UP, Message
 from simulation.network import HttpParams
 from simulation.protocols import tls
-from simulation.protocols.wire import http2, http3, qpack, quic
+from simulation.protocols.wire import http2, qpack, quic
 from simulation.transport.acks import Acknowledger, ack_frame_bytes
 from simulation.transport.connection import UDP_IP_BYTES
 from simulation.transport.framing import HttpFraming
-from simulation.transport.stacks import STACKS
+from simulation.transport.stacks import STACKS, HttpStack
 
 from helpers import make_scenario
 
@@ -198,9 +200,9 @@ def test_qpack_decoders_acknowledge_sections_that_use_the_dynamic_table():
     assert _kinds(_polling("2", "1.3"), "qpack-decoder").empty
 
 
-def _framed(stack: str, version: str, message: Message) -> int:
-    framing = HttpFraming(version, HttpParams(), 4096, STACKS[stack])
-    return framing.overhead_bytes(message, 0.0)
+def _framed(stack: str | HttpStack, version: str, message: Message) -> int:
+    stack = STACKS[stack] if isinstance(stack, str) else stack
+    return HttpFraming(version, HttpParams(), 4096, stack).overhead_bytes(message, 0.0)
 
 
 def test_httpx_and_hypercorn_add_a_window_update_per_request_and_an_end_frame():
@@ -212,7 +214,9 @@ def test_httpx_and_hypercorn_add_a_window_update_per_request_and_an_end_frame():
 
     assert _framed("python", "2", request()) - _framed("browser", "2", request()) == 13
     assert _framed("python", "2", response()) - _framed("browser", "2", response()) == 9
-    assert _framed("python", "3", response()) - _framed("browser", "3", response()) == 2
+    # on HTTP/3 against the same stack without it (the two stacks' QPACK differ too)
+    without_end = replace(STACKS["python"], empty_end=False)
+    assert _framed("python", "3", response()) - _framed(without_end, "3", response()) == 2
     sse = Message(0, DOWN, "sse-response", 0, 300, response=True)  # a stream that stays open
     assert _framed("python", "2", sse) == _framed("browser", "2", sse)
     python = HttpFraming("2", HttpParams(), 4096, STACKS["python"]).setup_bytes()
@@ -228,8 +232,6 @@ def test_hypercorn_sends_a_responses_headers_body_and_end_in_packets_of_their_ow
     with_body = python["payload_bytes"].to_numpy() > 0
     added = python["transport_bytes"].to_numpy() - browser["transport_bytes"].to_numpy()
     assert (added[with_body] == 2 * extra).all()
-    ends = python["overhead_bytes"].to_numpy() - browser["overhead_bytes"].to_numpy()
-    assert (ends == http3.data_frame_bytes(0)).all()
 
 
 def test_hypercorn_over_tls_sends_a_responses_parts_in_records_of_their_own():

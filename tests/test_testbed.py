@@ -201,7 +201,8 @@ def test_a_run_leaves_no_thread_process_or_listening_socket():
     assert len(measured.deliveries) > 0
     assert threading.active_count() == threads
     assert multiprocessing.active_children() == []
-    for port in (measured.server_port, measured.proxy_port):
+    assert len(measured.proxy_ports) == 3  # one per client
+    for port in (measured.server_port, *measured.proxy_ports):
         with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
             probe.connect(("127.0.0.1", port))
 

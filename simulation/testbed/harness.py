@@ -44,7 +44,8 @@ _LEAD_S = 0.05  # time between setting up and t = 0, so that t = 0 is not late
 
 @dataclass
 class TestbedRun:
-    """The measurements of one run, with the proxy's byte and connection counts."""
+    """The measurements of one run, with the path's byte and connection counts (all the
+    clients' proxies together)."""
 
     kind: str
     deliveries: pd.DataFrame
@@ -54,7 +55,7 @@ class TestbedRun:
     connections_opened: int
     duration_s: float
     server_port: int
-    proxy_port: int
+    proxy_ports: tuple[int, ...]  # one proxy per client, in the clients' order
     protocol: str = "1.1"  # "1.1", or HTTP/2 and 3's "h2c", "h2", "h3" (PROTOCOLS)
     certificate_bytes: int = 0  # the TLS Certificate message's body, 0 without TLS
     packets_up: int = 0  # chunks read (TCP) or datagrams (UDP), client to server
@@ -152,7 +153,7 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
         sum(proxy.connections for proxy in proxies),
         schedule.duration_s,
         port,
-        proxies[0].port if proxies else 0,
+        tuple(proxy.port for proxy in proxies),
         protocol,
         _certificate_bytes(app),
         up.chunks,

@@ -24,7 +24,7 @@ from hypercorn.config import Config
 
 from ..certs import Certificate, self_signed
 
-__all__ = ["PROTOCOLS", "HypercornServer", "serve_lifespan"]
+__all__ = ["PROTOCOLS", "HypercornServer", "serve_lifespan", "serve_until_gone"]
 
 # testbed protocol -> (rtsim's [transport] http, tls)
 PROTOCOLS = {"h2c": ("2", "none"), "h2": ("2", "1.3"), "h3": ("3", "1.3")}
@@ -41,6 +41,23 @@ async def serve_lifespan(receive, send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def serve_until_gone(work, receive, disconnect: str) -> None:
+    """Run the coroutine ``work`` until it ends or the client goes (an ASGI message of
+    type ``disconnect``), so that hypercorn's tasks end with their connections rather
+    than be cancelled when the run ends."""
+    serving = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_gone(receive, disconnect))
+    await asyncio.wait({serving, gone}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (serving, gone):
+        task.cancel()
+    await asyncio.gather(serving, gone, return_exceptions=True)
+
+
+async def _gone(receive, disconnect: str) -> None:
+    while (await receive())["type"] != disconnect:
+        pass
 
 
 class _Config(Config):

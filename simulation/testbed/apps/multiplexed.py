@@ -32,7 +32,7 @@ from ...protocols import sse as sse_protocol
 from ...protocols.wire import headers as hdr
 from ..context import Testbed
 from .h3_client import H3Session
-from .hypercorn_server import PROTOCOLS, HypercornServer, serve_lifespan
+from .hypercorn_server import PROTOCOLS, HypercornServer, serve_lifespan, serve_until_gone
 from .short_polling import MAX_REQUESTS_PER_CLIENT
 from .sse import EventStreamParser
 
@@ -67,11 +67,6 @@ def client_of(headers: list[tuple[bytes, bytes]]) -> int:
         if name == b"cookie":
             return int(value.decode("latin-1").rpartition(_CLIENT_TAG)[2])
     raise ValueError("request without the testbed's cookie")
-
-
-async def _disconnected(receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
 
 
 def _http1_bytes(start_line: str, fields) -> int:
@@ -114,14 +109,7 @@ class MultiplexedApp:
             return
         if scope["type"] != "http":
             return
-        # the response, cut short when the client goes (so hypercorn's connection tasks
-        # end with their connections rather than be cancelled when the run ends)
-        respond = asyncio.ensure_future(self._respond(scope, send))
-        gone = asyncio.ensure_future(_disconnected(receive))
-        await asyncio.wait({respond, gone}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (respond, gone):
-            task.cancel()
-        await asyncio.gather(respond, gone, return_exceptions=True)
+        await serve_until_gone(self._respond(scope, send), receive, "http.disconnect")
 
     async def _respond(self, scope, send) -> None:
         measurements = self.testbed.measurements

@@ -32,7 +32,6 @@ What hypercorn does that rtsim's defaults do not, and how the testbed meets it:
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import replace
 
@@ -43,7 +42,7 @@ from ...protocols import websocket as ws_protocol
 from ...protocols.wire import headers as hdr
 from ..context import Testbed
 from ..measurements import header_block_bytes
-from .hypercorn_server import PROTOCOLS, HypercornServer, serve_lifespan
+from .hypercorn_server import PROTOCOLS, HypercornServer, serve_lifespan, serve_until_gone
 from .multiplexed import DEFAULT_REQUEST_BYTES, client_of, request_headers
 from .ws_clients import H2WebSocket, H3WebSocket
 
@@ -63,11 +62,6 @@ class _Declined(PerMessageDeflate):
 
     def accept(self, offer: str) -> None:
         return None
-
-
-async def _disconnected(receive) -> None:
-    while (await receive())["type"] != "websocket.disconnect":
-        pass
 
 
 class WebSocketOverHttpApp:
@@ -111,14 +105,7 @@ class WebSocketOverHttpApp:
         client = self._measure_request(scope["path"], scope["headers"])
         self.testbed.skip(client)  # a new subscriber
         await send({"type": "websocket.accept", "headers": self._accept_headers()})
-        # the frames, cut short when the client goes (so hypercorn's tasks end with the
-        # connection rather than be cancelled when the run ends)
-        push = asyncio.ensure_future(self._push(client, send))
-        gone = asyncio.ensure_future(_disconnected(receive))
-        await asyncio.wait({push, gone}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (push, gone):
-            task.cancel()
-        await asyncio.gather(push, gone, return_exceptions=True)
+        await serve_until_gone(self._push(client, send), receive, "websocket.disconnect")
 
     def _measure_request(self, path: str, headers) -> int:
         """Count the request and its HTTP/1.1 size (``host`` first, as rtsim writes it;
