@@ -169,10 +169,13 @@ class Encoder:
             exact, named = self._find(name, value, limit)
             static_name = _STATIC_NAME.get(name)
             inserted = self._find(name, value, self.insert_count)[0] is not None
-            if self.history is not None and (name, value) not in self.history:
-                self.history.add((name, value))
-                inserted = True  # not yet worth a table entry: sent as a literal
-            if exact is None and not inserted and self._room(entry_size(name, value), pinned):
+            worth_inserting = not self._first_sight(name, value)  # always without history
+            if (
+                exact is None
+                and not inserted
+                and worth_inserting
+                and self._room(entry_size(name, value), pinned)
+            ):
                 encoder += self._insert(name, value, static_name, named)
                 if may_block:  # else it is referred to once acknowledged
                     exact, limit = self.insert_count - 1, self.insert_count
@@ -199,6 +202,14 @@ class Encoder:
         if required > self.known_received:
             self.unacknowledged_sections += 1
         return bytes(encoder), self._prefix(required, base) + bytes(lines)
+
+    def _first_sight(self, name: bytes, value: bytes) -> bool:
+        """With ``history``: whether this is the first time the field is encoded (it is
+        remembered from now on); without, never."""
+        if self.history is None or (name, value) in self.history:
+            return False
+        self.history.add((name, value))
+        return True
 
     def _prefix(self, required: int, base: int) -> bytes:
         """Encoded Required Insert Count and Base (RFC 9204 section 4.5.1)."""
