@@ -159,7 +159,12 @@ def _numbers(text: str) -> tuple[float, ...]:
 
 
 def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    """A comma-separated list of at least one name (an empty one would silently mean
+    the default)."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"give at least one name, got {text!r}")
+    return names
 
 
 def _integer(low: int, high: int | None = None):
