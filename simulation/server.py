@@ -6,6 +6,19 @@ work) is served by one of ``workers`` workers, first come first served, for
 answer is sent when service ends. With unlimited workers and no service time (the
 defaults) requests are answered the moment they arrive.
 
+Pushes (an update the server sends without being asked for it at that moment: a held
+long-poll request's response, an SSE event, a WebSocket frame, a Socket.IO event, a raw
+stream's message) take ``push_time_s`` each, drawn per recipient from stream
+``server.push``. With ``push_fanout = "serial"`` the server writes them one after the
+other, as one event loop does: a broadcast to N clients leaves the last one about
+``N * push_time_s`` after the update was created, the mean one ``(N + 1) / 2 *
+push_time_s`` (a constant time). With ``"parallel"`` each recipient's push takes its own
+draw from the update's creation, independently of the others. Either way a client's
+pushes leave in the order of their updates. Push time counts as busy server time but does
+not queue behind requests on the workers (an event loop's requests and pushes would share
+it: a model of that is not attempted). Short polling pushes nothing: its responses are
+requests, served in ``service_time_s``.
+
 Memory is ``memory_per_connection_bytes`` per open connection plus
 ``memory_per_held_request_bytes`` per request the server is holding (long polling); the
 server tracks the peak. Peaks count the level after every change at one instant, not one
@@ -25,7 +38,7 @@ from dataclasses import dataclass
 import simpy
 
 from .distributions import Constant, Distribution
-from .messages import Message
+from .messages import Message, Update
 from .rng import RandomStreams
 from .schema import param
 
@@ -48,6 +61,19 @@ class ServerParams:
         unit="s",
         ge=0,
         source="instant unless asked for",
+    )
+    push_time_s: Distribution = param(
+        Constant(0.0),
+        "time the server takes to push one update to one client",
+        unit="s",
+        ge=0,
+        source="instant unless asked for",
+    )
+    push_fanout: str = param(
+        "serial",
+        "how a broadcast's pushes share the server's time",
+        choices=("serial", "parallel"),
+        source="serial: one event loop writes to one socket at a time (Node.js, asyncio)",
     )
     memory_per_connection_bytes: int = param(
         70 * 1024,
@@ -82,6 +108,12 @@ class Server:
         self.env = env
         self.params = params
         self._service = streams.sampler(params.service_time_s, "server.service")
+        push = streams.sampler(params.push_time_s, "server.push")
+        # None: every push leaves the moment its update is created
+        self._push_time = None if push.constant == 0 else push
+        self._serial = params.push_fanout == "serial"
+        self._pushes_done_at = 0.0  # serial: when the pushes asked for so far are done
+        self._last_push_at: dict[int, float] = {}  # parallel: each client's latest push
         self.instant = math.isinf(params.workers) and self._service.constant == 0
         self._free = params.workers
         self._queue: deque[tuple[Message, Callable[[Message], None]]] = deque()
@@ -133,6 +165,34 @@ class Server:
         if self._queue:
             self._start(*self._queue.popleft())
         answer(message)
+
+    @property
+    def pushes_take_time(self) -> bool:
+        return self._push_time is not None
+
+    def push(self, update: Update, client: int, send: Callable[[Update, int], None]) -> None:
+        """Call ``send(update, client)`` when the server has spent its push time on it
+        (at once when pushes take no time); the update counts as held at the server until
+        then."""
+        draw = self._push_time
+        if draw is None:
+            send(update, client)
+            return
+        duration = draw()
+        now = self.env.now
+        if self._serial:
+            done = self._pushes_done_at = max(now, self._pushes_done_at) + duration
+        else:
+            done = max(now + duration, self._last_push_at.get(client, 0.0))
+            self._last_push_at[client] = done
+        self.hold_updates(1, duration)
+        pushed = self.env.timeout(done - now, (update, client, send))
+        pushed.callbacks.append(self._pushed)
+
+    def _pushed(self, event: simpy.Event) -> None:
+        update, client, send = event.value
+        self.release_update()
+        send(update, client)
 
     def hold_updates(self, count: int, busy_s: float) -> None:
         """Work done outside :meth:`serve` (Socket.IO's broadcast fan-out): ``count``

@@ -67,3 +67,84 @@ def test_workers_must_be_a_positive_whole_number_or_inf(workers):
 
     with pytest.raises(ScenarioError, match="workers"):
         make_scenario(server={"workers": workers})
+
+
+PUSH = 0.01  # s per recipient
+
+
+@pytest.mark.parametrize("kind", ["sse", "websocket", "socketio", "stream"])
+@pytest.mark.parametrize("fanout", ["serial", "parallel"])
+def test_a_broadcast_is_pushed_one_client_after_another_or_all_at_once(kind, fanout):
+    clients, latency = 4, 0.02
+    scenario = make_scenario(
+        clients=clients,
+        duration_s=10.0,
+        network={"latency_s": latency},
+        strategy={"kind": kind},
+        server={"push_time_s": PUSH, "push_fanout": fanout},
+        workload={"kind": "periodic", "rate_per_s": 1.0, "start_s": 2.0},
+    )
+    d = run(scenario).deliveries
+    assert len(d) == 8 * clients  # updates at 2, 3, ..., 9 s
+    for client in range(clients):
+        waited = d[d["client"] == client]["latency_s"].to_numpy() - latency
+        # serial: client i is written (i + 1) pushes after the update; parallel: one push
+        expected = (client + 1) * PUSH if fanout == "serial" else PUSH
+        assert waited == pytest.approx([expected] * 8, abs=1e-9)
+    assert d["latency_s"].mean() - latency == pytest.approx(
+        analytic.push_delay_mean_s(PUSH, clients, fanout)
+    )
+
+
+def test_push_time_adds_to_the_long_poll_closed_form():
+    latency, rate = 0.05, 2.0
+    scenario = make_scenario(
+        clients=3,
+        duration_s=600.0,
+        network={"latency_s": latency},
+        strategy={"kind": "long-polling"},
+        server={"push_time_s": PUSH, "push_fanout": "parallel"},
+        workload={"kind": "poisson", "rate_per_s": rate, "start_s": 1.0},
+    )
+    means = [run(scenario, seed=seed).deliveries["latency_s"].mean() for seed in range(8)]
+    expected = analytic.long_poll_mean_latency_s(latency, rate) + PUSH
+    assert_within_ci(means, expected, 0.002)
+    # and it is the push time that moved it: without it the closed form is PUSH lower
+    assert abs(expected - PUSH - sum(means) / len(means)) > 0.5 * PUSH
+
+
+def test_pushes_to_one_client_keep_their_order_when_their_times_vary():
+    scenario = make_scenario(
+        clients=2,
+        duration_s=30.0,
+        network={"latency_s": 0.01},
+        strategy={"kind": "websocket"},
+        server={"push_time_s": {"dist": "exponential", "mean": 0.2}, "push_fanout": "parallel"},
+        workload={"kind": "poisson", "rate_per_s": 20.0, "start_s": 1.0},
+    )
+    d = run(scenario).deliveries
+    assert len(d) > 1000
+    for client in (0, 1):
+        assert d[d["client"] == client]["update_id"].is_monotonic_increasing
+
+
+def test_short_polling_pushes_nothing_so_push_time_leaves_it_alone():
+    def mean(push):
+        scenario = make_scenario(
+            clients=3,
+            duration_s=20.0,
+            network={"latency_s": 0.02},
+            strategy={"kind": "short-polling", "interval_s": 1.0},
+            server={"push_time_s": push},
+            workload={"kind": "periodic", "rate_per_s": 2.0, "start_s": 0.3},
+        )
+        return run(scenario).deliveries["latency_s"].mean()
+
+    assert mean(0.05) == mean(0.0)
+
+
+def test_an_unknown_push_fanout_names_the_allowed_values():
+    from simulation import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"push_fanout.*serial.*parallel"):
+        make_scenario(server={"push_fanout": "round-robin"})

@@ -82,6 +82,23 @@ def long_poll_mean_latency_s(
     )
 
 
+def push_delay_mean_s(push_time_s: float, recipients: int, fanout: str = "serial") -> float:
+    """Mean time from an update's creation to its push, over the recipients of one
+    broadcast, with a constant ``push_time_s`` and no broadcast still being written when
+    the next is created (``[server] push_fanout``): ``serial`` writes recipient ``i``
+    (from 1) at ``i * push_time_s``, a mean of ``(N + 1) / 2 * push_time_s``; ``parallel``
+    writes each at ``push_time_s``.
+
+    A push strategy's latency is the path's plus this. For long polling it adds to
+    :func:`long_poll_mean_latency_s` unchanged: a held request stays held while its
+    response is written, so each client's update process is only shifted by its own
+    constant delay and its blind window stays ``2 L + reconnect_delay_s``.
+    """
+    if fanout == "parallel":
+        return push_time_s
+    return (recipients + 1) / 2 * push_time_s
+
+
 def long_poll_updates_per_response(
     latency_s: float,
     rate_per_s: float,

@@ -3,11 +3,14 @@
 A strategy is a pair of behaviours, the client's and the server's, written as SimPy
 processes and message handlers. ``on_up`` runs at the server when a message from a client
 arrives, ``on_down`` at the client when a message from the server arrives, each at the
-message's arrival time. ``publish`` runs at the server when the workload creates an update.
+message's arrival time. ``publish`` runs at the server when the workload creates an update;
+a strategy whose server pushes updates implements ``push(update, client)``, called for
+each recipient once the server has spent its push time on it (``[server] push_time_s``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -88,7 +91,27 @@ class Strategy:
         """Start the client processes (called once, at time 0)."""
 
     def publish(self, update: Update) -> None:
-        """The workload created ``update`` at the server, now."""
+        """The workload created ``update`` at the server, now: push it to each recipient,
+        each after the server's push time (server.py). A strategy whose clients fetch
+        updates (short polling) overrides this instead of :meth:`push`."""
+        self.accept(update)
+        push, server = self.push, self.server
+        if not server.pushes_take_time:
+            for client in self.recipients(update):
+                push(update, client)
+            return
+        for client in self.recipients(update):
+            server.push(update, client, push)
+
+    def accept(self, update: Update) -> None:
+        """Server bookkeeping once per update, at its creation (before any push)."""
+
+    def recipients(self, update: Update) -> Iterable[int]:
+        """The clients the server pushes ``update`` to."""
+        return self.targets(update)
+
+    def push(self, update: Update, client: int) -> None:
+        """The server sends ``update`` to ``client`` now (its push time is spent)."""
         raise NotImplementedError
 
     def client_send(self, update: Update) -> None:

@@ -165,15 +165,13 @@ class LongPolling(Strategy):
         poller.held = None
         self.server.release()
 
-    def publish(self, update: Update) -> None:
-        pollers = self._pollers
-        for client in self.targets(update):
-            poller = pollers[client]
-            poller.queued.append(update)
-            held = poller.held
-            if held is not None:
-                self._release_hold(poller)
-                self._respond(held, self._take(poller))
+    def push(self, update: Update, client: int) -> None:
+        poller = self._pollers[client]
+        poller.queued.append(update)
+        held = poller.held
+        if held is not None:
+            self._release_hold(poller)
+            self._respond(held, self._take(poller))
 
     def _take(self, poller: _Poller) -> list[Update]:
         updates, poller.queued = poller.queued, []

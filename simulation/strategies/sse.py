@@ -272,18 +272,18 @@ class ServerSentEvents(Strategy):
                 return
             stream.connection.send(Message(client, DOWN, "sse-comment", 0, overhead))
 
-    def publish(self, update: Update) -> None:
+    def accept(self, update: Update) -> None:
         self._log.append(update)
-        subscribers = self._subscribers
-        for client in self.targets(update):
-            subscriber = subscribers[client]
-            stream = subscriber.stream
-            if stream is not None and stream.open_at_server and not stream.connection.closed:
-                self._send_event(stream, update)
-            elif subscriber.subscribed:
-                subscriber.awaiting.append(update)  # the reconnect will replay or lose it
-            else:
-                self.missed += 1  # never subscribed: nothing will bring it back
+
+    def push(self, update: Update, client: int) -> None:
+        subscriber = self._subscribers[client]
+        stream = subscriber.stream
+        if stream is not None and stream.open_at_server and not stream.connection.closed:
+            self._send_event(stream, update)
+        elif subscriber.subscribed:
+            subscriber.awaiting.append(update)  # the reconnect will replay or lose it
+        else:
+            self.missed += 1  # never subscribed: nothing will bring it back
 
     def _send_event(self, stream: _Stream, update: Update) -> None:
         fields = sse_format.event_overhead_bytes(event_id=str(update.id))

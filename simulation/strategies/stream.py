@@ -55,15 +55,13 @@ class Stream(Strategy):
             connection = self.recorder.open_connection(client, "stream", now)
             self.recorder.connection_opened(connection, now)
 
-    def publish(self, update: Update) -> None:
+    def push(self, update: Update, client: int) -> None:
         overhead = self.params.frame_overhead_bytes
-        updates = (update,)
-        for client in self.targets(update):
-            message = Message(client, DOWN, "data", update.payload_bytes, overhead, updates)
-            if self.channels[client].send(message) is None:
-                self.missed += 1  # lost or dropped: a raw feed does not retransmit
-            else:
-                self._in_flight += 1
+        message = Message(client, DOWN, "data", update.payload_bytes, overhead, (update,))
+        if self.channels[client].send(message) is None:
+            self.missed += 1  # lost or dropped: a raw feed does not retransmit
+        else:
+            self._in_flight += 1
 
     def on_down(self, message: Message) -> None:
         self._in_flight -= 1

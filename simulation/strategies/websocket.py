@@ -299,19 +299,17 @@ class WebSocket(Strategy):
         close = ws.control_frame_bytes(ws.CLOSE_STATUS_BYTES, masked=False)
         connection.send(Message(connection.client, DOWN, "ws-close", 0, close))
 
-    def publish(self, update: Update) -> None:
-        peers = self._peers
-        for client in self.targets(update):
-            peer = peers[client]
-            connection = peer.server_socket
-            if connection is not None and not connection.closed:
-                self._send_frame(connection, update)
-            elif self.params.buffer_while_disconnected and peer.ever_open:
-                if peer.buffered is None:
-                    peer.buffered = []
-                peer.buffered.append(update)
-            else:
-                self.missed += 1  # no open socket for this client now
+    def push(self, update: Update, client: int) -> None:
+        peer = self._peers[client]
+        connection = peer.server_socket
+        if connection is not None and not connection.closed:
+            self._send_frame(connection, update)
+        elif self.params.buffer_while_disconnected and peer.ever_open:
+            if peer.buffered is None:
+                peer.buffered = []
+            peer.buffered.append(update)
+        else:
+            self.missed += 1  # no open socket for this client now
 
     def _send_frame(self, connection: Connection, update: Update) -> None:
         size = self._deflate.size(connection.id, DOWN, update.payload_bytes)

@@ -267,16 +267,16 @@ class SocketIO(Strategy):
 
     # -- updates and client messages -----------------------------------------------------------
 
-    def publish(self, update: Update) -> None:
-        targets: Sequence[int]
-        if self._update_targets is not None:  # io.to([rooms]).emit: each socket once
-            targets = self._update_targets
-            if update.target is not None:  # the workload meant one client: keep that
-                targets = [update.target] if update.target in self._update_target_set else []
-        else:
-            targets = self.targets(update)
-        for client in targets:
-            self._emit_to(client, update, self.params.event_name)
+    def recipients(self, update: Update) -> Sequence[int]:
+        if self._update_targets is None:
+            return self.targets(update)
+        if update.target is None:  # io.to([rooms]).emit: each socket once
+            return self._update_targets
+        # the workload meant one client: keep that
+        return [update.target] if update.target in self._update_target_set else []
+
+    def push(self, update: Update, client: int) -> None:
+        self._emit_to(client, update, self.params.event_name)
 
     def targets_of(self, update: Update) -> int:
         """How many clients an update is meant for (for the delivery accounting)."""
