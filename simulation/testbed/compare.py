@@ -8,7 +8,13 @@ For each cell (strategy, one-way latency, update rate):
 2. the real stack runs through the latency proxy (harness.py);
 3. rtsim runs again with the HTTP header sizes the real stack actually sent (its mean
    request and response heads; for WebSocket, the upgrade request less the upgrade lines
-   rtsim adds itself, and the 101 answer where the server's hook can see it);
+   rtsim adds itself, and the 101 answer where the server's hook can see it), and with
+   the time the real stack took where the testbed cannot set it, as it sets the path's
+   latency: the server's push time (``[server] push_time_s``, resampled from every push
+   the proxies timed, ``push_fanout = "parallel"``: each delay as measured, whatever
+   order the server wrote in) and, for long polling, the clients' mean turnaround from a
+   response to the next request (``reconnect_delay_s``). Latency is also simulated
+   without them (``instant_latency_mean_s``), which shows what processing time added;
 4. both are summarized with the same definitions: latency mean and p95 per delivery
    (for the real stack, until the bytes completing the update reached the client's
    socket, as rtsim's ``delivered_at``; the mean until the client's library handed it
@@ -62,6 +68,7 @@ __all__ = [
     "STRATEGY_KEYS",
     "TESTBED_STRATEGIES",
     "Cell",
+    "StackTimes",
     "cell_scenario",
     "compare",
     "compare_cell",
@@ -116,6 +123,9 @@ BOUNDS = {
 METRICS = (
     "deliveries",
     "latency_mean_s",
+    "instant_latency_mean_s",  # simulated without the stack's measured times
+    "push_time_mean_s",  # measured only: what rtsim is given as the server's push time
+    "turnaround_mean_s",  # measured only: what rtsim is given as reconnect_delay_s
     "latency_p95_s",
     "app_latency_mean_s",  # measured only: when the client's library handed updates over
     "requests_per_delivery",
@@ -164,12 +174,36 @@ TESTBED_STACK: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class StackTimes:
+    """What the real stack took that the testbed cannot set: every push's server time
+    (s; :meth:`~.measurements.Measurements.push_delays`) and the long-poll clients' mean
+    turnaround (s; :meth:`~.measurements.Measurements.turnarounds`, NaN without)."""
+
+    push_times_s: tuple[float, ...] = ()
+    turnaround_s: float = math.nan
+
+    @classmethod
+    def of(cls, measured: TestbedRun) -> StackTimes:
+        m = measured.measurements
+        pushes = m.push_delays(measured.deliveries)
+        turnarounds = m.turnarounds()
+        return cls(
+            tuple(float(max(0.0, t)) for t in pushes),
+            float(turnarounds.mean()) if turnarounds.size else math.nan,
+        )
+
+
 def cell_scenario(
-    cell: Cell, http: dict | None = None, certificate_bytes: int | None = None
+    cell: Cell,
+    http: dict | None = None,
+    certificate_bytes: int | None = None,
+    times: StackTimes | None = None,
 ) -> Scenario:
     """The rtsim scenario of ``cell``: full duplex, no loss, no bandwidth limit (as the
     proxy), Poisson updates of 200 bytes to every client, no warm-up; on HTTP/2 and 3 the
-    cell's protocol with ``certificate_bytes`` of TLS certificate chain."""
+    cell's protocol with ``certificate_bytes`` of TLS certificate chain; with ``times``,
+    the real stack's push times and long-poll turnaround."""
     if cell.kind not in TESTBED_STRATEGIES:
         raise ValueError(
             f"unknown testbed strategy {cell.kind!r} (allowed: {', '.join(TESTBED_STRATEGIES)})"
@@ -212,6 +246,13 @@ def cell_scenario(
         }
     if http:
         data["http"] = http
+    if times is not None and times.push_times_s:
+        data["server"] = {
+            "push_time_s": {"dist": "empirical", "values": list(times.push_times_s)},
+            "push_fanout": "parallel",
+        }
+    if times is not None and kind == "long-polling" and not math.isnan(times.turnaround_s):
+        data["strategy"]["reconnect_delay_s"] = max(0.0, times.turnaround_s)
     version, tls = HTTP_PROTOCOLS[cell.protocol]
     if version != "1.1":
         data["transport"] = {"http": version, "tls": tls, **TESTBED_STACK[cell.protocol]}
@@ -247,16 +288,20 @@ def _latency_stats(latency: np.ndarray) -> tuple[float, float]:
     return float(latency.mean()), float(np.quantile(latency, 0.95))
 
 
-def measured_summary(measured: TestbedRun) -> pd.Series:
-    """The comparison metrics of a testbed run."""
+def measured_summary(measured: TestbedRun, times: StackTimes | None = None) -> pd.Series:
+    """The comparison metrics of a testbed run (``times``: its :class:`StackTimes`)."""
     latency = measured.deliveries["latency_s"].dropna().to_numpy()
     count = len(measured.deliveries)
     mean, p95 = _latency_stats(latency)
     stream = measured.bytes_up + measured.bytes_down
+    times = times if times is not None else StackTimes.of(measured)
     return pd.Series(
         {
             "deliveries": count,
             "latency_mean_s": mean,
+            "instant_latency_mean_s": mean,
+            "push_time_mean_s": _mean(times.push_times_s),
+            "turnaround_mean_s": times.turnaround_s,
             "latency_p95_s": p95,
             "app_latency_mean_s": _mean(measured.deliveries["app_latency_s"].dropna()),
             "requests_per_delivery": measured.measurements.requests / count if count else math.nan,
@@ -318,19 +363,28 @@ def _tls_record_bytes(size: int, transport: int, record: int) -> int:
     raise ValueError(f"{transport} transport bytes are no whole number of TLS records")
 
 
-def simulated_summary(result, protocol: str = "1.1") -> pd.Series:
+def _down_latency(result) -> np.ndarray:
+    deliveries = result.deliveries
+    return deliveries["latency_s"][deliveries["direction"] == "down"].to_numpy()
+
+
+def simulated_summary(result, protocol: str = "1.1", instant=None) -> pd.Series:
     """The same metrics from an rtsim result, bytes as the proxy would count them
-    (:func:`proxy_bytes`)."""
-    deliveries = result.deliveries[result.deliveries["direction"] == "down"]
-    latency = deliveries["latency_s"].to_numpy()
-    count = len(deliveries)
+    (:func:`proxy_bytes`); ``instant``: the same cell's result without the stack's times
+    (for ``instant_latency_mean_s``)."""
+    latency = _down_latency(result)
+    count = latency.size
     mean, p95 = _latency_stats(latency)
     transfers = result.transfers
     stream = proxy_bytes(transfers, protocol)
+    instant_mean = _latency_stats(_down_latency(instant))[0] if instant is not None else mean
     return pd.Series(
         {
             "deliveries": count,
             "latency_mean_s": mean,
+            "instant_latency_mean_s": instant_mean,
+            "push_time_mean_s": math.nan,  # given, not simulated
+            "turnaround_mean_s": math.nan,
             "latency_p95_s": p95,
             "app_latency_mean_s": math.nan,  # rtsim's clients take no time to parse
             "requests_per_delivery": int(transfers["request"].sum()) / count if count else math.nan,
@@ -359,8 +413,11 @@ def compare_cell(cell: Cell) -> tuple[pd.DataFrame, TestbedRun, object]:
         kind, schedule, cell.latency_s, keys, seed=cell.seed, protocol=cell.protocol
     )
     headers = measured_headers(cell.kind, measured)
-    simulated = run(cell_scenario(cell, headers, measured.certificate_bytes))
-    real, model = measured_summary(measured), simulated_summary(simulated, cell.protocol)
+    times = StackTimes.of(measured)
+    simulated = run(cell_scenario(cell, headers, measured.certificate_bytes, times))
+    instant = run(cell_scenario(cell, headers, measured.certificate_bytes))
+    real = measured_summary(measured, times)
+    model = simulated_summary(simulated, cell.protocol, instant)
     rows = []
     for metric in METRICS + (ACK_METRICS if cell.client_rate_per_s > 0 else ()):
         m, s = float(real[metric]), float(model[metric])

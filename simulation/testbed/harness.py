@@ -137,10 +137,15 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
     finally:
         await app.stop_server()
     measurements = testbed.measurements
-    measurements.at_socket = {
-        index: [at - testbed.origin for at in proxy.to_client]
-        for index, proxy in enumerate(proxies)
-    }
+
+    def since_origin(times: list[float]) -> list[float]:
+        return [at - testbed.origin for at in times]
+
+    for index, proxy in enumerate(proxies):
+        measurements.at_socket[index] = since_origin(proxy.to_client)
+        measurements.left_server[index] = since_origin(proxy.from_server)
+        measurements.left_client[index] = since_origin(proxy.from_client)
+        measurements.at_server[index] = since_origin(proxy.to_server)
     for error in measurements.errors:
         logger.warning("%s testbed: %s", kind, error)
     up, down = path[0].counters, path[1].counters

@@ -45,9 +45,58 @@ class Measurements:
     errors: list[str] = field(default_factory=list)
     # client -> times (s since the start, ascending) bytes reached its socket, when known
     at_socket: dict[int, list[float]] = field(default_factory=dict)
+    # client -> when the proxy read each of those chunks from the server (the same index)
+    left_server: dict[int, list[float]] = field(default_factory=dict)
+    # client -> when the proxy read the client's chunks, and when it wrote them to the server
+    left_client: dict[int, list[float]] = field(default_factory=dict)
+    at_server: dict[int, list[float]] = field(default_factory=dict)
+    # client -> when its library was asked for each request (long polling's clients)
+    asked: dict[int, list[float]] = field(default_factory=dict)
 
     def receive(self, update_id: int, client: int, at: float) -> None:
         self.received.append((update_id, client, at))
+
+    def ask(self, client: int, at: float) -> None:
+        """Client ``client`` asks its library for a request now (``at``: s since the start)."""
+        self.asked.setdefault(client, []).append(at)
+
+    def push_delays(self, deliveries: pd.DataFrame) -> np.ndarray:
+        """The server's push time of each pushed delivery of ``deliveries`` (as made by
+        :meth:`deliveries`): from the update's creation until the bytes completing it left
+        the server (the proxy read them). A delivery is pushed when the request it answers
+        (the client's last bytes to reach the server before those) was there before the
+        update was created: a held long poll, an SSE stream, a WebSocket. One answering a
+        request that found the update already queued is no push, and not counted."""
+        delays = []
+        for client, mine in deliveries.groupby("client"):
+            written = np.asarray(self.at_socket.get(int(client), ()), dtype=float)
+            read = np.asarray(self.left_server.get(int(client), ()), dtype=float)
+            requests = np.asarray(self.at_server.get(int(client), ()), dtype=float)
+            if not written.size or not requests.size:
+                continue
+            index = np.searchsorted(written, mine["delivered_at"].to_numpy(), side="left")
+            index = np.clip(index, 0, written.size - 1)
+            left = read[index]
+            asked = np.searchsorted(requests, left, side="right") - 1
+            created = mine["created_at"].to_numpy()
+            pushed = (asked >= 0) & (requests[np.maximum(asked, 0)] < created)
+            delays.extend((left - created)[pushed])
+        return np.asarray(delays, dtype=float)
+
+    def turnarounds(self) -> np.ndarray:
+        """Each long-poll client's time from a response reaching its socket to its next
+        request leaving it: for every request after a client's first, from the last bytes
+        it received before asking (:meth:`ask`) to its first bytes the proxy read after."""
+        gaps = []
+        for client, asked in self.asked.items():
+            received = np.asarray(self.at_socket.get(client, ()), dtype=float)
+            sent = np.asarray(self.left_client.get(client, ()), dtype=float)
+            for at in asked[1:]:
+                before = np.searchsorted(received, at, side="right") - 1
+                after = np.searchsorted(sent, at, side="left")
+                if before >= 0 and after < sent.size:
+                    gaps.append(sent[after] - received[before])
+        return np.asarray(gaps, dtype=float)
 
     def deliveries(self) -> pd.DataFrame:
         """One row per update received by a client: ``direction``, ``update_id``,

@@ -100,7 +100,9 @@ class LatencyProxy:
     ``latency_up`` applies from client to server, ``latency_down`` from server to client;
     ``seed`` seeds their random streams (named ``testbed.latency.up`` / ``.down``).
     ``connections`` counts accepted connections; ``up`` and ``down`` count bytes;
-    ``to_client`` lists the event-loop times at which bytes reached a client's socket.
+    ``to_client`` lists the event-loop times at which bytes reached a client's socket and
+    ``from_server`` when the proxy read each of those chunks from the server (the same
+    index); ``from_client`` and ``to_server`` the same of the client's bytes.
     Proxies given the same ``directions`` (from :func:`path_directions`; the latency
     arguments and ``seed`` are then unused) share one path: its latency draws, its
     bandwidth and its counters.
@@ -126,6 +128,9 @@ class LatencyProxy:
         self._up, self._down = directions
         self.up, self.down = self._up.counters, self._down.counters
         self.to_client: list[float] = []  # loop times of every write to a client
+        self.from_server: list[float] = []  # ... and when each was read from the server
+        self.to_server: list[float] = []  # loop times of every write to the server
+        self.from_client: list[float] = []  # ... and when each was read from the client
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self.port = 0
@@ -173,9 +178,19 @@ class LatencyProxy:
             logger.warning("proxy: cannot reach 127.0.0.1:%d: %s", self.target_port, error)
             client_writer.close()
             return
-        up = self._spawn(self._forward(client_reader, server_writer, self._up, ready_at))
+        up = self._spawn(
+            self._forward(
+                client_reader,
+                server_writer,
+                self._up,
+                ready_at,
+                (self.from_client, self.to_server),
+            )
+        )
         down = self._spawn(
-            self._forward(server_reader, client_writer, self._down, 0.0, self.to_client)
+            self._forward(
+                server_reader, client_writer, self._down, 0.0, (self.from_server, self.to_client)
+            )
         )
         try:
             await asyncio.gather(up, down)
@@ -186,13 +201,18 @@ class LatencyProxy:
                 writer.close()
 
     async def _forward(
-        self, reader, writer, direction: _Direction, ready_at: float, written=None
+        self,
+        reader,
+        writer,
+        direction: _Direction,
+        ready_at: float,
+        times: tuple[list[float], list[float]],
     ) -> None:
         """Read chunks, stamp their arrival times, and let one pump write them in order
-        (appending each write's time to ``written``, if given)."""
+        (appending each written chunk's read and write times to ``times``)."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
-        pump = self._spawn(self._pump(queue, writer, written))
+        pump = self._spawn(self._pump(queue, writer, times))
         last_arrival = 0.0
         try:
             while True:
@@ -200,12 +220,12 @@ class LatencyProxy:
                     data = await reader.read(_READ_SIZE)
                 except (ConnectionError, OSError):
                     data = _EOF
-                now = max(loop.time(), ready_at)
-                last_arrival = direction.schedule(now, len(data), last_arrival)
+                read_at = loop.time()
+                last_arrival = direction.schedule(max(read_at, ready_at), len(data), last_arrival)
                 if data:
                     direction.counters.bytes += len(data)
                     direction.counters.chunks += 1
-                queue.put_nowait((last_arrival, data))
+                queue.put_nowait((last_arrival, data, read_at))
                 if not data:
                     break
             await pump
@@ -213,10 +233,11 @@ class LatencyProxy:
             pump.cancel()
 
     @staticmethod
-    async def _pump(queue: asyncio.Queue, writer, written: list[float] | None) -> None:
+    async def _pump(queue: asyncio.Queue, writer, times: tuple[list[float], list[float]]) -> None:
         loop = asyncio.get_running_loop()
+        read, written = times
         while True:
-            arrives_at, data = await queue.get()
+            arrives_at, data, read_at = await queue.get()
             delay = arrives_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -226,8 +247,9 @@ class LatencyProxy:
                         writer.write_eof()
                 return
             try:
-                if written is not None:  # read before the write: the reader may be quicker
-                    written.append(loop.time())
+                # recorded before the write: the reader may be quicker
+                read.append(read_at)
+                written.append(loop.time())
                 writer.write(data)
                 await writer.drain()
             except (ConnectionError, OSError, RuntimeError):

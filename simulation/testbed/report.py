@@ -11,7 +11,10 @@ from .compare import BOUNDS
 __all__ = ["markdown_table", "wide_table"]
 
 _COLUMNS = {  # metric -> (heading, scale, digits)
+    "push_time_mean_s": ("server push time (ms, measured)", 1000, 1),
+    "turnaround_mean_s": ("long-poll client turnaround (ms, measured)", 1000, 1),
     "latency_mean_s": ("mean latency (ms)", 1000, 1),
+    "instant_latency_mean_s": ("mean latency, rtsim without those times (ms)", 1000, 1),
     "latency_p95_s": ("p95 latency (ms)", 1000, 1),
     "app_latency_mean_s": ("mean latency at the client library (ms, measured)", 1000, 1),
     "requests_per_delivery": ("requests / update", 1, 3),

@@ -49,8 +49,10 @@ class UdpLatencyProxy:
     """Forwards datagrams from ``127.0.0.1:<port>`` to ``127.0.0.1:<target_port>`` and back.
 
     Arguments as :class:`~simulation.testbed.proxy.LatencyProxy`'s (``directions``
-    included); ``connections`` counts client addresses seen, ``to_client`` the times
-    datagrams were sent to them. Use as ``async with UdpLatencyProxy(...) as proxy:``.
+    included); ``connections`` counts client addresses seen; ``to_client``,
+    ``from_server``, ``to_server`` and ``from_client`` are the proxy's send and read times
+    of each direction's datagrams, as the TCP proxy's.
+    Use as ``async with UdpLatencyProxy(...) as proxy:``.
     """
 
     def __init__(
@@ -71,6 +73,9 @@ class UdpLatencyProxy:
         self._up, self._down = directions
         self.up, self.down = self._up.counters, self._down.counters
         self.to_client: list[float] = []  # loop times of every datagram sent to a client
+        self.from_server: list[float] = []  # ... and when each was read from the server
+        self.to_server: list[float] = []  # loop times of every datagram sent to the server
+        self.from_client: list[float] = []  # ... and when each was read from the client
         self._listener: asyncio.DatagramTransport | None = None
         self._upstream: dict[tuple, asyncio.DatagramTransport | None] = {}
         self._last: dict[tuple, float] = {}  # (direction, client) -> last arrival
@@ -127,14 +132,18 @@ class UdpLatencyProxy:
         if self._listener is not None:
             self._schedule(self._down, ("down", client), data)
 
-    def _send(self, key: tuple, data: bytes) -> None:
+    def _send(self, key: tuple, data: bytes, read_at: float) -> None:
         direction, client = key
+        now = asyncio.get_running_loop().time()
         with contextlib.suppress(OSError):
             upstream = self._upstream.get(client)
             if direction == "up" and upstream is not None:
+                self.from_client.append(read_at)
+                self.to_server.append(now)
                 upstream.sendto(data)
             elif direction == "down" and self._listener is not None:
-                self.to_client.append(asyncio.get_running_loop().time())
+                self.from_server.append(read_at)
+                self.to_client.append(now)
                 self._listener.sendto(data, client)
 
     def _spawn(self, coroutine) -> None:
@@ -143,35 +152,35 @@ class UdpLatencyProxy:
         task.add_done_callback(self._tasks.discard)
 
     def _schedule(self, direction: _Direction, key: tuple, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
+        read_at = asyncio.get_running_loop().time()
         last = 0.0 if self.reorder else self._last.get(key, 0.0)
-        arrives_at = direction.schedule(loop.time(), len(data), last)
+        arrives_at = direction.schedule(read_at, len(data), last)
         self._last[key] = arrives_at
         direction.counters.bytes += len(data)
         direction.counters.chunks += 1
         if key[1] not in self._ready:
             self._ready[key[1]] = asyncio.Event()
         if self.reorder:
-            self._spawn(self._deliver_at(key, arrives_at, data))
+            self._spawn(self._deliver_at(key, arrives_at, data, read_at))
             return
         queue = self._queues.get(key)
         if queue is None:
             queue = self._queues[key] = asyncio.Queue()
             self._spawn(self._pump(key, queue))
-        queue.put_nowait((arrives_at, data))
+        queue.put_nowait((arrives_at, data, read_at))
 
-    async def _deliver_at(self, key: tuple, arrives_at: float, data: bytes) -> None:
+    async def _deliver_at(self, key: tuple, arrives_at: float, data: bytes, read_at: float) -> None:
         await asyncio.sleep(max(0.0, arrives_at - asyncio.get_running_loop().time()))
         await self._ready[key[1]].wait()
-        self._send(key, data)
+        self._send(key, data, read_at)
 
     async def _pump(self, key: tuple, queue: asyncio.Queue) -> None:
         """Send one direction's datagrams of one client in order, each at its time."""
         loop = asyncio.get_running_loop()
         while True:
-            arrives_at, data = await queue.get()
+            arrives_at, data, read_at = await queue.get()
             delay = arrives_at - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             await self._ready[key[1]].wait()
-            self._send(key, data)
+            self._send(key, data, read_at)

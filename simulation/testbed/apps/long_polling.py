@@ -42,6 +42,7 @@ class LongPollingApp(AiohttpApp):
         url = poll_url(port, index)
         async with client_session() as session:
             for _ in range(MAX_REQUESTS_PER_CLIENT):
+                self.testbed.measurements.ask(index, self.testbed.now())
                 async with session.get(url) as response:
                     text = await response.text()
                 self.testbed.received(index, text)

@@ -177,6 +177,7 @@ class MultiplexedApp:
                 await self._listen(session, index, fields)
             elif self.kind == "long-polling":
                 for _ in range(MAX_REQUESTS_PER_CLIENT):
+                    self.testbed.measurements.ask(index, self.testbed.now())
                     text = await session.get(self.path, fields)
                     self.testbed.received(index, text)
             else:
