@@ -6,7 +6,9 @@
 # Events, the `websockets` package, and python-socketio (polling then upgrade, and
 # WebSocket only). A small proxy on 127.0.0.1 adds a one-way latency to every byte and
 # counts the bytes in each direction. rtsim runs the same scenario, with the same update
-# times and client start times and with the HTTP header sizes the real stack sent. You
+# times and client start times, with the HTTP header sizes the real stack sent, and with
+# the time the real stack took that the proxy cannot set: how long the server took to
+# push each update, and how long a long-poll client took to send its next request. You
 # will compare mean latency, latency distributions and bytes per update, and see where
 # the model simplifies.
 
@@ -91,25 +93,31 @@ websocket_ms = at_50.loc["websocket", "latency_mean_s_measured"] * 1e3
 polling_ms = at_50.loc["short-polling", "latency_mean_s_measured"] * 1e3
 self_check("WebSocket at 50 ms", predicted_websocket_ms, websocket_ms, "ms")
 self_check("short polling at 50 ms", predicted_short_polling_ms, polling_ms, "ms")
-# the worked answer below, checked: the model's push latency is the path's, exactly; no
-# real delivery is faster than the path; polling's steady-state mean is L + T/2
-assert abs(at_50.loc["websocket", "latency_mean_s_simulated"] - 0.050) < 1e-9
+# the worked answer below, checked: with an instant server the model's push latency is
+# the path's, exactly; given the server's measured push times it is the path's plus
+# them; no real delivery is faster than the path; polling's steady-state mean is L + T/2
+assert abs(at_50.loc["websocket", "instant_latency_mean_s_simulated"] - 0.050) < 1e-9
+push_ms = at_50.loc["websocket", "push_time_mean_s_measured"] * 1e3
+given_ms = at_50.loc["websocket", "latency_mean_s_simulated"] * 1e3
+assert push_ms > 0 and abs(given_ms - 50 - push_ms) < 0.5, (given_ms, push_ms)
 assert websocket_ms >= 50.0
 assert analytic.short_poll_mean_latency_s(0.05, 1.0) == 0.55
 print(
-    f"WebSocket: measured {websocket_ms:.1f} ms, rtsim "
-    f"{at_50.loc['websocket', 'latency_mean_s_simulated'] * 1e3:.1f} ms, gap "
-    f"{websocket_ms - 50:+.1f} ms. Short polling: measured {polling_ms:.0f} ms, rtsim "
+    f"WebSocket: measured {websocket_ms:.1f} ms, {websocket_ms - 50:+.1f} ms over the "
+    f"path; the server took {push_ms:.1f} ms per push, and rtsim given that says "
+    f"{given_ms:.1f} ms. Short polling: measured {polling_ms:.0f} ms, rtsim "
     f"{at_50.loc['short-polling', 'latency_mean_s_simulated'] * 1e3:.0f} ms over "
     f"{at_50.loc['short-polling', 'deliveries']} deliveries of a {DURATION_S:g} s run"
 )
 
 # %% [markdown] tags=["answer"]
 # **Answer.** **A little over 50 ms, and about 550 ms.** A pushed update crosses the
-# proxy's 50 ms once; rtsim says exactly 50 ms, and the real stack adds its own work:
-# the server's framing and JSON in Python, and event-loop timers, typically a
-# millisecond or a few (the line above prints this run's gap; it depends on the
-# machine). An update counts as delivered when its bytes reach the client's socket, as
+# proxy's 50 ms once; rtsim with an instant server says exactly 50 ms, and the real
+# stack adds its own work: the server's framing and JSON in Python, and event-loop
+# timers, typically a millisecond or a few (the line above prints this run's gap; it
+# depends on the machine). The proxy times when each push leaves the server, and rtsim
+# is given those times (`[server] push_time_s`), so its number is 50 ms plus the
+# server's. An update counts as delivered when its bytes reach the client's socket, as
 # in rtsim, so the client's own parsing is left out of the gap. Short
 # polling waits for the next poll, half an interval on average, then travels 50 ms:
 # L + T/2 = 550 ms in a long run. The same milliseconds of real work hide in it, ten
@@ -120,19 +128,25 @@ print(
 # %% [markdown]
 # ## Mean latency: how far is the model from the real stack?
 #
-# Each dot is one strategy's measured mean latency minus rtsim's, in milliseconds. The
-# grey bar is the bound rtsim must meet: 10% of the measured mean or 2 ms, whichever is
+# Each dot is one strategy's measured mean latency minus rtsim's, in milliseconds, with
+# rtsim given the real stack's measured push times and long-poll turnaround. The grey
+# bar is the bound rtsim must meet: 10% of the measured mean or 2 ms, whichever is
 # larger (a bound too wide for the axis has its value written on it). A dot inside its
-# bar (green) meets the bound; outside (red), it does not.
+# bar (green) meets the bound; outside (red), it does not. The hollow circle is the gap
+# to rtsim *without* those times (an instant server and client): the real stack's own
+# work.
 
 # %%
 relative, absolute = BOUNDS["latency_mean_s"]
 wide["gap_ms"] = (wide["latency_mean_s_measured"] - wide["latency_mean_s_simulated"]) * 1000
 wide["bound_ms"] = np.maximum(relative * wide["latency_mean_s_measured"], absolute) * 1000
 wide["within_latency_bound"] = wide["gap_ms"].abs() <= wide["bound_ms"]
+wide["instant_gap_ms"] = (
+    wide["latency_mean_s_measured"] - wide["instant_latency_mean_s_simulated"]
+) * 1000
 # the gaps are a few milliseconds: the axis shows them, and a bound too wide to fit is
 # written on its bar
-limit = max(2.5 * wide["gap_ms"].abs().max(), 2.5 * absolute * 1000)
+limit = max(1.2 * wide["instant_gap_ms"].abs().max(), 2.5 * absolute * 1000)
 fig, axes = plt.subplots(
     1, len(LATENCIES_MS), figsize=(4.5 * len(LATENCIES_MS), 4), squeeze=False, sharey=True
 )
@@ -146,6 +160,14 @@ for ax, latency_ms in zip(axes[0], LATENCIES_MS, strict=True):
     ax.set_ylim(-limit, limit)
     colors = np.where(part["within_latency_bound"], "tab:green", "tab:red")
     ax.scatter(x, part["gap_ms"], color=colors, zorder=3, label="measured - rtsim")
+    ax.scatter(
+        x,
+        part["instant_gap_ms"],
+        facecolors="none",
+        edgecolors="0.3",
+        zorder=3,
+        label="measured - rtsim, instant server",
+    )
     ax.axhline(0, color="0.3", linewidth=1)
     ax.set_xticks(x, part["strategy"], rotation=30, ha="right")
     ax.set_title(f"one-way latency {latency_ms} ms")
@@ -164,15 +186,18 @@ missed_text = (
     else f"{len(missed)} of {len(wide)} cells miss the latency bound: "
     + ", ".join(f"{r.strategy} at {r.latency_ms:g} ms" for r in missed.itertuples())
 )
+instant_gaps = wide["instant_gap_ms"]
 display(
     Markdown(
         f"In this run, measured mean latencies are **{gaps.min():+.1f} to {gaps.max():+.1f} "
-        f"ms** away from the model's (positive: the real stack is slower); the largest gap "
+        f"ms** away from the model's given the stack's times (positive: the real stack is "
+        f"slower), and {instant_gaps.min():+.1f} to {instant_gaps.max():+.1f} ms away from "
+        f"an instant server's; the largest gap "
         f"is {largest['strategy']}'s at {largest['latency_ms']:g} ms. "
         f"{missed_text[0].upper() + missed_text[1:]}. Where the mean latency is small, as "
         f"at 10 ms one way, 10% of it is about a millisecond, so the bound is its "
-        f"{absolute * 1000:g} ms floor, and a couple of milliseconds of real work (see "
-        f"below) are enough to miss it."
+        f"{absolute * 1000:g} ms floor, and a millisecond or two of work rtsim is not "
+        f"given (see below) is enough to miss it."
     )
 )
 
@@ -252,12 +277,15 @@ plt.show()
 # %% [markdown]
 # ## Where the model simplifies
 #
-# - **A millisecond or two of real work.** The real server parses HTTP, frames and JSON
-#   in Python and its timers fire on millisecond ticks; rtsim's server answers in zero
-#   time unless `[server] service_time_s` says otherwise: the gaps above. Long polling
-#   can pay it once more: the real client's turnaround (reading a response, sending the
-#   next request) adds to the wait of every update that arrives between two requests.
-#   (The client's parsing of the update itself is not in the gap: the testbed takes the
+# - **Real work is measured, then given.** The real server parses HTTP, frames and JSON
+#   in Python, and its timers fire a fraction of a millisecond late. The proxy times
+#   every push from the update's creation until its bytes leave the server, and every
+#   long-poll client's turnaround from a response to its next request; rtsim is given
+#   both (`[server] push_time_s`, resampled, and `reconnect_delay_s`), as it is given
+#   the path's latency. Long polling pays the turnaround on every update that arrives
+#   between two requests. What it is not given: the proxy's own timer lateness, and the
+#   server's time to answer a request that finds its update already queued. (The
+#   client's parsing of the update itself is not in the gap: the testbed takes the
 #   moment its bytes reach the client's socket, as rtsim does, and keeps the moment the
 #   client's library hands it over as `app_latency_s`.)
 # - **Header sizes are calibrated, not predicted.** rtsim's defaults (700-byte requests,
@@ -271,8 +299,9 @@ plt.show()
 #
 # ## Exercises
 #
-# 1. Add `[server] service_time_s = 0.0015` to the model (edit `cell_scenario`'s result
-#    with `scenario.replace`). Does the latency gap close?
+# 1. Compare the filled and hollow dots of long polling with those of WebSocket. Why
+#    does long polling gain more than its push time from being given the stack's times?
+#    (Hint: `analytic.long_poll_mean_latency_s` takes `reconnect_delay_s`.)
 # 2. Run short polling at 150 ms. Why is its relative error smaller than long polling's?
 # 3. Which strategy's bytes per update fall fastest as the update rate grows, and why?
 # 4. Socket.IO acknowledgements: run `compare_cell(Cell("socketio-websocket", 0.05, 2.0,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from simulation import load_scenario, parse_scenario
@@ -70,3 +71,15 @@ class LossyChannel(Channel):
             self.recorder.transfer(message, self.env.now, None, lost=True, dropped=False)
             return None
         return super().send(message)
+
+
+def assert_stack_times_given(table, kind: str) -> None:
+    """A push strategy's pushes were timed, a long poll's turnaround too, and rtsim given
+    them is no faster than rtsim without them."""
+    push, turnaround = table.loc[["push_time_mean_s", "turnaround_mean_s"], "measured"]
+    assert math.isnan(push) == (kind == "short-polling")  # short polling pushes nothing
+    assert math.isnan(push) or 0 < push < 0.05
+    assert math.isnan(turnaround) == (kind != "long-polling")
+    assert math.isnan(turnaround) or 0 < turnaround < 0.05
+    given, instant = table.loc[["latency_mean_s", "instant_latency_mean_s"], "simulated"]
+    assert given >= instant - 1e-9

@@ -27,7 +27,7 @@ from simulation.testbed.measurements import Measurements
 from simulation.testbed.proxy import path_directions
 from simulation.testbed.schedule import parse_update_ids, payload_text
 
-from helpers import make_scenario
+from helpers import assert_stack_times_given, make_scenario
 
 SLACK_S = 0.012  # event-loop ticks and Python's work, per measured interval
 # Upper timing bounds run only when asked for (RTSIM_TESTBED_TIMING=1, as `make validate`
@@ -110,6 +110,32 @@ def test_a_delivery_is_the_last_write_to_the_clients_socket_before_its_library_h
     assert d.loc[3, "delivered_at"] == d.loc[3, "app_at"] == 3.2
     assert d["latency_s"].round(6).tolist() == [0.06, 0.08, 0.2]
     assert d["app_latency_s"].round(6).tolist() == [0.07, 0.09, 0.2]
+
+
+def test_a_push_is_timed_from_the_update_to_the_bytes_leaving_the_server():
+    m = Measurements(created={1: 1.0, 2: 2.0})
+    # client 0 long-polls: its request reached the server at 0.2 and was held; update 1
+    # (1.0) left the server at 1.003 and reached the client's socket at 1.053. Its next
+    # request, there at 1.11, was held too, and update 2 (2.0) left at 2.004. Client 1's
+    # request reached the server at 1.5, after update 1 was queued for it: no push.
+    m.receive(1, 0, 1.06)
+    m.receive(2, 0, 2.06)
+    m.receive(1, 1, 1.56)
+    m.at_socket = {0: [0.1, 1.053, 2.054], 1: [0.1, 1.551]}
+    m.left_server = {0: [0.05, 1.003, 2.004], 1: [0.05, 1.501]}
+    m.at_server = {0: [0.2, 1.11], 1: [1.5]}
+    assert m.push_delays(m.deliveries()) == pytest.approx([0.003, 0.004])
+
+
+def test_a_long_poll_turnaround_runs_from_the_response_to_the_next_request():
+    m = Measurements()
+    m.ask(0, 0.01)  # the first request: no response before it
+    m.ask(0, 1.056)  # asked 3 ms after the response reached the socket at 1.053 ...
+    m.ask(0, 2.06)
+    m.at_socket = {0: [1.053, 2.054]}
+    # ... and the request's bytes left 1 ms later; an ACK at 2.055 went before the asking
+    m.left_client = {0: [0.011, 1.057, 2.055, 2.062]}
+    assert m.turnarounds() == pytest.approx([0.004, 0.008])
 
 
 def test_proxy_keeps_order_under_random_latency_and_serializes_at_its_rate():
@@ -234,6 +260,7 @@ def test_model_matches_the_real_stack_at_50_ms(kind):
     assert table.loc["connections_opened", "measured"] == len(simulated.connections)
     if kind in PUSH:  # nothing crosses the proxy faster than its 50 ms path
         assert table.loc["latency_mean_s", "measured"] >= 0.05
+    assert_stack_times_given(table, kind)
     if TIMING:
         assert_within_bounds(table, {"latency_mean_s"})
 

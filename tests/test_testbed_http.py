@@ -38,6 +38,8 @@ from simulation.testbed.udp_proxy import UdpLatencyProxy
 from simulation.transport.framing import HttpFraming
 from simulation.transport.stacks import STACKS
 
+from helpers import assert_stack_times_given
+
 TIMING = os.environ.get("RTSIM_TESTBED_TIMING") == "1"
 SLACK_S = 0.012
 
@@ -220,15 +222,9 @@ def test_http2_and_http3_bytes_per_update_are_within_the_bound(protocol, strateg
         "stream_bytes_per_delivery", ["measured", "simulated"]
     ]
     assert abs(simulated_bytes - measured_bytes) <= SHORT_CELL_BYTES * measured_bytes, table
+    assert_stack_times_given(table, strategy)
     if TIMING:
-        within = table.loc["latency_mean_s", "within_bound"]
-        if strategy == "long-polling" and not within:  # measured and explained, not fixed
-            pytest.xfail(
-                "long polling over the Python HTTP/2 and HTTP/3 stacks carries their own "
-                "processing time, 6-7 ms per delivery with 2 clients, which rtsim does not "
-                "model (docs/validation-http2-http3.md, Latency)"
-            )
-        assert within, table
+        assert table.loc["latency_mean_s", "within_bound"], table
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -249,6 +245,7 @@ def test_websocket_over_http2_and_http3_bytes_per_update_are_within_the_bound(pr
         "stream_bytes_per_delivery", ["measured", "simulated"]
     ]
     assert abs(simulated_bytes - measured_bytes) <= SHORT_CELL_BYTES * measured_bytes, table
+    assert_stack_times_given(table, "websocket")
     if TIMING:
         assert table.loc["latency_mean_s", "within_bound"], table
 

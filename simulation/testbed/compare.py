@@ -186,10 +186,13 @@ class StackTimes:
     @classmethod
     def of(cls, measured: TestbedRun) -> StackTimes:
         m = measured.measurements
-        pushes = m.push_delays(measured.deliveries)
+        # a short poll's answer is no push, even when an update created while the poll
+        # was on its way to the handler goes out in it (rtsim's short polling pushes
+        # nothing: [server] push_time_s leaves it alone)
+        pushes = m.push_delays(measured.deliveries) if measured.kind != "short-polling" else ()
         turnarounds = m.turnarounds()
         return cls(
-            tuple(float(max(0.0, t)) for t in pushes),
+            tuple(max(0.0, float(t)) for t in pushes),
             float(turnarounds.mean()) if turnarounds.size else math.nan,
         )
 
