@@ -85,6 +85,8 @@ def split(clients: int, shards: int) -> list[ClientRange]:
 EVENT_ORDER_STREAMS = {
     "server.service": "random service times are drawn from one stream, in the order "
     "requests arrive ([server] service_time_s)",
+    "server.push": "random push times are drawn from one stream, in the order pushes "
+    "are made ([server] push_time_s)",
     "websocket.reconnect": "reconnection delays are jittered from one stream shared by every "
     "client, in the order they reconnect (strategy.randomization_factor > 0)",
     "socketio.reconnect": "reconnection delays are jittered from one stream shared by every "
@@ -169,6 +171,15 @@ def interactions(scenario: Scenario) -> list[str]:
         found.append(f"[server] workers = {server.workers:g}: clients queue for the same workers")
     if server.service_time_s.constant_value() is None:
         found.append("[server] service_time_s is random: " + EVENT_ORDER_STREAMS["server.service"])
+    push_time = server.push_time_s.constant_value()  # None: random
+    if push_time != 0 and scenario.strategy.kind != "short-polling":  # it pushes nothing
+        if server.push_fanout == "serial":
+            found.append(
+                '[server] push_fanout = "serial" with a push time: each client waits for '
+                "the pushes to the clients before it"
+            )
+        elif push_time is None:
+            found.append("[server] push_time_s is random: " + EVENT_ORDER_STREAMS["server.push"])
     strategy = scenario.strategy
     params = strategy.params
     if strategy.kind == "socketio":

@@ -82,14 +82,19 @@ def test_every_shardable_scenario_splits_exactly_on_dask(path, level, dask_clien
 
 def _busy(level="full", kind="long-polling", **sections):
     """Clients that do everything a part must get right: updates for one client, client
-    messages, an outage, loss, jitter, a constant service time, held-request memory and
-    client groups on different networks."""
+    messages, an outage, loss, jitter, a constant service time, a constant push time
+    written in parallel, held-request memory and client groups on different networks."""
     data = {
         "clients": 12,
         "duration_s": 30.0,
         "warmup_s": 3.0,
         "strategy": {"kind": kind},
-        "server": {"service_time_s": 0.01, "memory_per_held_request_bytes": 1000},
+        "server": {
+            "service_time_s": 0.01,
+            "push_time_s": 0.002,
+            "push_fanout": "parallel",
+            "memory_per_held_request_bytes": 1000,
+        },
         "workload": {"rate_per_s": 3.0, "audience": "one" if kind != "sse" else "all"},
         "faults": {"outages": [{"start_s": 10.0, "duration_s": 3.0}]},
         "network": {"loss": 0.02, "jitter_s": 0.01},
@@ -162,6 +167,20 @@ def test_canonical_order_is_that_of_a_whole_run_regardless_of_parts():
     [
         ({"server": {"workers": 4}}, "[server] workers = 4"),
         ({"server": {"service_time_s": {"dist": "exponential", "mean": 0.01}}}, "service_time_s"),
+        (
+            {"strategy": {"kind": "sse"}, "server": {"push_time_s": 0.001}},
+            'push_fanout = "serial"',
+        ),
+        (
+            {
+                "strategy": {"kind": "websocket"},
+                "server": {
+                    "push_time_s": {"dist": "exponential", "mean": 0.001},
+                    "push_fanout": "parallel",
+                },
+            },
+            "push_time_s is random",
+        ),
         ({"strategy": {"kind": "socketio"}}, "Socket.IO"),
         (
             {"strategy": {"phase_s": {"dist": "uniform", "low": 0, "high": 1}}},
