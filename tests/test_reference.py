@@ -67,6 +67,31 @@ SHAPES = {
         rate=10.0,
         duration_s=30.0,
     ),
+    "websocket, push time written in parallel": _shape(
+        {"kind": "websocket"}, server={"push_time_s": 0.01, "push_fanout": "parallel"}
+    ),
+    "sse, periodic broadcasts written serially": _shape(
+        {"kind": "sse"},
+        server={"push_time_s": 0.01},
+        workload={"kind": "periodic"},
+    ),
+    "websocket, updates for one client written serially (M/D/1)": _shape(
+        {"kind": "websocket"},
+        rate=40.0,
+        server={"push_time_s": 0.01},
+        workload={"audience": "one"},
+        duration_s=120.0,
+    ),
+    "long-polling, push time written in parallel": _shape(
+        {"kind": "long-polling"}, server={"push_time_s": 0.02, "push_fanout": "parallel"}
+    ),
+    "websocket, exponential latency, push time in parallel": _shape(
+        {"kind": "websocket"},
+        latency=EXPONENTIAL,
+        rate=20.0,
+        duration_s=30.0,
+        server={"push_time_s": 0.005, "push_fanout": "parallel"},
+    ),
     "websocket, empirical latency": _shape(
         {"kind": "websocket"},
         latency={"dist": "empirical", "values": [0.02, 0.03, 0.05, 0.12]},
@@ -180,6 +205,17 @@ def plots_distribution(spec):
         make_scenario(network={"latency_s": 0.05, "loss": 0.01}),
         _shape({"kind": "sse", "other_tabs": 6}),
         _shape({"kind": "sse"}, transport={"idle_timeout_s": 60.0}),
+        _shape(
+            {"kind": "websocket"}, server={"push_time_s": {"dist": "exponential", "mean": 0.01}}
+        ),
+        _shape({"kind": "websocket"}, server={"push_time_s": 0.01}),  # Poisson: they overlap
+        _shape({"kind": "long-polling"}, server={"push_time_s": 0.01}),
+        _shape(
+            {"kind": "sse"},
+            server={"push_time_s": 0.01},
+            workload={"kind": "periodic"},
+            groups=[{"name": "a", "clients": 4}, {"name": "b", "clients": 6}],
+        ),
     ],
     ids=[
         "polling-random",
@@ -192,6 +228,10 @@ def plots_distribution(spec):
         "loss",
         "sse-no-connection-left",
         "idle-timeout",
+        "random-push-time",
+        "serial-broadcasts-that-overlap",
+        "long-polling-serial-pushes",
+        "serial-pushes-to-groups",
     ],
 )
 def test_no_reference_where_no_formula_holds(scenario):

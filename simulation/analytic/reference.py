@@ -9,6 +9,8 @@ import numpy as np
 from .closed_forms import (
     _long_poll_excess_s,
     long_poll_blind_window_s,
+    md1_mean_wait_s,
+    push_delay_mean_s,
     setup_round_trips,
     setup_time_s,
     short_poll_measured_wait_s,
@@ -48,11 +50,20 @@ def expected_latency_s(scenario, group: str | None = None) -> float | None:
       ``L`` for constant latency; for random latency and Poisson updates the in-order
       delay of :func:`in_order_mean_latency_s`.
 
+    Long polling and push add the server's push time where it is a constant ``c`` that
+    delays each client's updates alike (:func:`_push_delay_s`): ``c`` written in
+    parallel; written serially, :func:`push_delay_mean_s` for broadcasts that never
+    overlap (periodic, at most one every ``N c``), and ``c`` plus an M/D/1 wait for
+    Poisson updates to one client each. Otherwise (random push times, overlapping
+    broadcasts, a serial fan-out with client groups) None.
+
     With client groups, ``group`` names one group: its clients' mean, from the group's
     network. Without ``group``, the mean over every delivery: the groups' means weighted
     by their clients (updates go to every client), or None if a group has no formula.
     """
     if scenario.groups:
+        if scenario.server.push_fanout == "serial" and _pushes_take_time(scenario):
+            return None  # each group's mean depends on its clients' places in the fan-out
         return _groups_latency_s(scenario, group)
     if group is not None:
         raise ValueError(f"{scenario.name or scenario.source} has no client groups")
@@ -90,14 +101,21 @@ def expected_latency_s(scenario, group: str | None = None) -> float | None:
         if workload.kind == "periodic" and phase.constant_value() is not None:
             return _fixed_phase_poll_latency_s(scenario, constant)
         return None
+    push = _push_delay_s(scenario)
+    if push is None:
+        return None
     if kind == "long-polling":
         if constant is None or workload.kind != "poisson":
             return None
+        if push and scenario.server.push_fanout == "serial":
+            return None  # queued writes shift a client's updates unevenly
         blind = long_poll_blind_window_s(
             constant, scenario.transport.keep_alive, tls, params.reconnect_delay_s
         )
-        return constant + _long_poll_excess_s(
-            blind, _updates_per_client_per_s(scenario), params.hold_timeout_s
+        return (
+            constant
+            + _long_poll_excess_s(blind, _updates_per_client_per_s(scenario), params.hold_timeout_s)
+            + push
         )
     if kind in PUSH_STRATEGIES:
         if any(math.isfinite(getattr(params, key, math.inf)) for key in _PUSH_EXTRAS):
@@ -105,11 +123,36 @@ def expected_latency_s(scenario, group: str | None = None) -> float | None:
         if getattr(params, "other_tabs", 0) >= scenario.transport.max_connections_per_host:
             return None  # SSE: other tabs hold every connection; the stream never opens
         if constant is not None:
-            return constant
+            return constant + push
         if workload.kind != "poisson":
             return None
-        return in_order_mean_latency_s(network.latency_s, _updates_per_client_per_s(scenario))
+        rate = _updates_per_client_per_s(scenario)
+        return in_order_mean_latency_s(network.latency_s, rate) + push
     return None
+
+
+def _pushes_take_time(scenario) -> bool:
+    return scenario.server.push_time_s.constant_value() != 0
+
+
+def _push_delay_s(scenario) -> float | None:
+    """The mean time from an update's creation to its push, where it shifts each client's
+    updates by one constant (so the strategy's closed form holds, shifted); else None."""
+    server, workload = scenario.server, scenario.workload
+    push = server.push_time_s.constant_value()
+    if push is None:
+        return None  # random: pushes to one client may wait for each other
+    if push == 0 or server.push_fanout == "parallel":
+        return push
+    if workload.audience == "one":
+        if workload.kind == "poisson":  # one write per update: an M/D/1 queue
+            if workload.rate_per_s * push >= 1:
+                return None  # the queue grows without bound
+            return push + md1_mean_wait_s(workload.rate_per_s, push)
+        return push if workload.kind == "periodic" and push <= 1 / workload.rate_per_s else None
+    if workload.kind == "periodic" and scenario.clients * push <= 1 / workload.rate_per_s:
+        return push_delay_mean_s(push, scenario.clients, "serial")
+    return None  # broadcasts that may overlap queue behind each other
 
 
 def _fixed_phase_poll_latency_s(scenario, latency_s: float) -> float | None:
