@@ -126,8 +126,8 @@ def expected_latency_s(scenario, group: str | None = None) -> float | None:
             return constant + push
         if workload.kind != "poisson":
             return None
-        rate = _updates_per_client_per_s(scenario)
-        return in_order_mean_latency_s(network.latency_s, rate) + push
+        in_order = in_order_mean_latency_s(network.latency_s, _updates_per_client_per_s(scenario))
+        return None if in_order is None else in_order + push
     return None
 
 
