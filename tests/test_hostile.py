@@ -174,7 +174,11 @@ def test_a_closed_pipe_ends_quietly():
 def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     long_run = tmp_path / "long.toml"
     long_run.write_text('duration_s = 600.0\nclients = 2000\n[strategy]\nkind = "websocket"\n')
-    process = _rtsim("run", str(long_run))
+    # a shell's background job (nohup ... &) starts with SIGINT ignored, and a child
+    # inherits that; a terminal's Ctrl-C reaches a process that has the default action
+    process = _rtsim(
+        "run", str(long_run), preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)
+    )
     time.sleep(3.0)  # past the imports, into the run
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=60)
