@@ -134,7 +134,10 @@ print(
 # larger (a bound too wide for the axis has its value written on it). A dot inside its
 # bar (green) meets the bound; outside (red), it does not. The hollow circle is the gap
 # to rtsim *without* those times (an instant server and client): the real stack's own
-# work.
+# work. For long polling the two can even fall on either side of zero: every client sees
+# the same few dozen updates of a 20 s run, and a few milliseconds more turnaround can
+# move an update from just missing a request to just catching one (or back), a whole
+# round trip for that update.
 
 # %%
 relative, absolute = BOUNDS["latency_mean_s"]
