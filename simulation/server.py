@@ -94,6 +94,11 @@ class ServerParams:
         if not (math.isinf(self.workers) or float(self.workers).is_integer()):
             raise ValueError(f"workers must be a whole number or inf, got {self.workers}")
 
+    @property
+    def pushes_take_time(self) -> bool:
+        """Whether a push may take any time (a random push time may, even if it draws 0)."""
+        return self.push_time_s.constant_value() != 0
+
 
 class Server:
     """Serves requests with limited workers and tracks busy time and memory."""
@@ -108,9 +113,10 @@ class Server:
         self.env = env
         self.params = params
         self._service = streams.sampler(params.service_time_s, "server.service")
-        push = streams.sampler(params.push_time_s, "server.push")
         # None: every push leaves the moment its update is created
-        self._push_time = None if push.constant == 0 else push
+        self._push_time = (
+            streams.sampler(params.push_time_s, "server.push") if params.pushes_take_time else None
+        )
         self._serial = params.push_fanout == "serial"
         self._pushes_done_at = 0.0  # serial: when the pushes asked for so far are done
         self._last_push_at: dict[int, float] = {}  # parallel: each client's latest push

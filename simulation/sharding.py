@@ -30,6 +30,7 @@ from .errors import ScenarioError
 from .record import RecordSetup, SummaryRecorder
 from .rng import RandomStreams
 from .scenario import Scenario
+from .strategies import STRATEGIES
 
 __all__ = [
     "ClientRange",
@@ -171,14 +172,13 @@ def interactions(scenario: Scenario) -> list[str]:
         found.append(f"[server] workers = {server.workers:g}: clients queue for the same workers")
     if server.service_time_s.constant_value() is None:
         found.append("[server] service_time_s is random: " + EVENT_ORDER_STREAMS["server.service"])
-    push_time = server.push_time_s.constant_value()  # None: random
-    if push_time != 0 and scenario.strategy.kind != "short-polling":  # it pushes nothing
+    if server.pushes_take_time and STRATEGIES[scenario.strategy.kind].pushes:
         if server.push_fanout == "serial":
             found.append(
                 '[server] push_fanout = "serial" with a push time: each client waits for '
                 "the pushes to the clients before it"
             )
-        elif push_time is None:
+        elif server.push_time_s.constant_value() is None:
             found.append("[server] push_time_s is random: " + EVENT_ORDER_STREAMS["server.push"])
     strategy = scenario.strategy
     params = strategy.params

@@ -62,7 +62,7 @@ def expected_latency_s(scenario, group: str | None = None) -> float | None:
     by their clients (updates go to every client), or None if a group has no formula.
     """
     if scenario.groups:
-        if scenario.server.push_fanout == "serial" and _pushes_take_time(scenario):
+        if scenario.server.push_fanout == "serial" and scenario.server.pushes_take_time:
             return None  # each group's mean depends on its clients' places in the fan-out
         return _groups_latency_s(scenario, group)
     if group is not None:
@@ -129,10 +129,6 @@ def expected_latency_s(scenario, group: str | None = None) -> float | None:
         in_order = in_order_mean_latency_s(network.latency_s, _updates_per_client_per_s(scenario))
         return None if in_order is None else in_order + push
     return None
-
-
-def _pushes_take_time(scenario) -> bool:
-    return scenario.server.push_time_s.constant_value() != 0
 
 
 def _push_delay_s(scenario) -> float | None:

@@ -38,6 +38,7 @@ class Strategy:
     needs_uplink: ClassVar[bool]
     uses_transport: ClassVar[bool] = True  # runs over TCP connections (transport/)
     sends_up: ClassVar[bool] = True  # can carry client messages ([workload.up])
+    pushes: ClassVar[bool] = True  # its server pushes updates ([server] push_time_s applies)
     summary: ClassVar[str]
     metrics: ClassVar[dict[str, Metric]] = {}  # summary metrics of its own, by name
     # the message kinds of its HTTP requests and responses (how HTTP/2 and 3 size them)

@@ -67,6 +67,7 @@ class ShortPolling(Strategy):
     Params = ShortPollingParams
     needs_uplink = True
     summary = "client requests every interval_s; server answers at once, empty or not"
+    pushes = False  # clients fetch updates: [server] push_time_s does not apply
     http_heads = (("poll-request", "http-post"), ("poll-response", "http-post-response"))
 
     def __init__(self, context: StrategyContext, params: ShortPollingParams):

@@ -56,6 +56,7 @@ from ..protocols import websocket as ws_protocol
 from ..protocols.wire import quic
 from ..runner import run
 from ..scenario import Scenario, parse_scenario
+from ..strategies import STRATEGIES
 from ..transport.connection import ACK_ONLY_KIND, EXTRA_PACKET_BYTES, UDP_IP_BYTES
 from ..transport.transport import quic_transport_bytes
 from .harness import TestbedRun, run_testbed
@@ -187,9 +188,9 @@ class StackTimes:
     def of(cls, measured: TestbedRun) -> StackTimes:
         m = measured.measurements
         # a short poll's answer is no push, even when an update created while the poll
-        # was on its way to the handler goes out in it (rtsim's short polling pushes
-        # nothing: [server] push_time_s leaves it alone)
-        pushes = m.push_delays(measured.deliveries) if measured.kind != "short-polling" else ()
+        # was on its way to the handler goes out in it ([server] push_time_s leaves a
+        # strategy that pushes nothing alone)
+        pushes = m.push_delays(measured.deliveries) if STRATEGIES[measured.kind].pushes else ()
         turnarounds = m.turnarounds()
         return cls(
             tuple(max(0.0, float(t)) for t in pushes),
