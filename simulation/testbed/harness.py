@@ -60,6 +60,7 @@ class TestbedRun:
     certificate_bytes: int = 0  # the TLS Certificate message's body, 0 without TLS
     packets_up: int = 0  # chunks read (TCP) or datagrams (UDP), client to server
     packets_down: int = 0
+    server_datagrams_dropped: int = 0  # HTTP/3: read by the server, dropped before QUIC
 
 
 def run_testbed(
@@ -146,6 +147,9 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
         measurements.left_server[index] = since_origin(proxy.from_server)
         measurements.left_client[index] = since_origin(proxy.from_client)
         measurements.at_server[index] = since_origin(proxy.to_server)
+    dropped = _server_datagrams_dropped(app)
+    if dropped:  # a loss the path did not make, which rtsim's lossless path does not have
+        measurements.errors.append(f"the server dropped {dropped} datagrams, its queue full")
     for error in measurements.errors:
         logger.warning("%s testbed: %s", kind, error)
     up, down = path[0].counters, path[1].counters
@@ -163,7 +167,12 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
         _certificate_bytes(app),
         up.chunks,
         down.chunks,
+        dropped,
     )
+
+
+def _server_datagrams_dropped(app) -> int:
+    return getattr(getattr(app, "server", None), "datagrams_dropped", 0)
 
 
 def _certificate_bytes(app) -> int:

@@ -8,7 +8,10 @@ run time (:mod:`..certs`) in a temporary directory removed at :meth:`stop`.
 Response headers: hypercorn adds ``date`` (as every rtsim response has); its ``server``
 header and the ``alt-svc`` it would advertise next to a QUIC socket are left out, as
 rtsim's header lists (:mod:`simulation.protocols.wire.headers`) carry neither. The keep-
-alive timeout is an hour: rtsim closes no idle connection unless asked to.
+alive timeout is an hour: rtsim closes no idle connection unless asked to. On HTTP/3,
+datagrams wait for hypercorn in a queue as large as the socket's receive buffer, not in
+hypercorn's queue of ten (:mod:`.udp_receive`); ``datagrams_dropped`` counts any it
+still drops.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from ..certs import Certificate, self_signed
+from .udp_receive import ReceiveQueue, receive_queue_for_hypercorn
 
 __all__ = ["PROTOCOLS", "HypercornServer", "serve_lifespan", "serve_until_gone"]
 
@@ -30,6 +34,7 @@ __all__ = ["PROTOCOLS", "HypercornServer", "serve_lifespan", "serve_until_gone"]
 PROTOCOLS = {"h2c": ("2", "none"), "h2": ("2", "1.3"), "h3": ("3", "1.3")}
 _KEEP_ALIVE_S = 3600.0
 _GRACE_S = 0.5  # at the end of a run, held requests and streams are simply cut
+_START_TIMEOUT_S = 5.0
 
 
 async def serve_lifespan(receive, send) -> None:
@@ -78,6 +83,7 @@ class HypercornServer:
         self._directory: tempfile.TemporaryDirectory | None = None
         self._shutdown: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self.receive_queue: ReceiveQueue | None = None  # HTTP/3's, once started
 
     @property
     def tls(self) -> bool:
@@ -93,6 +99,7 @@ class HypercornServer:
         kind = socket.SOCK_DGRAM if self.protocol == "h3" else socket.SOCK_STREAM
         sock = socket.socket(socket.AF_INET, kind)
         sock.bind(("127.0.0.1", 0))
+        receive_buffer_bytes = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         if kind == socket.SOCK_STREAM:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.port = sock.getsockname()[1]
@@ -110,12 +117,28 @@ class HypercornServer:
             config.bind = [bind]
             config.alpn_protocols = ["h2"]
         self._shutdown = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        self._task = loop.create_task(serve(self.app, config, shutdown_trigger=self._wait))
-        await asyncio.sleep(0.05)  # hypercorn's lifespan start-up and listen
+        if self.protocol == "h3":
+            self.receive_queue = ReceiveQueue(receive_buffer_bytes)
+            with receive_queue_for_hypercorn(self.receive_queue) as built:
+                await self._serve(config)
+                with contextlib.suppress(TimeoutError):  # unless hypercorn failed to start
+                    await asyncio.wait_for(built.wait(), _START_TIMEOUT_S)
+        else:
+            await self._serve(config)
+        assert self._task is not None
         if self._task.done():
             self._task.result()  # raises what stopped it
         return self.port
+
+    async def _serve(self, config: Config) -> None:
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(serve(self.app, config, shutdown_trigger=self._wait))
+        await asyncio.sleep(0.05)  # hypercorn's lifespan start-up and listen
+
+    @property
+    def datagrams_dropped(self) -> int:
+        """Datagrams the HTTP/3 server read and dropped, its receive queue full."""
+        return self.receive_queue.dropped if self.receive_queue is not None else 0
 
     async def _wait(self) -> None:
         assert self._shutdown is not None
