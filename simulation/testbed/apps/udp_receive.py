@@ -4,14 +4,15 @@ hypercorn's QUIC code, bounded in bytes as a socket's receive buffer is.
 hypercorn 0.18 puts every datagram it reads into an ``asyncio.Queue(10)`` and drops the
 eleventh waiting one ("Just throw the data away, is UDP", ``hypercorn/asyncio/
 udp_server.py``). On the testbed, ten long-polling clients that each get a response at
-the same broadcast send their next requests and ACKs within a millisecond; the eleventh
-datagram was dropped, and aioquic then recovered a loss on a path that loses nothing
-(in a 20 s cell at 1 update/s: 53 of 808 client datagrams, 49 probe timeouts, requests
-up to 250 ms late). rtsim's path is lossless unless ``loss`` is set, and a server reading
-straight from its socket has the kernel's receive buffer (``SO_RCVBUF``, 212,992 bytes by
-default on Linux: ``net.core.rmem_default``) to hold such a burst. So, while hypercorn
-starts, its UDP server is given a :class:`ReceiveQueue` of the socket's ``SO_RCVBUF``
-bytes instead; whatever it still drops is counted, and the harness reports it.
+the same broadcast send their next requests and ACKs within a millisecond; the datagrams
+beyond ten were dropped, and aioquic then recovered losses on a path that loses nothing
+(in a 20 s cell at 1 update/s, 53 of the clients' 808 datagrams; those with data were
+sent again a probe timeout later). rtsim's path is lossless unless ``loss`` is set, and
+a server reading straight from its socket has the kernel's receive buffer
+(``SO_RCVBUF``, set by Linux's ``net.core.rmem_default``: 212,992 bytes on the machine
+measured) to hold a burst. So, while hypercorn starts, its UDP server is given a
+:class:`ReceiveQueue` of the socket's ``SO_RCVBUF`` bytes instead; whatever it still
+drops is counted, and the harness reports it.
 """
 
 from __future__ import annotations
