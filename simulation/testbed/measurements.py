@@ -41,7 +41,8 @@ class Measurements:
     upgrade_request_header_bytes: list[int] = field(default_factory=list)
     upgrade_response_header_bytes: list[int] = field(default_factory=list)
     reconnects: int = 0
-    ack_rtts: list[float] = field(default_factory=list)  # client emit -> its ack (s)
+    # (client, emitted, acked): a client message's emit and its ack's hand-over (s)
+    acks: list[tuple[int, float, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     # client -> times (s since the start, ascending) bytes reached its socket, when known
     at_socket: dict[int, list[float]] = field(default_factory=dict)
@@ -59,6 +60,35 @@ class Measurements:
     def ask(self, client: int, at: float) -> None:
         """Client ``client`` asks its library for a request now (``at``: s since the start)."""
         self.asked.setdefault(client, []).append(at)
+
+    def ack(self, client: int, emitted: float, acked: float) -> None:
+        """Client ``client``'s library acknowledged at ``acked`` the message it was asked
+        to emit at ``emitted`` (s since the start)."""
+        self.acks.append((client, emitted, acked))
+
+    def ack_rtts(self) -> np.ndarray:
+        """Each ack's RTT at the client library: from the emit to the ack's hand-over."""
+        return np.asarray([acked - emitted for _, emitted, acked in self.acks], dtype=float)
+
+    def ack_times(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each ack's RTT at the client's socket and the server's time to answer it (s).
+
+        The message is the client's first bytes the proxy read at or after the emit, the
+        ack the last bytes to reach the client's socket at or before its hand-over (the
+        moment rtsim's ack RTT ends, as a delivery's does). The RTT runs from the one to
+        the other; the server's time from the message's bytes reaching the server to the
+        ack's leaving it. An ack without both is left out."""
+        rtts, services = [], []
+        for client, emitted, acked in self.acks:
+            sent = np.asarray(self.left_client.get(client, ()), dtype=float)
+            received = np.asarray(self.at_socket.get(client, ()), dtype=float)
+            first = np.searchsorted(sent, emitted, side="left")
+            last = np.searchsorted(received, acked, side="right") - 1
+            if first >= sent.size or last < 0 or received[last] <= sent[first]:
+                continue
+            rtts.append(received[last] - sent[first])
+            services.append(self.left_server[client][last] - self.at_server[client][first])
+        return np.asarray(rtts, dtype=float), np.asarray(services, dtype=float)
 
     def push_delays(self, deliveries: pd.DataFrame) -> np.ndarray:
         """The server's push time of each pushed delivery of ``deliveries`` (as made by

@@ -13,6 +13,7 @@ __all__ = ["markdown_table", "wide_table"]
 _COLUMNS = {  # metric -> (heading, scale, digits)
     "push_time_mean_s": ("server push time (ms, measured)", 1000, 1),
     "turnaround_mean_s": ("long-poll client turnaround (ms, measured)", 1000, 1),
+    "service_time_mean_s": ("server time to ack (ms, measured)", 1000, 1),  # with acks only
     "latency_mean_s": ("mean latency (ms)", 1000, 1),
     "instant_latency_mean_s": ("mean latency, rtsim without those times (ms)", 1000, 1),
     "latency_p95_s": ("p95 latency (ms)", 1000, 1),
@@ -20,6 +21,7 @@ _COLUMNS = {  # metric -> (heading, scale, digits)
     "requests_per_delivery": ("requests / update", 1, 3),
     "stream_bytes_per_delivery": ("bytes / update", 1, 1),
     "ack_rtt_mean_s": ("ack RTT (ms)", 1000, 1),  # cells with client messages only
+    "app_ack_rtt_mean_s": ("ack RTT at the client library (ms, measured)", 1000, 1),
 }
 
 

@@ -10,10 +10,12 @@ packet -> the WebSocket upgrade (``2probe``, ``3probe``, ``5``) -> the Socket.IO
 
 Client messages (the schedule's ``client_messages``): once connected, a client emits each
 of its own at its scheduled time as ``42<id>["message","<payload>"]`` with a callback;
-the server's handler returns nothing, so python-socketio answers ``43<id>[]``, and the
-time from emit to that ack is one ack RTT. The schedule holds only the messages rtsim
-delivered; one due before the real client is connected (its set-up takes a few
-milliseconds longer than the model's) is emitted as soon as it is.
+the server's handler returns nothing, so python-socketio answers ``43<id>[]``. The emit
+and the ack's hand-over are recorded (``Measurements.ack``); the ack RTT compared is the
+one between the client's socket times around them (``Measurements.ack_times``). The
+schedule holds only the messages rtsim delivered; one due before the real client is
+connected (its set-up takes a few milliseconds longer than the model's) is emitted as
+soon as it is.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class SocketIOApp:
             sent = testbed.now()
 
             def acked(*_args, sent=sent) -> None:
-                testbed.measurements.ack_rtts.append(testbed.now() - sent)
+                testbed.measurements.ack(index, sent, testbed.now())
 
             text = payload_text(int(update_id), int(payload_bytes))
             await sio.emit("message", text, callback=acked)
