@@ -286,11 +286,12 @@ plt.show()
 #   long-poll client's turnaround from a response to its next request; rtsim is given
 #   both (`[server] push_time_s`, resampled, and `reconnect_delay_s`), as it is given
 #   the path's latency. Long polling pays the turnaround on every update that arrives
-#   between two requests. What it is not given: the proxy's own timer lateness, and the
-#   server's time to answer a request that finds its update already queued. (The
-#   client's parsing of the update itself is not in the gap: the testbed takes the
-#   moment its bytes reach the client's socket, as rtsim does, and keeps the moment the
-#   client's library hands it over as `app_latency_s`.)
+#   between two requests. With Socket.IO client messages, the server's time to answer
+#   each with its ack is given too (`[server] service_time_s`). What it is not given:
+#   the proxy's own timer lateness, and the server's time to answer a request that finds
+#   its update already queued. (The client's parsing of the update itself is not in the
+#   gap: the testbed takes the moment its bytes reach the client's socket, as rtsim
+#   does, and keeps the moment the client's library hands it over as `app_latency_s`.)
 # - **Header sizes are calibrated, not predicted.** rtsim's defaults (700-byte requests,
 #   300-byte responses) describe browsers with cookies; aiohttp sends about 140 bytes.
 #   The comparison feeds the measured sizes to rtsim, so bytes per update test the
@@ -308,6 +309,6 @@ plt.show()
 # 2. Run short polling at 150 ms. Why is its relative error smaller than long polling's?
 # 3. Which strategy's bytes per update fall fastest as the update rate grows, and why?
 # 4. Socket.IO acknowledgements: run `compare_cell(Cell("socketio-websocket", 0.05, 2.0,
-#    client_rate_per_s=1.0))`. The model says an ack takes exactly two one-way trips;
-#    how much longer does the real one take, and is it the same extra time as for a
-#    pushed update, or twice it?
+#    client_rate_per_s=1.0))`. Without the server's time, the model's ack takes exactly
+#    two one-way trips; how much longer does the real one take, and is it the same extra
+#    time as for a pushed update, or twice it?

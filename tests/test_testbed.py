@@ -25,6 +25,7 @@ from simulation.testbed.apps.sse import EventStreamParser
 from simulation.testbed.compare import BOUNDS, Cell, cell_scenario, compare_cell
 from simulation.testbed.measurements import Measurements
 from simulation.testbed.proxy import path_directions
+from simulation.testbed.report import markdown_table
 from simulation.testbed.schedule import parse_update_ids, payload_text
 
 from helpers import assert_stack_times_given, make_scenario
@@ -339,3 +340,5 @@ def test_validate_testbed_prints_the_table(capsys, tmp_path):
     table = pd.read_csv(out)
     assert set(table["metric"]) >= set(BOUNDS) - {"ack_rtt_mean_s"}
     assert "ack_rtt_mean_s" not in set(table["metric"])
+    # the CSV read back prints the same table (its protocol "1.1" is read as a number)
+    assert markdown_table(table) in printed

@@ -31,6 +31,8 @@ def wide_table(comparison: pd.DataFrame) -> pd.DataFrame:
     rows = []
     if "protocol" not in comparison:
         comparison = comparison.assign(protocol="1.1")
+    # read back from a CSV, "1.1" is the number 1.1
+    comparison = comparison.assign(protocol=comparison["protocol"].astype(str))
     keys = ["protocol", "strategy", "latency_ms", "rate_per_s"]
     for (protocol, strategy, latency_ms, rate), cell in comparison.groupby(keys, sort=False):
         by_metric = cell.set_index("metric")
@@ -65,7 +67,7 @@ def markdown_table(comparison: pd.DataFrame) -> str:
         if wide[f"{metric}_measured"].notna().any()  # no ack column without acks
     }
     protocols = wide["protocol"].unique()
-    with_protocol = len(protocols) > 1 or protocols[0] != "1.1"  # HTTP/1.1 tables as before
+    with_protocol = int(len(protocols) > 1 or protocols[0] != "1.1")  # HTTP/1.1 as before
     headings = ["protocol"] * with_protocol + ["strategy", "one-way latency", "updates/s"]
     headings += ["deliveries"]
     headings += [heading for heading, _, _ in columns.values()] + ["bounds met"]
