@@ -35,12 +35,14 @@ KEY_SHARES = {"x25519": (4 + 32, 4 + 32), "x25519mlkem768": (4 + 1216, 4 + 1120)
 
 # A NewSessionTicket message (RFC 8446 section 4.6.1): 4-byte handshake header, lifetime
 # 4, age_add 4, nonce 1 + 8, ticket 2 + 208, extensions 2: 233 bytes, as OpenSSL 3 sends
-# it (measured on the testbed). OpenSSL sends two after a full TLS 1.3 handshake by
+# it (measured on the testbed). A resuming client presents the 208-byte ticket as its
+# PSK identity. OpenSSL sends two after a full TLS 1.3 handshake by
 # default (SSL_CTX_set_num_tickets(3): "By default, two tickets are issued"), as do the
 # servers built on it (nginx, Apache, hypercorn); a TLS 1.2 server sends one in its last
 # flight when the client offers the SessionTicket extension, as browsers do (RFC 5077
 # section 3.3).
-SESSION_TICKET_BYTES = 233
+SESSION_TICKET_IDENTITY_BYTES = 208
+SESSION_TICKET_BYTES = 4 + 4 + 4 + (1 + 8) + (2 + SESSION_TICKET_IDENTITY_BYTES) + 2
 SESSION_TICKETS = 2
 
 # Per application record: TLS 1.3 adds the inner content type (1) and the AEAD tag (16)

@@ -69,10 +69,9 @@ SERVER_TRANSPORT_PARAMETERS: dict[int, int | bytes] = {
 
 # A resumed handshake's ClientHello adds pre_shared_key (RFC 8446 section 4.2.11: 4-byte
 # extension header, identities list 2 + identity 2 + ticket + 4-byte age, binders list 2 +
-# 1 + 32 for SHA-256) and an empty early_data extension (4, section 4.2.10). The ticket's
-# size is the server's choice: 128 bytes assumed.
-TICKET_BYTES = 128
-PSK_EXTENSIONS_BYTES = 4 + 2 + 2 + TICKET_BYTES + 4 + 2 + 1 + 32 + 4
+# 1 + 32 for SHA-256) and an empty early_data extension (4, section 4.2.10). The ticket
+# is the one the server issued (tls.SESSION_TICKET_BYTES: OpenSSL's, 208 bytes).
+PSK_EXTENSIONS_BYTES = 4 + 2 + 2 + tls.SESSION_TICKET_IDENTITY_BYTES + 4 + 2 + 1 + 32 + 4
 
 
 def spare_connection_ids(peer_parameters: dict[int, int | bytes]) -> int:
