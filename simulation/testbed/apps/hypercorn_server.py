@@ -121,8 +121,7 @@ class HypercornServer:
             self.receive_queue = ReceiveQueue(receive_buffer_bytes)
             with receive_queue_for_hypercorn(self.receive_queue) as built:
                 await self._serve(config)
-                with contextlib.suppress(TimeoutError):  # unless hypercorn failed to start
-                    await asyncio.wait_for(built.wait(), _START_TIMEOUT_S)
+                await self._until(built)
         else:
             await self._serve(config)
         assert self._task is not None
@@ -134,6 +133,16 @@ class HypercornServer:
         loop = asyncio.get_running_loop()
         self._task = loop.create_task(serve(self.app, config, shutdown_trigger=self._wait))
         await asyncio.sleep(0.05)  # hypercorn's lifespan start-up and listen
+
+    async def _until(self, built: asyncio.Event) -> None:
+        """Wait until hypercorn has built its UDP server, or stopped trying."""
+        assert self._task is not None
+        waiting = asyncio.ensure_future(built.wait())
+        await asyncio.wait(
+            {self._task, waiting}, timeout=_START_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
 
     @property
     def datagrams_dropped(self) -> int:
