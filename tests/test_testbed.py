@@ -23,7 +23,7 @@ from simulation.distributions import Uniform
 from simulation.testbed import LatencyProxy, Schedule, run_testbed
 from simulation.testbed.apps.sse import EventStreamParser
 from simulation.testbed.compare import BOUNDS, Cell, cell_scenario, compare_cell
-from simulation.testbed.measurements import Measurements
+from simulation.testbed.measurements import Measurements, SocketTimes
 from simulation.testbed.proxy import path_directions
 from simulation.testbed.report import markdown_table
 from simulation.testbed.schedule import parse_update_ids, payload_text
@@ -104,7 +104,7 @@ def test_a_delivery_is_the_last_write_to_the_clients_socket_before_its_library_h
     m.receive(1, 0, 1.07)  # handed over 7 ms after the write at 1.06
     m.receive(2, 0, 2.09)
     m.receive(3, 1, 3.2)  # a client without socket times keeps its hand-over time
-    m.at_socket = {0: [0.5, 1.06, 2.05, 2.08, 2.5]}
+    m.sockets = {0: SocketTimes.of(at_socket=[0.5, 1.06, 2.05, 2.08, 2.5], left_server=[0] * 5)}
     d = m.deliveries().set_index("update_id")
     assert d.loc[1, "delivered_at"] == 1.06 and d.loc[1, "app_at"] == 1.07
     assert d.loc[2, "delivered_at"] == 2.08  # the write that completed it, not a later one
@@ -122,9 +122,10 @@ def test_a_push_is_timed_from_the_update_to_the_bytes_leaving_the_server():
     m.receive(1, 0, 1.06)
     m.receive(2, 0, 2.06)
     m.receive(1, 1, 1.56)
-    m.at_socket = {0: [0.1, 1.053, 2.054], 1: [0.1, 1.551]}
-    m.left_server = {0: [0.05, 1.003, 2.004], 1: [0.05, 1.501]}
-    m.at_server = {0: [0.2, 1.11], 1: [1.5]}
+    m.sockets = {
+        0: SocketTimes.of([0.1, 1.053, 2.054], [0.05, 1.003, 2.004], [0.15, 1.06], [0.2, 1.11]),
+        1: SocketTimes.of([0.1, 1.551], [0.05, 1.501], [1.45], [1.5]),
+    }
     assert m.push_delays(m.deliveries()) == pytest.approx([0.003, 0.004])
 
 
@@ -133,9 +134,9 @@ def test_a_long_poll_turnaround_runs_from_the_response_to_the_next_request():
     m.ask(0, 0.01)  # the first request: no response before it
     m.ask(0, 1.056)  # asked 3 ms after the response reached the socket at 1.053 ...
     m.ask(0, 2.06)
-    m.at_socket = {0: [1.053, 2.054]}
     # ... and the request's bytes left 1 ms later; an ACK at 2.055 went before the asking
-    m.left_client = {0: [0.011, 1.057, 2.055, 2.062]}
+    sent = [0.011, 1.057, 2.055, 2.062]
+    m.sockets = {0: SocketTimes.of([1.053, 2.054], [1.003, 2.004], sent, [t + 0.05 for t in sent])}
     assert m.turnarounds() == pytest.approx([0.004, 0.008])
 
 
@@ -146,14 +147,16 @@ def test_an_ack_is_timed_between_the_clients_socket_times_and_answered_at_the_se
     # at 1.1025. A push that reached the socket at 1.05 is not the ack.
     m.ack(0, 1.0, 1.1025)
     m.ack(0, 3.0, 3.2)  # no bytes read after this emit: left out
-    m.left_client = {0: [0.5, 1.0004]}
-    m.at_server = {0: [0.5504, 1.0504]}
-    m.at_socket = {0: [1.05, 1.1021]}
-    m.left_server = {0: [1.0, 1.0519]}
+    m.sockets = {0: SocketTimes.of([1.05, 1.1021], [1.0, 1.0519], [0.5, 1.0004], [0.5504, 1.0504])}
     rtts, services = m.ack_times()
     assert rtts == pytest.approx([0.1017])
     assert services == pytest.approx([0.0015])
     assert m.ack_rtts() == pytest.approx([0.1025, 0.2])
+
+
+def test_socket_times_need_both_times_of_every_chunk():
+    with pytest.raises(ValueError, match="both of its times"):
+        SocketTimes.of(at_socket=[1.0, 2.0], left_server=[0.95])
 
 
 def test_proxy_keeps_order_under_random_latency_and_serializes_at_its_rate():

@@ -30,7 +30,7 @@ from ..distributions import Distribution
 from .apps import APPS
 from .context import Testbed
 from .feed import RealUpdate
-from .measurements import Measurements
+from .measurements import Measurements, SocketTimes
 from .proxy import LatencyProxy, path_directions
 from .schedule import Schedule
 from .udp_proxy import UdpLatencyProxy
@@ -143,10 +143,12 @@ async def _run(kind, schedule, latency_s, params, bandwidth_bps, seed, protocol)
         return [at - testbed.origin for at in times]
 
     for index, proxy in enumerate(proxies):
-        measurements.at_socket[index] = since_origin(proxy.to_client)
-        measurements.left_server[index] = since_origin(proxy.from_server)
-        measurements.left_client[index] = since_origin(proxy.from_client)
-        measurements.at_server[index] = since_origin(proxy.to_server)
+        measurements.sockets[index] = SocketTimes.of(
+            since_origin(proxy.to_client),
+            since_origin(proxy.from_server),
+            since_origin(proxy.from_client),
+            since_origin(proxy.to_server),
+        )
     dropped = _server_datagrams_dropped(app)
     if dropped:  # a loss the path did not make, which rtsim's lossless path does not have
         measurements.errors.append(f"the server dropped {dropped} datagrams, its queue full")

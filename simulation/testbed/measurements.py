@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Measurements", "header_block_bytes"]
+__all__ = ["Measurements", "SocketTimes", "header_block_bytes"]
 
 
 def header_block_bytes(start_line: str, headers) -> int:
@@ -27,6 +27,33 @@ def header_block_bytes(start_line: str, headers) -> int:
         value = value if isinstance(value, bytes) else value.encode("latin-1")
         size += len(name) + 2 + len(value) + 2
     return size + 2
+
+
+@dataclass(frozen=True)
+class SocketTimes:
+    """One client's proxy timeline, in s since the start, each ascending: every chunk
+    toward the client, when the proxy read it from the server (``left_server``) and when
+    it wrote it to the client's socket (``at_socket``); every chunk from the client, when
+    the proxy read it (``left_client``) and when it wrote it to the server
+    (``at_server``). The two times of a chunk share an index."""
+
+    at_socket: np.ndarray
+    left_server: np.ndarray
+    left_client: np.ndarray
+    at_server: np.ndarray
+
+    @classmethod
+    def of(cls, at_socket=(), left_server=(), left_client=(), at_server=()) -> SocketTimes:
+        """From sequences of times; each chunk needs both of its times."""
+        times = [
+            np.asarray(t, dtype=float) for t in (at_socket, left_server, left_client, at_server)
+        ]
+        if times[0].size != times[1].size or times[2].size != times[3].size:
+            raise ValueError("each chunk needs both of its times (a read and a write)")
+        return cls(*times)
+
+
+_NO_TIMES = SocketTimes.of()
 
 
 @dataclass
@@ -44,13 +71,8 @@ class Measurements:
     # (client, emitted, acked): a client message's emit and its ack's hand-over (s)
     acks: list[tuple[int, float, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    # client -> times (s since the start, ascending) bytes reached its socket, when known
-    at_socket: dict[int, list[float]] = field(default_factory=dict)
-    # client -> when the proxy read each of those chunks from the server (the same index)
-    left_server: dict[int, list[float]] = field(default_factory=dict)
-    # client -> when the proxy read the client's chunks, and when it wrote them to the server
-    left_client: dict[int, list[float]] = field(default_factory=dict)
-    at_server: dict[int, list[float]] = field(default_factory=dict)
+    # client -> its proxy's timeline, when known
+    sockets: dict[int, SocketTimes] = field(default_factory=dict)
     # client -> when its library was asked for each request (long polling's clients)
     asked: dict[int, list[float]] = field(default_factory=dict)
 
@@ -80,14 +102,15 @@ class Measurements:
         ack's leaving it. An ack without both is left out."""
         rtts, services = [], []
         for client, emitted, acked in self.acks:
-            sent = np.asarray(self.left_client.get(client, ()), dtype=float)
-            received = np.asarray(self.at_socket.get(client, ()), dtype=float)
-            first = np.searchsorted(sent, emitted, side="left")
-            last = np.searchsorted(received, acked, side="right") - 1
-            if first >= sent.size or last < 0 or received[last] <= sent[first]:
+            times = self.sockets.get(client, _NO_TIMES)
+            first = np.searchsorted(times.left_client, emitted, side="left")
+            last = np.searchsorted(times.at_socket, acked, side="right") - 1
+            if first >= times.left_client.size or last < 0:
                 continue
-            rtts.append(received[last] - sent[first])
-            services.append(self.left_server[client][last] - self.at_server[client][first])
+            if times.at_socket[last] <= times.left_client[first]:
+                continue
+            rtts.append(times.at_socket[last] - times.left_client[first])
+            services.append(times.left_server[last] - times.at_server[first])
         return np.asarray(rtts, dtype=float), np.asarray(services, dtype=float)
 
     def push_delays(self, deliveries: pd.DataFrame) -> np.ndarray:
@@ -99,14 +122,13 @@ class Measurements:
         request that found the update already queued is no push, and not counted."""
         delays = []
         for client, mine in deliveries.groupby("client"):
-            written = np.asarray(self.at_socket.get(int(client), ()), dtype=float)
-            read = np.asarray(self.left_server.get(int(client), ()), dtype=float)
-            requests = np.asarray(self.at_server.get(int(client), ()), dtype=float)
+            times = self.sockets.get(int(client), _NO_TIMES)
+            written, requests = times.at_socket, times.at_server
             if not written.size or not requests.size:
                 continue
             index = np.searchsorted(written, mine["delivered_at"].to_numpy(), side="left")
             index = np.clip(index, 0, written.size - 1)
-            left = read[index]
+            left = times.left_server[index]
             asked = np.searchsorted(requests, left, side="right") - 1
             created = mine["created_at"].to_numpy()
             pushed = (asked >= 0) & (requests[np.maximum(asked, 0)] < created)
@@ -119,8 +141,8 @@ class Measurements:
         it received before asking (:meth:`ask`) to its first bytes the proxy read after."""
         gaps = []
         for client, asked in self.asked.items():
-            received = np.asarray(self.at_socket.get(client, ()), dtype=float)
-            sent = np.asarray(self.left_client.get(client, ()), dtype=float)
+            times = self.sockets.get(client, _NO_TIMES)
+            received, sent = times.at_socket, times.left_client
             for at in asked[1:]:
                 before = np.searchsorted(received, at, side="right") - 1
                 after = np.searchsorted(sent, at, side="left")
@@ -134,20 +156,20 @@ class Measurements:
         ``app_at``, ``app_latency_s``: when the client's library handed it over.
 
         ``delivered_at`` is the last time bytes reached the client's socket at or before
-        ``app_at`` (:attr:`at_socket`), or ``app_at`` for a client without socket times.
+        ``app_at`` (its :attr:`SocketTimes.at_socket`), or ``app_at`` for a client
+        without socket times.
         """
         ids = np.array([r[0] for r in self.received], dtype=np.int64)
         clients = np.array([r[1] for r in self.received], dtype=np.int64)
         handed = np.array([r[2] for r in self.received], dtype=float)
         delivered = handed.copy()
-        for client, times in self.at_socket.items():
+        for client, times in self.sockets.items():
             mine = np.flatnonzero(clients == client)
-            if not times or not mine.size:
+            if not times.at_socket.size or not mine.size:
                 continue
-            times_array = np.asarray(times, dtype=float)
-            last = np.searchsorted(times_array, handed[mine], side="right") - 1
+            last = np.searchsorted(times.at_socket, handed[mine], side="right") - 1
             known = last >= 0
-            delivered[mine[known]] = times_array[last[known]]
+            delivered[mine[known]] = times.at_socket[last[known]]
         created = np.array([self.created.get(int(i), math.nan) for i in ids], dtype=float)
         return pd.DataFrame(
             {
