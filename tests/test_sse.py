@@ -119,3 +119,47 @@ def test_a_stream_holds_one_of_the_hosts_connections():
     result = run(scenario)
     assert result.summary()["peak_connections"] == 1
     assert result.deliveries["latency_s"].tolist() == pytest.approx([0.01] * 5)
+
+
+def test_a_push_under_way_when_the_replay_sent_its_update_is_not_sent_again():
+    """Update 1 (1.5) takes the server 0.3 s to push to each client; meanwhile they reconnect
+    (1.55) with Last-Event-ID 0 and the replay sends it. The push, done at 1.8, sends
+    nothing more."""
+    scenario = make_scenario(
+        clients=2,
+        duration_s=2.7,
+        network={"latency_s": 0.01},
+        server={"push_time_s": 0.3, "push_fanout": "parallel"},
+        strategy={"kind": "sse", "max_stream_s": 1.0, "retry_s": 0.5},
+        workload=TICKS,
+    )
+    result = run(scenario)
+    for client in (0, 1):
+        d = result.deliveries[result.deliveries["client"] == client]
+        assert d["update_id"].tolist() == [0, 1]
+        assert d["delivered_at"].tolist() == pytest.approx([0.81, 1.56])  # pushed, replayed
+    summary = result.summary()
+    assert summary["replayed_updates"] == 2
+    assert summary["duplicate_deliveries"] == 0
+
+
+def test_replay_finds_the_missed_updates_among_the_ids_of_client_messages(tmp_path):
+    """Client messages take ids from the same counter as updates: the messages at 0.1 and
+    1.2 are ids 0 and 2, the updates at 0.5 and 1.5 ids 1 and 3. The stream ends at
+    1.03; the client is back at 1.55 with Last-Event-ID 1, and gets update 3 replayed."""
+    trace = tmp_path / "messages.csv"
+    trace.write_text("time_s,client,payload_bytes\n0.1,0,10\n1.2,0,10\n")
+    scenario = make_scenario(
+        clients=1,
+        duration_s=2.0,
+        network={"latency_s": 0.01},
+        strategy={"kind": "sse", "max_stream_s": 1.0, "retry_s": 0.5},
+        workload={**TICKS, "up": {"kind": "trace", "trace_csv": str(trace)}},
+    )
+    result = run(scenario)
+    down = result.deliveries[result.deliveries["direction"] == "down"]
+    assert down["update_id"].tolist() == [1, 3]
+    assert down["delivered_at"].tolist() == pytest.approx([0.51, 1.56])
+    summary = result.summary()
+    assert summary["replayed_updates"] == 1
+    assert summary["replay_lost_updates"] == 0

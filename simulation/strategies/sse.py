@@ -37,6 +37,7 @@ HTTP/1.1 chunk (chunk size line and CRLF).
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 from dataclasses import dataclass
@@ -93,15 +94,22 @@ class ServerSentEventsParams:
     )
 
 
+def _update_id(update: Update) -> int:
+    return update.id
+
+
 class _Stream:
     """One open event stream: its connection and the event the client waits on."""
 
-    __slots__ = ("connection", "done", "open_at_server")
+    __slots__ = ("connection", "done", "open_at_server", "settled_through")
 
     def __init__(self, connection: Connection, done):
         self.connection = connection
         self.done = done
         self.open_at_server = False
+        # server: the last update id its Last-Event-ID replay settled (sent, or counted
+        # lost); a push of one of those still under way when the stream opened is dropped
+        self.settled_through = -1
 
 
 class _Subscriber:
@@ -236,6 +244,7 @@ class ServerSentEvents(Strategy):
         connection.send(headers)
         if request.meta is not None:
             self._replay(client, subscriber, stream, request.meta)
+            stream.settled_through = self._log[-1].id if self._log else -1
         if math.isfinite(self.params.max_stream_s):
             timer = self.env.timeout(self.params.max_stream_s, stream)
             timer.callbacks.append(self._end_stream)
@@ -243,11 +252,17 @@ class ServerSentEvents(Strategy):
             self.env.process(self._keep_alive(client, stream))
 
     def _replay(self, client: int, subscriber: _Subscriber, stream: _Stream, last_id: int) -> None:
-        oldest_kept = max(0, len(self._log) - self.params.history_size)
-        for update in self._log[last_id + 1 :]:
+        """Send the events after ``last_id`` that the history still holds (its last
+        ``history_size`` updates); count the older ones lost. The log is in id order, but
+        its ids skip those of client messages (one counter for both directions)."""
+        log = self._log
+        oldest_kept = max(0, len(log) - self.params.history_size)  # a position in the log
+        after = bisect.bisect_right(log, last_id, key=_update_id)
+        for position in range(after, len(log)):
+            update = log[position]
             if update.target is not None and update.target != client:
                 continue
-            if update.id < oldest_kept:
+            if position < oldest_kept:
                 if update.id > subscriber.lost_through:  # count each loss once
                     subscriber.lost_through = update.id
                     self.replay_lost += 1
@@ -279,7 +294,8 @@ class ServerSentEvents(Strategy):
         subscriber = self._subscribers[client]
         stream = subscriber.stream
         if stream is not None and stream.open_at_server and not stream.connection.closed:
-            self._send_event(stream, update)
+            if update.id > stream.settled_through:  # else the replay already sent it
+                self._send_event(stream, update)
         elif subscriber.subscribed:
             subscriber.awaiting.append(update)  # the reconnect will replay or lose it
         else:
