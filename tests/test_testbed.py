@@ -293,9 +293,13 @@ def test_socketio_acks_match_the_model_at_50_ms(kind):
     assert measured.measurements.errors == []
     table = rows.set_index("metric")
     acks = table.loc["acks"]
-    # every message rtsim delivered is acked for real, but for at most one whose ack lands
-    # after the end of the run in one of the two and not in the other
-    assert abs(acks["simulated"] - acks["measured"]) <= 1
+    # every message the real clients emitted (those rtsim delivered without the stack's
+    # times) is acked, but for at most one whose ack would land after the end of the run
+    emitted = len(Schedule.from_result(run(cell_scenario(cell))).client_messages)
+    assert emitted - 1 <= acks["measured"] <= emitted
+    # given the server's time on every request, rtsim's clients connect a little later:
+    # one message at the start, and one at the end, may fall outside its run
+    assert abs(acks["simulated"] - acks["measured"]) <= 2
     assert acks["simulated"] > 10
     rtts, services = measured.measurements.ack_times()
     assert len(rtts) == len(services) == acks["measured"]  # each ack found on the sockets
