@@ -133,7 +133,8 @@ predicted_copies = None  # a number
 
 # %%
 assert [room.members for room in chat.strategy.rooms] == [100, 40, 10]
-assert chat.strategy.fanout_s_per_recipient == 50e-6
+assert chat.server.push_time_s.constant_value() == 50e-6  # per recipient ...
+assert chat.server.push_fanout == "serial"  # ... one after the other
 summary = by_transport["polling+websocket"]
 rooms = {k: v for k, v in summary.items() if k.startswith("room_")}
 summary[["broadcasts", "fanout_first_mean_s", "fanout_last_mean_s"]], rooms
@@ -177,11 +178,11 @@ for members in [10, 100, 1000] if QUICK else [10, 100, 1000, 5000]:
             "warmup_s": 2.0,
             "clients": members,
             "network": {"latency_s": 0.02},
+            "server": {"push_time_s": 50e-6, "push_fanout": "serial"},
             "strategy": {
                 "kind": "socketio",
                 "transports": ["websocket"],
                 "rooms": [{"name": "room", "members": members}],
-                "fanout_s_per_recipient": 50e-6,
             },
             # about one message a second in the whole room
             "workload": {"rate_per_s": 0.01, "start_s": 100.0, "up": {"rate_per_s": 1 / members}},

@@ -342,7 +342,10 @@ def parse_section(
     if not isinstance(table, Mapping):
         raise ScenarioError(f"{where}: expected a table, got {shown(table)}")
     specs = {spec.name: spec for spec in describe_section(cls)}
+    moved = getattr(cls, "MOVED_KEYS", {})
     for key in table:
+        if key in moved:  # a key that was replaced: say by what
+            raise ScenarioError(f"{where}{separator}{key}: {moved[key]}")
         if key not in specs:
             raise ScenarioError(unknown_key_message(where, key, specs))
     arguments = dict(extra or {})

@@ -65,7 +65,6 @@ def scenarios(draw):
                 ]
             )
         )
-        strategy["fanout_s_per_recipient"] = draw(st.sampled_from([0.0, 0.01]))
         if strategy["rooms"]:
             strategy["update_rooms"] = draw(st.sampled_from([[], ["a"]]))
         strategy["connection_state_recovery"] = draw(st.booleans())
@@ -110,6 +109,8 @@ def scenarios(draw):
             "server": {
                 "workers": draw(st.sampled_from([float("inf"), 1.0, 2.0])),
                 "service_time_s": draw(st.sampled_from([0.0, 0.005])),
+                "push_time_s": draw(st.sampled_from([0.0, 0.01])),
+                "push_fanout": draw(st.sampled_from(["serial", "parallel"])),
             },
             "workload": {
                 **(

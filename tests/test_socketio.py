@@ -223,6 +223,8 @@ def test_a_server_restart_drops_sessions_and_clients_come_back():
 
 
 def chat(tmp_path, rows, rooms, clients=4, cost=0.0, duration_s=3.0):
+    """A chat whose server writes each copy of a message in ``cost`` s, one after the
+    other (``[server] push_time_s``, serial)."""
     trace = tmp_path / "messages.csv"
     trace.write_text("time_s,client,payload_bytes\n" + "".join(f"{r}\n" for r in rows))
     return run(
@@ -230,11 +232,11 @@ def chat(tmp_path, rows, rooms, clients=4, cost=0.0, duration_s=3.0):
             clients=clients,
             duration_s=duration_s,
             network={"latency_s": 0.01},
+            server={"push_time_s": cost, "push_fanout": "serial"},
             strategy={
                 "kind": "socketio",
                 "transports": ["websocket"],
                 "rooms": rooms,
-                "fanout_s_per_recipient": cost,
             },
             workload={
                 "rate_per_s": 0.01,

@@ -33,11 +33,11 @@ room = parse_scenario(
         "warmup_s": 2.0,
         "clients": members,
         "network": {"latency_s": 0.02},
+        "server": {"push_time_s": 50e-6, "push_fanout": "serial"},
         "strategy": {
             "kind": "socketio",
             "transports": ["websocket"],
             "rooms": [{"name": "room", "members": members}],
-            "fanout_s_per_recipient": 50e-6,
         },
         "workload": {"rate_per_s": 0.01, "start_s": 100.0, "up": {"rate_per_s": 1 / members}},
     },

@@ -5,10 +5,11 @@ The server emits each update as an event, ``42["update","..."]``, to every conne
 socket it is meant for (``[workload] audience``, or the rooms in ``update_rooms``, each
 socket once). A client message is an emit asking for an ack, ``42<id>["message","..."]``,
 answered by ``43<id>[]``; the server then broadcasts it to every other member of the
-sender's rooms (``socket.to(rooms).emit``), one recipient after another,
-``fanout_s_per_recipient`` of server time apart. An event for a client without a
-connected socket is missed, or with ``connection_state_recovery`` kept and emitted when it
-reconnects within ``max_disconnection_s``.
+sender's rooms (``socket.to(rooms).emit``), each copy a push that takes the server's
+``[server] push_time_s`` (one recipient after another with ``push_fanout = "serial"``).
+An event for a client without a connected socket is missed, or with
+``connection_state_recovery`` kept and emitted when it reconnects within
+``max_disconnection_s``.
 
 Metrics born here, declared in :data:`METRICS`: the ack round trip, broadcasts, recovered
 events, and each broadcast's latency to its first and last recipient (counted as its
@@ -216,7 +217,8 @@ class SocketIO(Strategy):
 
     def _broadcast(self, original: Update, recipients: list[int]) -> None:
         """``socket.to(rooms).emit``: every other member of the sender's rooms, once each,
-        one after the other at ``fanout_s_per_recipient`` of server time each."""
+        each a push (``[server] push_time_s``; with ``push_fanout = "serial"`` one after
+        the other, behind the pushes already asked for)."""
         relays = [self.context.relay(original, r) for r in recipients]
         broadcast = len(self._recipients)
         self._recipients.append(len(relays))
@@ -225,19 +227,15 @@ class SocketIO(Strategy):
         self._last.append(math.nan)
         for relay in relays:
             self._broadcast_of[relay.id] = broadcast
-        cost = self.params.fanout_s_per_recipient
-        if cost == 0:
+        if not self.server.pushes_take_time:
             for relay in relays:
-                self._emit_to(_target_of(relay), relay, "message")
+                self._relay(relay, _target_of(relay))
             return
-        self.env.process(self._fan_out(relays, cost))
+        for relay in relays:  # one push each, after the server's push time (server.py)
+            self.server.push(relay, _target_of(relay), self._relay)
 
-    def _fan_out(self, relays: list[Update], cost: float):
-        self.server.hold_updates(len(relays), cost * len(relays))
-        for relay in relays:
-            yield self.env.timeout(cost)
-            self.server.release_update()
-            self._emit_to(_target_of(relay), relay, "message")
+    def _relay(self, relay: Update, client: int) -> None:
+        self._emit_to(client, relay, "message")
 
     # -- connection state recovery -----------------------------------------------------------
 

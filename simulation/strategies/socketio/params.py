@@ -10,6 +10,7 @@ bounds, rooms that exist) are in :meth:`SocketIOParams.check`, and unique room n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ...errors import ScenarioError
 from ...inputs import shown
@@ -55,6 +56,12 @@ class Room:
 
 @dataclass(frozen=True)
 class SocketIOParams(DeflateKeys):
+    # keys that were replaced, and by what (schema.parse_section says so)
+    MOVED_KEYS: ClassVar[dict[str, str]] = {
+        "fanout_s_per_recipient": "replaced by [server] push_time_s with push_fanout = "
+        '"serial": the server\'s time to write one message to one client, for every push '
+        "(updates and room broadcasts alike)",
+    }
     transports: tuple[str, ...] = param(
         ("polling", "websocket"),
         'Engine.IO transports: ["polling", "websocket"] (polling, then the upgrade), '
@@ -119,13 +126,6 @@ class SocketIOParams(DeflateKeys):
         gt=0,
         source="Socket.IO connectionStateRecovery maxDisconnectionDuration, 2 minutes",
         allow_inf=True,  # inf: never
-    )
-    fanout_s_per_recipient: float = param(
-        0.0,
-        "server time to write one broadcast to one recipient (serial)",
-        unit="s",
-        ge=0,
-        source="no cost unless asked for",
     )
     reconnection_delay_s: float = param(
         1.0,
