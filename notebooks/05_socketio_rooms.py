@@ -226,6 +226,16 @@ ax.set_title("Broadcast fan-out: 50 µs per recipient")
 ax.legend(fontsize="small")
 ax.grid(True, alpha=0.3)
 
+# %% [markdown]
+# From 1,000 members the first recipient's line rises too. Writing to 999 members takes
+# 50 ms: a message that arrives while the previous broadcast is still being written waits
+# for it, as on one event loop (`push_fanout = "serial"`), and so do all its recipients.
+
+# %%
+largest = fanout.iloc[-1]
+# the first recipient of the largest room waits more than its two trips and one write
+assert largest["first recipient (s)"] > 0.04 + 50e-6 + 0.001, largest
+
 # %%
 at_100 = fanout.set_index("members").loc[100]
 self_check("spread in a room of 100", predicted_spread_ms, at_100["spread (ms)"], "ms")
