@@ -199,8 +199,18 @@ def _parameter_paths(strategy_kind: str) -> list[str]:
     return paths
 
 
+def _moved_paths(strategy_kind: str) -> dict[str, str]:
+    """Dotted paths of keys that were replaced, with what replaced them."""
+    params = STRATEGIES[strategy_kind].Params if strategy_kind in STRATEGIES else None
+    moved = getattr(params, "MOVED_KEYS", {})
+    return {f"strategy.{key}": text for key, text in moved.items()}
+
+
 def _set_path(data: dict[str, Any], path: str, value: Any, source: str) -> None:
     paths = _parameter_paths(data["strategy"]["kind"])
+    moved = _moved_paths(data["strategy"]["kind"])
+    if path in moved:
+        raise ScenarioError(f"{source}: {path!r} was {moved[path]}")
     if path not in paths:
         raise ScenarioError(
             f"{source}: {path!r} names no scenario parameter{did_you_mean(path, paths)} "

@@ -66,6 +66,15 @@ def test_replace_names_unknown_paths():
         make_scenario().replace({"a.b.c": 1})
 
 
+def test_a_replaced_key_says_what_replaced_it_in_a_file_and_in_replace():
+    chat = {"strategy": {"kind": "socketio", "fanout_s_per_recipient": 1e-4}}
+    with pytest.raises(ScenarioError, match=r"fanout_s_per_recipient: replaced by \[server\]"):
+        make_scenario(**chat)
+    socketio = make_scenario(strategy={"kind": "socketio"})
+    with pytest.raises(ScenarioError, match=r"'strategy.fanout_s_per_recipient' was replaced"):
+        socketio.replace({"strategy.fanout_s_per_recipient": 1e-4})
+
+
 def test_to_dict_round_trips():
     scenario = make_scenario(
         clients=3,
