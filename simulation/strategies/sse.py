@@ -40,6 +40,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
+import operator
 from dataclasses import dataclass
 
 from ..messages import DOWN, UP, Message, Update
@@ -92,10 +93,6 @@ class ServerSentEventsParams:
         ge=0,
         source="one tab unless asked for",
     )
-
-
-def _update_id(update: Update) -> int:
-    return update.id
 
 
 class _Stream:
@@ -257,7 +254,7 @@ class ServerSentEvents(Strategy):
         its ids skip those of client messages (one counter for both directions)."""
         log = self._log
         oldest_kept = max(0, len(log) - self.params.history_size)  # a position in the log
-        after = bisect.bisect_right(log, last_id, key=_update_id)
+        after = bisect.bisect_right(log, last_id, key=operator.attrgetter("id"))
         for position in range(after, len(log)):
             update = log[position]
             if update.target is not None and update.target != client:

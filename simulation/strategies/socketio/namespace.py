@@ -227,10 +227,6 @@ class SocketIO(Strategy):
         self._last.append(math.nan)
         for relay in relays:
             self._broadcast_of[relay.id] = broadcast
-        if not self.server.pushes_take_time:
-            for relay in relays:
-                self._relay(relay, _target_of(relay))
-            return
         for relay in relays:  # one push each, after the server's push time (server.py)
             self.server.push(relay, _target_of(relay), self._relay)
 
